@@ -1,0 +1,40 @@
+# ParcelWatch — two commands: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+HOST ?= 127.0.0.1
+export PYTHONPATH := $(CURDIR)/src
+export DJANGO_SETTINGS_MODULE := parcelwatch.settings
+
+.PHONY: run test install system-packages lint bench
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+system-packages:
+	@bash scripts/system-packages.sh
+
+install: system-packages $(VENV)/.installed node_modules/.installed
+
+run: install
+	$(PY) src/manage.py migrate --noinput
+	$(PY) src/manage.py collectstatic --noinput -v0
+	$(PY) src/manage.py loaddemo --if-empty
+	@HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
+
+test: install
+	$(PY) src/manage.py collectstatic --noinput -v0
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+
+bench: install
+	$(PY) bench/registry_lists.py

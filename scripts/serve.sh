@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Start the background worker and the web server; stop both together.
+set -euo pipefail
+PY=.venv/bin/python
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+
+$PY src/manage.py db_worker --queue-name "*" &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+
+cat <<MSG
+
+  寄递安全监管指挥平台 ParcelWatch is running:  http://$HOST:$PORT/
+
+  Demo accounts (password Demo@2026):
+    sysadmin          system administrator
+    city_leader       bureau leader (city)
+    city_officer      city enforcement officer
+    hanjiang_officer  涵江区 safety centre officer
+    licheng_officer   荔城区 safety centre officer
+    hanjiang_grid     涵江区 grid worker
+    zto_safety        safety officer of 莆田市涵江区中通快递有限公司
+    police_partner    partner department (莆田市公安局)
+
+  API docs: http://$HOST:$PORT/api/v1/docs      Stop: Ctrl+C
+
+MSG
+.venv/bin/gunicorn parcelwatch.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 \
+  --access-logfile - --log-level warning &
+WEB=$!
+trap 'kill $WORKER $WEB 2>/dev/null || true' EXIT INT TERM
+wait -n $WORKER $WEB

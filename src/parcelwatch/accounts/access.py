@@ -1,0 +1,125 @@
+"""The one way in: how a user's memberships scope what they may see and do.
+
+Each kind of object declares how a membership covers it (a jurisdiction path
+field, and optionally the enterprise field for enterprise staff). Selectors
+and access functions in the domain apps are built from `scope_q` and
+`get_object_for_user`; views and the API use only those.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from .models import Membership, Role, User
+from .permissions import permissions_for_role
+
+M = TypeVar("M", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """How memberships reach one model.
+
+    path_field: lookup to a jurisdiction path ("jurisdiction__path").
+    enterprise_field: lookup to the enterprise id, for enterprise staff.
+    extra_path_fields: further jurisdiction paths that also place the object
+    in an area (an enterprise is in every district where it runs a site).
+    """
+
+    path_field: str | None
+    enterprise_field: str | None = None
+    extra: tuple[str, ...] = ()
+
+
+def memberships(user: User) -> list[Membership]:
+    """The user's memberships, loaded once per request/user object."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, "_pw_memberships", None)
+    if cached is None:
+        cached = list(user.memberships.select_related("jurisdiction", "enterprise").order_by("jurisdiction__path"))
+        user._pw_memberships = cached
+    return cached
+
+
+def user_permissions(user: User) -> frozenset[str]:
+    perms: set[str] = set()
+    for m in memberships(user):
+        perms |= permissions_for_role(m.role)
+    return frozenset(perms)
+
+
+def has_permission(user: User, perm: str) -> bool:
+    """True if any membership grants `perm` somewhere (used for menus, not for objects)."""
+    return perm in user_permissions(user)
+
+
+def scope_q(user: User, perm: str, scope: Scope) -> Q:
+    """A Q matching the objects some membership granting `perm` covers; matches nothing if none."""
+    q = Q(pk__in=[])
+    for m in memberships(user):
+        if perm not in permissions_for_role(m.role):
+            continue
+        if m.role == Role.ENTERPRISE_SAFETY:
+            if scope.enterprise_field:
+                q |= Q(**{scope.enterprise_field: m.enterprise_id})
+            continue
+        for field in (scope.path_field, *scope.extra):
+            if field:
+                q |= Q(**{f"{field}__startswith": m.jurisdiction.path})
+    return q
+
+
+def scoped(queryset: QuerySet[M], user: User, perm: str, scope: Scope) -> QuerySet[M]:
+    q = scope_q(user, perm, scope)
+    if scope.extra:
+        # Several paths can match one row through joins: keep rows unique.
+        return queryset.filter(pk__in=queryset.model.objects.filter(q).values("pk"))
+    return queryset.filter(q)
+
+
+def get_object_for_user(
+    queryset: QuerySet[M], user: User, pk: object, *, scope: Scope, view: str, need: str | None = None
+) -> M:
+    """Return the object, 404 if outside what the user may see, 403 if visible but `need` is missing."""
+    try:
+        obj = scoped(queryset, user, view, scope).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if need and need != view and not user_can(user, need, obj, scope=scope):
+        raise PermissionDenied
+    return obj
+
+
+def user_can(user: User, perm: str, obj: models.Model, *, scope: Scope) -> bool:
+    return scoped(type(obj).objects.filter(pk=obj.pk), user, perm, scope).exists()
+
+
+def jurisdictions_q(user: User, perm: str) -> Q:
+    """Jurisdiction nodes the user may see with `perm`: their subtrees and the ancestors leading to them."""
+    q = Q(pk__in=[])
+    for m in memberships(user):
+        if perm not in permissions_for_role(m.role):
+            continue
+        q |= Q(path__startswith=m.jurisdiction.path)
+        parts = m.jurisdiction.path.strip("/").split("/")
+        ancestors = ["/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+        if ancestors:
+            q |= Q(path__in=ancestors)
+    return q
+
+
+def covers(user: User, perm: str, node_path: str) -> bool:
+    """True if a jurisdiction membership granting `perm` covers the node with this path."""
+    return any(
+        perm in permissions_for_role(m.role)
+        and m.role != Role.ENTERPRISE_SAFETY
+        and node_path.startswith(m.jurisdiction.path)
+        for m in memberships(user)
+    )

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import hashlib
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Jurisdiction(models.Model):
+    """A node of the jurisdiction tree: city → district/zone → town → grid.
+
+    `path` is the materialised path of codes ("350300/350303/350303001/") so a
+    whole subtree is one `path__startswith` query.
+    """
+
+    class Level(models.TextChoices):
+        CITY = "city", _("City")
+        DISTRICT = "district", _("District / county")
+        ZONE = "zone", _("Management zone")
+        TOWN = "town", _("Town / street")
+        GRID = "grid", _("Grid")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
+    lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # Only meaningful on the city node: the box every coordinate must fall in.
+    bounds = models.JSONField(_("bounds [min lng, min lat, max lng, max lat]"), null=True, blank=True)
+    # The ECharts map registered by a boundary script from the npm package (city node only).
+    map_name = models.CharField(_("map name"), max_length=32, blank=True)
+    map_script = models.CharField(_("map boundary script"), max_length=128, blank=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 1
+
+    def is_within(self, other: Jurisdiction) -> bool:
+        return self.path.startswith(other.path)
+
+    def district(self) -> Jurisdiction | None:
+        """The district or management zone this node belongs to (itself if it is one)."""
+        node: Jurisdiction | None = self
+        while node is not None and node.level not in (self.Level.DISTRICT, self.Level.ZONE):
+            node = node.parent
+        return node
+
+
+class User(AbstractUser):
+    full_name = models.CharField(_("full name"), max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+class Role(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    DISTRICT_OFFICER = "district_officer", _("District safety centre officer")
+    CITY_OFFICER = "city_officer", _("City bureau enforcement officer")
+    CITY_LEADER = "city_leader", _("Bureau leader")
+    ENTERPRISE_SAFETY = "enterprise_safety", _("Enterprise safety officer")
+    PARTNER = "partner", _("Partner department")
+    ADMIN = "admin", _("System administrator")
+
+
+class Membership(models.Model):
+    """A user holds a role at a jurisdiction node (and, for enterprise staff, for one enterprise)."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships")
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    enterprise = models.ForeignKey(
+        "registry.Enterprise",
+        verbose_name=_("enterprise"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    department = models.CharField(_("department"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "jurisdiction", "role", "enterprise"], name="unique_membership"),
+            models.CheckConstraint(
+                condition=~models.Q(role="enterprise_safety") | models.Q(enterprise__isnull=False),
+                name="enterprise_safety_needs_enterprise",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} @ {self.jurisdiction}"
+
+
+class LoginFailure(models.Model):
+    """One failed login attempt; recent ones lock the account name."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,76 @@
+"""REST API v1: typed, scoped, JSON errors only."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from parcelwatch.accounts.services import user_for_api_token
+
+logger = logging.getLogger(__name__)
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        user = user_for_api_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="ParcelWatch API",
+    version="1",
+    description="寄递安全监管指挥平台 REST API. Authenticate with POST /api/v1/auth/token, "
+    "then send `Authorization: Bearer <token>`.",
+    auth=BearerToken(),
+    urls_namespace="api-v1",
+)
+
+
+def _error(request: HttpRequest, status: int, message: str, **extra):
+    return api.create_response(request, {"detail": message, **extra}, status=status)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return _error(request, 404, _("Not found."))
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request, exc):
+    return _error(request, 403, _("You do not have permission to do this."))
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    return _error(request, 401, _("Authentication required: send a valid bearer token."))
+
+
+@api.exception_handler(ValidationError)
+def invalid(request, exc):
+    return _error(request, 422, _("The request is not valid."), errors=exc.errors)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(Exception)
+def unexpected(request, exc):
+    logger.exception("Unhandled API error")
+    return _error(request, 500, _("Internal error. It has been logged."))
+
+
+from parcelwatch.accounts.api import router as accounts_router  # noqa: E402
+from parcelwatch.registry.api import router as registry_router  # noqa: E402
+
+api.add_router("", accounts_router)
+api.add_router("", registry_router)

@@ -1,0 +1,318 @@
+"""Load the Putian demo data: deterministic and idempotent (natural keys, seeded randomness)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+
+from parcelwatch.accounts.models import Jurisdiction, Membership, Role, User
+from parcelwatch.accounts.services import upsert_jurisdiction
+from parcelwatch.lib.credit_code import ALPHABET, check_character
+from parcelwatch.registry.models import Brand, ChangeRecord, Enterprise, SafetyOfficer, Site, TrainingRecord
+from parcelwatch.registry.versioning import record_change
+
+from . import putian
+
+DEMO_PASSWORD = "Demo@2026"
+DEMO_NOTE = "演示数据"
+
+# username, full name, role, jurisdiction code (or grid codes), extra
+DEMO_ACCOUNTS = [
+    ("sysadmin", "系统管理员", Role.ADMIN, ["350300"], {}),
+    ("city_leader", "江局长", Role.CITY_LEADER, ["350300"], {}),
+    ("city_officer", "陈执法", Role.CITY_OFFICER, ["350300"], {}),
+    ("hanjiang_officer", "黄主任", Role.DISTRICT_OFFICER, ["350303"], {}),
+    ("licheng_officer", "林主任", Role.DISTRICT_OFFICER, ["350304"], {}),
+    ("hanjiang_grid", "郑网格员", Role.GRID_WORKER, ["350303001001", "350303001002"], {}),
+    ("zto_safety", "吴安全员", Role.ENTERPRISE_SAFETY, ["350303"], {"enterprise": "zto@350303"}),
+    ("police_partner", "刘警官", Role.PARTNER, ["350300"], {"department": "莆田市公安局"}),
+]
+
+
+@dataclass
+class Summary:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, created: bool) -> None:
+        self.created.setdefault(kind, 0)
+        if created:
+            self.created[kind] += 1
+
+
+def _credit_code(rng: random.Random, region: str) -> str:
+    body = "91" + region[:6] + "".join(rng.choice(ALPHABET) for _ in range(9))
+    return body + check_character(body)
+
+
+def _id_number(rng: random.Random, region: str) -> str:
+    born = date(1965, 1, 1) + timedelta(days=rng.randrange(0, 365 * 35))
+    body = region[:6] + born.strftime("%Y%m%d") + f"{rng.randrange(0, 1000):03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+    return body + check
+
+
+def _phone(rng: random.Random) -> str:
+    return rng.choice(["133", "135", "137", "138", "139", "150", "158", "159", "180", "189"]) + "".join(
+        str(rng.randrange(10)) for _ in range(8)
+    )
+
+
+def _person(rng: random.Random) -> str:
+    return rng.choice(putian.SURNAMES) + rng.choice(putian.GIVEN)
+
+
+def _jitter(rng: random.Random, lng: float, lat: float, spread: float) -> tuple[Decimal, Decimal]:
+    return (
+        Decimal(str(round(lng + rng.uniform(-spread, spread), 6))),
+        Decimal(str(round(lat + rng.uniform(-spread * 0.8, spread * 0.8), 6))),
+    )
+
+
+class DemoLoader:
+    def __init__(self) -> None:
+        self.rng = random.Random(1136)
+        self.summary = Summary()
+        self.towns: dict[str, list[Jurisdiction]] = {}
+        self.grids: dict[str, list[Jurisdiction]] = {}
+        self.districts: dict[str, Jurisdiction] = {}
+        self.brands: dict[str, Brand] = {}
+        self.enterprises: dict[str, Enterprise] = {}
+
+    # -- jurisdiction ------------------------------------------------------------------------------------
+    def load_tree(self) -> None:
+        c = putian.CITY
+        self.city = upsert_jurisdiction(
+            code=c["code"], name=c["name"], level=Jurisdiction.Level.CITY, parent=None, lng=c["lng"], lat=c["lat"],
+            bounds=c["bounds"], map_name=c["map_name"], map_script=c["map_script"],
+        )
+        numerals = "一二三四五六"
+        for order, (code, name, level, lng, lat, towns) in enumerate(putian.DISTRICTS, start=1):
+            district = upsert_jurisdiction(
+                code=code, name=name, level=level, parent=self.city, lng=lng, lat=lat, sort_order=order
+            )
+            self.districts[code] = district
+            self.towns[code] = []
+            self.grids[code] = []
+            for t_order, (t_code, t_name, t_lng, t_lat) in enumerate(towns, start=1):
+                town = upsert_jurisdiction(
+                    code=t_code, name=t_name, level=Jurisdiction.Level.TOWN, parent=district, lng=t_lng, lat=t_lat,
+                    sort_order=t_order,
+                )
+                self.towns[code].append(town)
+                grid_count = 4 if t_name.endswith("街道") else 2
+                for g in range(1, grid_count + 1):
+                    grid = upsert_jurisdiction(
+                        code=f"{t_code}{g:03d}", name=f"{t_name.removesuffix('街道').removesuffix('镇').removesuffix('乡')}"
+                        f"第{numerals[g - 1]}网格",
+                        level=Jurisdiction.Level.GRID, parent=town, lng=t_lng, lat=t_lat, sort_order=g,
+                    )
+                    self.grids[code].append(grid)
+
+    def load_brands(self) -> None:
+        for order, (code, name, short, colour, historical) in enumerate(putian.BRANDS, start=1):
+            brand, created = Brand.objects.update_or_create(
+                code=code,
+                defaults={"name": name, "short_name": short, "color": colour, "is_historical": historical,
+                          "sort_order": order},
+            )
+            self.brands[code] = brand
+            self.summary.add("brands", created)
+
+    # -- enterprises -------------------------------------------------------------------------------------
+    def _enterprise(self, key: str, *, name: str, brand: str | None, district: Jurisdiction) -> Enterprise:
+        rng = self.rng
+        region = district.code if district.code.isdigit() else "350305"
+        values = {
+            "credit_code": _credit_code(rng, region),
+            "brand": self.brands[brand] if brand else None,
+            "licence_number": f"闽邮{rng.randrange(2009, 2019)}{rng.randrange(1000, 9999)}{rng.choice('ABCD')}"
+            if brand else "",
+            "licence_valid_until": date(2029, 1, 1) + timedelta(days=rng.randrange(0, 900)),
+            "legal_representative": _person(rng),
+            "contact_person": _person(rng),
+            "contact_phone": _phone(rng),
+            "address": f"莆田市{district.name}{rng.choice(putian.ROADS)}{rng.randrange(1, 400)}号",
+            "jurisdiction": district,
+        }
+        enterprise = Enterprise.objects.filter(name=name).first()
+        created = enterprise is None
+        if created:
+            enterprise = Enterprise.objects.create(name=name, **values)
+            record_change(enterprise, actor=None, before=None, action=ChangeRecord.Action.CREATE, note=DEMO_NOTE)
+        self.summary.add("enterprises", created)
+        self.enterprises[key] = enterprise
+        return enterprise
+
+    def load_enterprises(self) -> None:
+        city = self.city
+        self._enterprise("ems@city", name="中国邮政集团有限公司莆田市分公司", brand="ems", district=city)
+        self._enterprise("sf@city", name="莆田顺丰速运有限公司", brand="sf", district=city)
+        self._enterprise("jd@city", name="莆田京邦达物流有限公司", brand="jd", district=city)
+        self._enterprise("deppon@city", name="莆田德邦物流有限公司", brand="deppon", district=city)
+        franchise = {"zto": "中通快递", "yto": "圆通速递", "sto": "申通快递", "yunda": "韵达快递", "jt": "极兔速递"}
+        for code, district in self.districts.items():
+            label = district.name if district.level == Jurisdiction.Level.DISTRICT else district.name + "片区"
+            self._enterprise(f"ems@{code}", name=f"中国邮政集团有限公司莆田市{label}分公司", brand="ems",
+                             district=district)
+            for brand, word in franchise.items():
+                self._enterprise(f"{brand}@{code}", name=f"莆田市{label}{word}有限公司", brand=brand,
+                                 district=district)
+            for network, _carrier in putian.STATION_NETWORKS[:3]:
+                self._enterprise(f"{network}@{code}", name=f"莆田市{label}{network}便民服务部", brand=None,
+                                 district=district)
+
+    # -- sites -------------------------------------------------------------------------------------------
+    def _site_values(self, kind: str, district_code: str, seq: int, names: set[str]) -> tuple[str, dict]:
+        rng = self.rng
+        district = self.districts[district_code]
+        grids = self.grids[district_code]
+        grid = grids[seq % len(grids)] if kind != Site.Kind.SORTING_CENTER else None
+        town = grid.parent if grid else self.towns[district_code][seq % len(self.towns[district_code])]
+        place = grid or town
+        road = rng.choice(putian.ROADS)
+        town_short = town.name.removesuffix("街道").removesuffix("镇").removesuffix("乡")
+        station_operator = ""
+        if kind == Site.Kind.OUTLET:
+            brand_code = rng.choices(
+                ["ems", "sf", "zto", "yto", "sto", "yunda", "jt", "jd", "deppon"],
+                weights=[14, 10, 16, 14, 11, 13, 12, 5, 5],
+            )[0]
+            brand = self.brands[brand_code]
+            key = f"{brand_code}@city" if brand_code in ("sf", "jd", "deppon") else f"{brand_code}@{district_code}"
+            base = f"{brand.short_name}{town_short}{road.removesuffix('路').removesuffix('街')}营业部"
+        elif kind == Site.Kind.TERMINAL:
+            network, carrier = rng.choice(putian.STATION_NETWORKS[:3])
+            brand = self.brands[carrier] if carrier else None
+            key = f"{network}@{district_code}"
+            station_operator = network
+            base = f"{network}（{town_short}{road}店）"
+        else:
+            brand_code = rng.choice(["ems", "zto", "yto", "sto", "yunda", "jt", "sf"])
+            brand = self.brands[brand_code]
+            key = f"{brand_code}@city" if brand_code == "sf" else f"{brand_code}@{district_code}"
+            base = f"{brand.short_name}{district.name.removesuffix('区').removesuffix('县')}分拨中心"
+        name = base
+        n = 2
+        while name in names:
+            name = f"{base}{'二三四五六七八九'[n - 2]}部" if n < 10 else f"{base}{n}部"
+            n += 1
+        names.add(name)
+        lng, lat = _jitter(rng, float(town.lng), float(town.lat), 0.012 if town.name.endswith("街道") else 0.02)
+        opened = date(2012, 1, 1) + timedelta(days=rng.randrange(0, 365 * 7))
+        values = {
+            "kind": kind,
+            "enterprise": self.enterprises[key],
+            "brand": brand,
+            "station_operator": station_operator,
+            "filing_date": opened + timedelta(days=rng.randrange(3, 20)),
+            "address": f"莆田市{district.name}{town.name}{road}{rng.randrange(1, 600)}号",
+            "jurisdiction": place,
+            "district": district,
+            "lng": lng,
+            "lat": lat,
+            "status": Site.Status.OPERATING if rng.random() > 0.03 else Site.Status.SUSPENDED,
+            "xray_count": rng.randrange(2, 7) if kind == Site.Kind.SORTING_CENTER
+            else (1 if kind == Site.Kind.OUTLET and rng.random() < 0.35 else 0),
+            "opening_date": opened,
+            "manager_name": _person(rng),
+            "manager_phone": _phone(rng),
+        }
+        return name, values
+
+    def load_sites(self) -> None:
+        names: set[str] = set()
+        serial = 0
+        plan = [(Site.Kind.OUTLET, putian.OUTLETS), (Site.Kind.SORTING_CENTER, putian.SORTING_CENTRES),
+                (Site.Kind.TERMINAL, putian.TERMINALS)]
+        existing = {s.name: s for s in Site.objects.all()}
+        for kind, counts in plan:
+            for district_code, count in counts.items():
+                for seq in range(count):
+                    serial += 1
+                    name, values = self._site_values(kind, district_code, seq, names)
+                    filed = kind != Site.Kind.TERMINAL or self.rng.random() > 0.06
+                    values["filing_number"] = f"闽莆邮备{values['filing_date'].year}{serial:04d}" if filed else None
+                    if not filed:
+                        values["filing_date"] = None
+                    created = name not in existing
+                    if created:
+                        site = Site.objects.create(name=name, **values)
+                        record_change(site, actor=None, before=None, action=ChangeRecord.Action.CREATE,
+                                      note=DEMO_NOTE)
+                    self.summary.add("sites", created)
+
+    # -- safety officers ---------------------------------------------------------------------------------
+    def load_officers(self) -> None:
+        rng = self.rng
+        for key, enterprise in self.enterprises.items():
+            sites = list(enterprise.sites.order_by("pk"))
+            if not sites:
+                continue
+            count = 2 if len(sites) > 25 else 1
+            for i in range(count):
+                name = _person(rng)
+                region = enterprise.jurisdiction.code if enterprise.jurisdiction.code.isdigit() else "350305"
+                id_number = _id_number(rng, region)
+                phone = _phone(rng)
+                filing_date = date(2018, 3, 1) + timedelta(days=rng.randrange(0, 400))
+                covered = sites[i::count]
+                officer = SafetyOfficer.objects.filter(enterprise=enterprise).order_by("pk")[i:i + 1].first()
+                created = officer is None
+                if created:
+                    officer = SafetyOfficer.objects.create(
+                        enterprise=enterprise, name=name, id_number=id_number, phone=phone, filing_date=filing_date
+                    )
+                    officer.sites.set(covered)
+                    record_change(officer, actor=None, before=None, action=ChangeRecord.Action.CREATE,
+                                  note=DEMO_NOTE)
+                    for year in (2018, 2019):
+                        TrainingRecord.objects.create(
+                            officer=officer, date=date(year, rng.randrange(3, 11), rng.randrange(1, 28)),
+                            topic=rng.choice(["寄递安全“三项制度”培训", "禁寄物品识别与处置", "安检机操作规范",
+                                              "突发事件应急处置演练", "实名收寄信息系统使用"]),
+                            hours=Decimal(rng.choice(["2", "3", "4", "6"])), organiser="莆田市邮政管理局",
+                        )
+                self.summary.add("safety_officers", created)
+
+    # -- accounts ----------------------------------------------------------------------------------------
+    def load_accounts(self) -> None:
+        for username, full_name, role, codes, extra in DEMO_ACCOUNTS:
+            user = User.objects.filter(username=username).first()
+            created = user is None
+            if created:
+                user = User(username=username, full_name=full_name, is_staff=role == Role.ADMIN,
+                            is_superuser=role == Role.ADMIN)
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            for code in codes:
+                Membership.objects.get_or_create(
+                    user=user,
+                    jurisdiction=Jurisdiction.objects.get(code=code),
+                    role=role,
+                    enterprise=self.enterprises[extra["enterprise"]] if "enterprise" in extra else None,
+                    defaults={"department": extra.get("department", "")},
+                )
+            self.summary.add("users", created)
+
+    @transaction.atomic
+    def run(self) -> Summary:
+        self.load_tree()
+        self.load_brands()
+        self.load_enterprises()
+        self.load_sites()
+        self.load_officers()
+        self.load_accounts()
+        return self.summary
+
+
+def load_demo() -> Summary:
+    return DemoLoader().run()
+
+
+def demo_loaded() -> bool:
+    return User.objects.filter(username="city_officer").exists()

@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from parcelwatch.demo.loader import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_loaded, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the Putian demo data (idempotent). With --if-empty, only when it has never been loaded."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--if-empty", action="store_true", help="Skip when the demo data is already there.")
+
+    def handle(self, *args, if_empty: bool = False, **options):
+        if if_empty and demo_loaded():
+            self.stdout.write("Demo data already loaded.")
+            return
+        summary = load_demo()
+        created = ", ".join(f"{k}: {v}" for k, v in summary.created.items())
+        self.stdout.write(self.style.SUCCESS(f"Putian demo data loaded (newly created — {created})."))
+        self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}): " + ", ".join(a[0] for a in DEMO_ACCOUNTS))

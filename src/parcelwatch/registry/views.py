@@ -1,0 +1,407 @@
+"""Registry pages. Thin: read through selectors, write through services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from parcelwatch.accounts.access import has_permission
+from parcelwatch.accounts.permissions import REGISTRY_EDIT, REGISTRY_EXPORT, REGISTRY_IMPORT, REGISTRY_VIEW
+from parcelwatch.accounts.selectors import districts_visible_to, home_city
+from parcelwatch.lib.forms import add_service_errors
+from parcelwatch.lib.masking import mask_id_number, mask_phone
+
+from . import importing, services
+from .forms import EnterpriseForm, ImportUploadForm, SafetyOfficerForm, SiteForm, TrainingRecordForm
+from .models import Brand, Enterprise, ImportBatch, SafetyOfficer, Site
+from .selectors import (
+    can_on_enterprise,
+    can_on_officer,
+    can_on_site,
+    can_see_sensitive,
+    enterprises_visible_to,
+    filter_enterprises,
+    filter_officers,
+    filter_sites,
+    get_enterprise_for_user,
+    get_officer_for_user,
+    get_site_for_user,
+    officers_visible_to,
+    sites_visible_to,
+)
+from .versioning import history
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not has_permission(request.user, perm):
+        raise PermissionDenied
+
+
+def _page(request: HttpRequest, qs):
+    paginator = Paginator(qs, settings.PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def _querystring_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def _site_filters(request: HttpRequest) -> dict:
+    g = request.GET
+    return {
+        "q": g.get("q", "").strip(),
+        "district": g.get("district", ""),
+        "brand": g.get("brand", ""),
+        "kind": g.get("kind", ""),
+        "status": g.get("status", ""),
+        "sort": g.get("sort", ""),
+    }
+
+
+def _common_context(request: HttpRequest) -> dict:
+    return {
+        "districts": districts_visible_to(request.user),
+        "brands": Brand.objects.all(),
+        "querystring": _querystring_without_page(request),
+        "can_edit": has_permission(request.user, REGISTRY_EDIT),
+        "can_import": has_permission(request.user, REGISTRY_IMPORT),
+        "can_export": has_permission(request.user, REGISTRY_EXPORT),
+    }
+
+
+# --- sites ---------------------------------------------------------------------------------------------------
+
+
+@login_required
+def site_list(request: HttpRequest) -> HttpResponse:
+    _require(request, REGISTRY_VIEW)
+    filters = _site_filters(request)
+    qs = filter_sites(sites_visible_to(request.user), **filters)
+    if request.GET.get("format") == "xlsx":
+        _require(request, REGISTRY_EXPORT)
+        return importing.export_response(importing.SITE_SHEET, qs, _("sites"))
+    return render(
+        request,
+        "registry/site_list.html",
+        {**_common_context(request), "page": _page(request, qs), "filters": filters,
+         "kinds": Site.Kind.choices, "statuses": Site.Status.choices},
+    )
+
+
+@login_required
+def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    site = get_site_for_user(request.user, pk)
+    officers = site.safety_officers.all()
+    return render(
+        request,
+        "registry/site_detail.html",
+        {
+            "site": site,
+            "officers": officers,
+            "history": history(site),
+            "can_edit": can_on_site(request.user, REGISTRY_EDIT, site),
+        },
+    )
+
+
+@login_required
+def site_create(request: HttpRequest) -> HttpResponse:
+    _require(request, REGISTRY_EDIT)
+    form = SiteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = services.create_site(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Site “%(name)s” created.") % {"name": site.name})
+            return redirect("registry:site_detail", pk=site.pk)
+    return render(request, "registry/form.html", {"form": form, "title": _("New site"),
+                                                  "cancel_url": reverse("registry:site_list")})
+
+
+@login_required
+def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    site = get_site_for_user(request.user, pk, need=REGISTRY_EDIT)
+    form = SiteForm(request.POST or None, instance=site, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.update_site(site, actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved.") if changed else _("Nothing was changed."))
+            return redirect("registry:site_detail", pk=site.pk)
+    return render(request, "registry/form.html", {
+        "form": form, "title": _("Edit site: %(name)s") % {"name": site.name},
+        "cancel_url": reverse("registry:site_detail", args=[site.pk]),
+    })
+
+
+# --- enterprises ---------------------------------------------------------------------------------------------
+
+
+@login_required
+def enterprise_list(request: HttpRequest) -> HttpResponse:
+    _require(request, REGISTRY_VIEW)
+    g = request.GET
+    filters = {k: g.get(k, "").strip() for k in ("q", "district", "brand", "status", "sort")}
+    qs = filter_enterprises(enterprises_visible_to(request.user), **filters)
+    if g.get("format") == "xlsx":
+        _require(request, REGISTRY_EXPORT)
+        return importing.export_response(importing.ENTERPRISE_SHEET, qs, _("enterprises"))
+    return render(
+        request,
+        "registry/enterprise_list.html",
+        {**_common_context(request), "page": _page(request, qs), "filters": filters,
+         "statuses": Enterprise.Status.choices},
+    )
+
+
+@login_required
+def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    enterprise = get_enterprise_for_user(request.user, pk)
+    sites = sites_visible_to(request.user).filter(enterprise=enterprise).order_by("kind", "name")
+    officers = officers_visible_to(request.user).filter(enterprise=enterprise)
+    kind_counts = dict(sites.order_by().values_list("kind").annotate(n=Count("pk")))
+    return render(
+        request,
+        "registry/enterprise_detail.html",
+        {
+            "enterprise": enterprise,
+            "sites": sites,
+            "officers": officers,
+            "kind_counts": [(label, kind_counts.get(value, 0)) for value, label in Site.Kind.choices],
+            "history": history(enterprise),
+            "can_edit": can_on_enterprise(request.user, REGISTRY_EDIT, enterprise),
+        },
+    )
+
+
+@login_required
+def enterprise_create(request: HttpRequest) -> HttpResponse:
+    _require(request, REGISTRY_EDIT)
+    form = EnterpriseForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enterprise = services.create_enterprise(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Enterprise “%(name)s” created.") % {"name": enterprise.name})
+            return redirect("registry:enterprise_detail", pk=enterprise.pk)
+    return render(request, "registry/form.html", {"form": form, "title": _("New enterprise"),
+                                                  "cancel_url": reverse("registry:enterprise_list")})
+
+
+@login_required
+def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    enterprise = get_enterprise_for_user(request.user, pk, need=REGISTRY_EDIT)
+    form = EnterpriseForm(request.POST or None, instance=enterprise, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.update_enterprise(enterprise, actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved.") if changed else _("Nothing was changed."))
+            return redirect("registry:enterprise_detail", pk=enterprise.pk)
+    return render(request, "registry/form.html", {
+        "form": form, "title": _("Edit enterprise: %(name)s") % {"name": enterprise.name},
+        "cancel_url": reverse("registry:enterprise_detail", args=[enterprise.pk]),
+    })
+
+
+# --- safety officers -----------------------------------------------------------------------------------------
+
+
+@login_required
+def officer_list(request: HttpRequest) -> HttpResponse:
+    _require(request, REGISTRY_VIEW)
+    g = request.GET
+    filters = {k: g.get(k, "").strip() for k in ("q", "district", "status")}
+    qs = filter_officers(officers_visible_to(request.user), **filters)
+    page = _page(request, qs)
+    for officer in page:
+        officer.phone_masked = mask_phone(officer.phone)
+    return render(
+        request,
+        "registry/officer_list.html",
+        {**_common_context(request), "page": page, "filters": filters, "statuses": SafetyOfficer.Status.choices},
+    )
+
+
+@login_required
+def officer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    officer = get_officer_for_user(request.user, pk)
+    sensitive = can_see_sensitive(request.user, officer)
+    officer_history = history(officer)
+    if not sensitive:
+        for version in officer_history:
+            for change in version["changes"]:
+                if change["sensitive"]:
+                    change["before"], change["after"] = "***", "***"
+    return render(
+        request,
+        "registry/officer_detail.html",
+        {
+            "officer": officer,
+            "id_number": officer.id_number if sensitive else mask_id_number(officer.id_number),
+            "phone": officer.phone if sensitive else mask_phone(officer.phone),
+            "sensitive": sensitive,
+            "sites": sites_visible_to(request.user).filter(safety_officers=officer),
+            "trainings": officer.trainings.all(),
+            "history": officer_history,
+            "can_edit": can_on_officer(request.user, REGISTRY_EDIT, officer),
+            "training_form": TrainingRecordForm(),
+        },
+    )
+
+
+@login_required
+def officer_create(request: HttpRequest) -> HttpResponse:
+    _require(request, REGISTRY_EDIT)
+    form = SafetyOfficerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        sites = list(data.pop("sites"))
+        try:
+            officer = services.create_officer(actor=request.user, data=data, sites=sites)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Safety officer “%(name)s” filed.") % {"name": officer.name})
+            return redirect("registry:officer_detail", pk=officer.pk)
+    return render(request, "registry/form.html", {"form": form, "title": _("File a safety officer"),
+                                                  "cancel_url": reverse("registry:officer_list")})
+
+
+@login_required
+def officer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    officer = get_officer_for_user(request.user, pk, need=REGISTRY_EDIT)
+    form = SafetyOfficerForm(request.POST or None, instance=officer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        sites = list(data.pop("sites"))
+        try:
+            changed = services.update_officer(officer, actor=request.user, data=data, sites=sites)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Changes saved.") if changed else _("Nothing was changed."))
+            return redirect("registry:officer_detail", pk=officer.pk)
+    return render(request, "registry/form.html", {
+        "form": form, "title": _("Edit safety officer: %(name)s") % {"name": officer.name},
+        "cancel_url": reverse("registry:officer_detail", args=[officer.pk]),
+    })
+
+
+@login_required
+@require_POST
+def officer_add_training(request: HttpRequest, pk: int) -> HttpResponse:
+    officer = get_officer_for_user(request.user, pk, need=REGISTRY_EDIT)
+    form = TrainingRecordForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_training_record(officer, actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, "; ".join(exc.messages))
+        else:
+            messages.success(request, _("Training record added."))
+    else:
+        messages.error(request, _("The training record is incomplete: %(errors)s") % {
+            "errors": "; ".join(f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items())
+        })
+    return redirect("registry:officer_detail", pk=officer.pk)
+
+
+# --- import / export -----------------------------------------------------------------------------------------
+
+
+@login_required
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    _require(request, REGISTRY_IMPORT)
+    sheet = importing.sheet_for(kind)
+    return importing.template_response(sheet)
+
+
+@login_required
+def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
+    _require(request, REGISTRY_IMPORT)
+    sheet = importing.sheet_for(kind)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = importing.stage_import(sheet, form.cleaned_data["file"], actor=request.user)
+        except importing.ImportFileError as exc:
+            form.add_error("file", exc.message)
+        else:
+            return redirect("registry:import_preview", pk=batch.pk)
+    recent = ImportBatch.objects.filter(uploaded_by=request.user, kind=kind).order_by("-uploaded_at")[:5]
+    return render(request, "registry/import_upload.html", {"form": form, "sheet": sheet, "recent": recent})
+
+
+@login_required
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = importing.get_batch_for_user(request.user, pk)
+    sheet = importing.sheet_for(batch.kind)
+    if request.method == "POST":
+        if request.POST.get("discard"):
+            importing.discard_import(batch, actor=request.user)
+            messages.info(request, _("The import was discarded. Nothing was changed."))
+            return redirect("registry:import_upload", kind=batch.kind)
+        try:
+            result = importing.commit_import(batch, actor=request.user)
+        except importing.ImportFileError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Import committed: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.") % result,
+            )
+            return redirect(sheet.list_url)
+        batch.refresh_from_db()
+    summary = importing.summarise(batch)
+    return render(request, "registry/import_preview.html", {"batch": batch, "sheet": sheet, "summary": summary})
+
+
+# --- map -----------------------------------------------------------------------------------------------------
+
+
+@login_required
+def site_map(request: HttpRequest) -> HttpResponse:
+    _require(request, REGISTRY_VIEW)
+    city = home_city(request.user)
+    return render(request, "registry/site_map.html", {
+        **_common_context(request), "city": city, "filters": _site_filters(request), "kinds": Site.Kind.choices,
+        "statuses": Site.Status.choices,
+    })
+
+
+@login_required
+def site_map_data(request: HttpRequest) -> JsonResponse:
+    _require(request, REGISTRY_VIEW)
+    qs = filter_sites(sites_visible_to(request.user), **_site_filters(request)).filter(lng__isnull=False)
+    points = [
+        {
+            "id": s["pk"],
+            "name": s["name"],
+            "kind": s["kind"],
+            "brand": s["brand__short_name"] or "",
+            "value": [float(s["lng"]), float(s["lat"])],
+            "url": reverse("registry:site_detail", args=[s["pk"]]),
+        }
+        for s in qs.values("pk", "name", "kind", "brand__short_name", "lng", "lat")
+    ]
+    return JsonResponse({"count": len(points), "points": points, "kinds": dict(Site.Kind.choices)})

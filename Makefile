@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 export PYTHONPATH := $(CURDIR)/src
 export DJANGO_SETTINGS_MODULE := parcelwatch.settings
 
-.PHONY: run test install system-packages lint bench
+.PHONY: run test install system-packages lint bench messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -38,3 +38,9 @@ lint: install
 
 bench: install
 	$(PY) bench/registry_lists.py
+
+# Refresh the translation catalogue after changing UI text (needs GNU gettext), then fill in
+# the new msgstr entries in src/parcelwatch/locale/zh_Hans/LC_MESSAGES/django.po and run it again.
+messages: install
+	cd src/parcelwatch && ../../$(PY) ../manage.py makemessages -l zh_Hans --no-location --no-obsolete
+	cd src/parcelwatch && ../../$(PY) ../manage.py compilemessages -l zh_Hans

@@ -1,0 +1,55 @@
+from django.core.management import call_command
+from django.db.models import Count
+
+from parcelwatch.accounts.models import Jurisdiction, Role, User
+from parcelwatch.demo.loader import DEMO_PASSWORD
+from parcelwatch.lib.geo import within_bounds
+from parcelwatch.registry.models import Enterprise, Site
+from parcelwatch.registry.selectors import sites_visible_to
+
+ACCOUNTS = ["sysadmin", "city_leader", "city_officer", "hanjiang_officer", "licheng_officer", "hanjiang_grid",
+            "zto_safety", "police_partner"]
+
+
+def test_demo_data_matches_the_article_and_is_idempotent(db, client):
+    call_command("loaddemo")
+    counts = dict(Site.objects.values_list("kind").annotate(n=Count("pk")))
+    assert counts[Site.Kind.OUTLET] == 553
+    assert counts[Site.Kind.SORTING_CENTER] == 24
+    snapshot = sorted(Site.objects.values_list("name", "filing_number", "lng", "lat"))
+    totals = (Site.objects.count(), Enterprise.objects.count(), User.objects.count(), Jurisdiction.objects.count())
+
+    call_command("loaddemo")
+    assert (Site.objects.count(), Enterprise.objects.count(), User.objects.count(),
+            Jurisdiction.objects.count()) == totals
+    assert sorted(Site.objects.values_list("name", "filing_number", "lng", "lat")) == snapshot
+
+    # The jurisdiction tree: 5 districts, 2 management zones, towns and grids.
+    city = Jurisdiction.objects.get(code="350300")
+    assert sorted(city.children.values_list("name", flat=True)) == sorted(
+        ["城厢区", "涵江区", "荔城区", "秀屿区", "仙游县", "湄洲岛", "北岸"])
+    assert Jurisdiction.objects.get(code="350305108").parent.name == "湄洲岛"
+    assert Jurisdiction.objects.filter(level="grid").count() > 100
+
+    # Every site lies in the city and in the district of its town.
+    for site in Site.objects.select_related("jurisdiction", "district"):
+        assert within_bounds(site.lng, site.lat, city.bounds)
+        assert site.jurisdiction.district() == site.district
+
+    # Every demo account logs in with the printed password.
+    for username in ACCOUNTS:
+        assert client.login(username=username, password=DEMO_PASSWORD), username
+
+    zto = User.objects.get(username="zto_safety")
+    membership = zto.memberships.get()
+    assert membership.role == Role.ENTERPRISE_SAFETY and membership.enterprise.brand.code == "zto"
+    own_sites = sites_visible_to(zto)
+    assert own_sites.exists() and set(own_sites.values_list("district__code", flat=True)) == {"350303"}
+    licheng = User.objects.get(username="licheng_officer")
+    assert set(sites_visible_to(licheng).values_list("district__code", flat=True)) == {"350304"}
+
+
+def test_loaddemo_if_empty_skips_when_loaded(db, capsys):
+    call_command("loaddemo", "--if-empty")
+    call_command("loaddemo", "--if-empty")
+    assert "already loaded" in capsys.readouterr().out

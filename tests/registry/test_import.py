@@ -184,3 +184,12 @@ def test_discarding_an_import(client, cast):
     assert ImportBatch.objects.get().state == ImportBatch.State.DISCARDED
     client.post(response.url, {"commit": "1"})
     assert not Site.objects.filter(filing_number="IMP-0001").exists()
+
+
+def test_officer_export_masks_personal_data_unless_the_role_may_see_it(client, cast):
+    client.force_login(cast.city_officer)
+    ws = load_workbook(io.BytesIO(client.get(reverse("registry:officer_list"), {"format": "xlsx"}).content)).active
+    assert ws.cell(row=1, column=4).value == "身份证号码"
+    assert "350303198001011234" in {ws.cell(row=r, column=4).value for r in range(2, ws.max_row + 1)}
+    client.force_login(cast.hanjiang_grid)
+    assert client.get(reverse("registry:officer_list"), {"format": "xlsx"}).status_code == 403

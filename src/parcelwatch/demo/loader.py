@@ -136,7 +136,8 @@ class DemoLoader:
             "legal_representative": _person(rng),
             "contact_person": _person(rng),
             "contact_phone": _phone(rng),
-            "address": f"莆田市{district.name}{rng.choice(putian.ROADS)}{rng.randrange(1, 400)}号",
+            "address": f"莆田市{'' if district.level == Jurisdiction.Level.CITY else district.name}"
+            f"{rng.choice(putian.ROADS)}{rng.randrange(1, 400)}号",
             "jurisdiction": district,
         }
         enterprise = Enterprise.objects.filter(name=name).first()

@@ -15,7 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from parcelwatch.accounts.access import has_permission
-from parcelwatch.accounts.permissions import REGISTRY_EDIT, REGISTRY_EXPORT, REGISTRY_IMPORT, REGISTRY_VIEW
+from parcelwatch.accounts.permissions import (
+    REGISTRY_EDIT,
+    REGISTRY_EXPORT,
+    REGISTRY_IMPORT,
+    REGISTRY_VIEW,
+    REGISTRY_VIEW_SENSITIVE,
+)
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.lib.forms import add_service_errors
 from parcelwatch.lib.masking import mask_id_number, mask_phone
@@ -232,6 +238,17 @@ def officer_list(request: HttpRequest) -> HttpResponse:
     g = request.GET
     filters = {k: g.get(k, "").strip() for k in ("q", "district", "status")}
     qs = filter_officers(officers_visible_to(request.user), **filters)
+    if g.get("format") == "xlsx":
+        _require(request, REGISTRY_EXPORT)
+        officers = list(importing.OFFICER_SHEET.queryset_for_export(qs))
+        sensitive = set(
+            officers_visible_to(request.user, REGISTRY_VIEW_SENSITIVE).filter(pk__in=[o.pk for o in officers])
+            .values_list("pk", flat=True)
+        )
+        for o in officers:
+            o.shown_id_number = o.id_number if o.pk in sensitive else mask_id_number(o.id_number)
+            o.shown_phone = o.phone if o.pk in sensitive else mask_phone(o.phone)
+        return importing.export_response(importing.OFFICER_SHEET, officers, _("safety officers"))
     page = _page(request, qs)
     for officer in page:
         officer.phone_masked = mask_phone(officer.phone)

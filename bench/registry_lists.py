@@ -1,0 +1,79 @@
+"""Benchmark: registry list pages, API, map data and export on the full Putian demo data.
+
+Prints wall time (median of several runs) and the number of SQL queries per request, so
+an N+1 regression shows up as a query count that grows with the page size.
+
+    make bench        (or: PYTHONPATH=src .venv/bin/python bench/registry_lists.py)
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+os.environ.setdefault("PW_VAR_DIR", tempfile.mkdtemp(prefix="pw-bench-"))
+Path(os.environ["PW_VAR_DIR"], "static").mkdir(exist_ok=True)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parcelwatch.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from parcelwatch.accounts.models import User  # noqa: E402
+from parcelwatch.accounts.services import issue_api_token  # noqa: E402
+
+RUNS = 7
+
+
+def measure(label: str, fn) -> None:
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        response = fn()
+    assert response.status_code == 200, (label, response.status_code)
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    print(f"{label:<48} {statistics.median(times):8.1f} ms   {len(queries):4d} queries   {len(response.content):>9,d} bytes")
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    start = time.perf_counter()
+    call_command("loaddemo", verbosity=0, stdout=open(os.devnull, "w"))
+    print(f"{'loaddemo (553 outlets, 24 sorting centres)':<48} {(time.perf_counter() - start) * 1000:8.1f} ms")
+    client = Client()
+    user = User.objects.get(username="city_officer")
+    client.force_login(user)
+    key, _token = issue_api_token(user)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    measure("site list page (25 rows)", lambda: client.get("/registry/sites/"))
+    measure("site list page, search + filters", lambda: client.get("/registry/sites/?q=中通&district=350303&kind=outlet"))
+    measure("enterprise list page", lambda: client.get("/registry/enterprises/"))
+    measure("safety officer list page", lambda: client.get("/registry/officers/"))
+    measure("site detail page", lambda: client.get("/registry/sites/1/"))
+    measure("map data, all sites", lambda: client.get("/registry/sites/map/data/"))
+    measure("API /sites?limit=100", lambda: client.get("/api/v1/sites?limit=100", **auth))
+    measure("API /safety-officers?limit=100", lambda: client.get("/api/v1/safety-officers?limit=100", **auth))
+    measure("export all sites to .xlsx", lambda: client.get("/registry/sites/?format=xlsx"))
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 export PYTHONPATH := $(CURDIR)/src
 export DJANGO_SETTINGS_MODULE := parcelwatch.settings
 
-.PHONY: run test install system-packages lint bench messages
+.PHONY: run test install system-packages bench messages
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -30,11 +30,10 @@ run: install
 	@HOST=$(HOST) PORT=$(PORT) bash scripts/serve.sh
 
 test: install
+	$(VENV)/bin/ruff check src tests bench scripts
 	$(PY) src/manage.py collectstatic --noinput -v0
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
-	$(VENV)/bin/ruff check src tests bench
 
 bench: install
 	$(PY) bench/registry_lists.py

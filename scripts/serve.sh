@@ -4,6 +4,14 @@ set -euo pipefail
 PY=.venv/bin/python
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+# Accept requests addressed to the host we bind, unless ALLOWED_HOSTS says otherwise.
+if [ -z "${ALLOWED_HOSTS:-}" ]; then
+  case "$HOST" in
+    127.0.0.1|localhost|::1) ;;
+    0.0.0.0|::) export ALLOWED_HOSTS="*" ;;
+    *) export ALLOWED_HOSTS="$HOST,127.0.0.1,localhost" ;;
+  esac
+fi
 
 $PY src/manage.py db_worker --queue-name "*" &
 WORKER=$!

@@ -71,8 +71,10 @@ def test_site_detail_other_jurisdiction_is_404_json(client, cast):
     assert response.status_code == 200 and response.json()["filing_number"] == cast.hanjiang_outlet.filing_number
 
 
-def test_role_without_registry_access_sees_nothing(client, cast):
-    assert client.get("/api/v1/sites", **bearer(cast.nobody)).json()["count"] == 0
+@pytest.mark.parametrize("path", ["/api/v1/sites", "/api/v1/enterprises", "/api/v1/safety-officers"])
+def test_role_without_registry_access_is_refused(client, cast, path):
+    response = client.get(path, **bearer(cast.nobody))
+    assert response.status_code == 403 and response.json()["detail"] == "您没有执行此操作的权限。"
 
 
 def test_enterprises_and_jurisdictions(client, cast):

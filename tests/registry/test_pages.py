@@ -174,3 +174,16 @@ def test_map_page_uses_the_city_boundary_from_the_npm_package(client, cast):
     client.force_login(cast.city_officer)
     body = client.get(url("site_map")).content.decode()
     assert "npm/echarts/dist/echarts.min.js" in body and "%E8%8E%86%E7%94%B0%E5%B8%82.js" in body or "莆田市.js" in body
+
+
+def test_filing_an_officer_from_the_enterprise_page_offers_only_its_sites(client, cast):
+    client.force_login(cast.city_officer)
+    body = client.get(url("officer_create") + f"?enterprise={cast.zto_hanjiang.pk}").content.decode()
+    assert "中通涵东营业部" in body and "圆通镇海营业部" not in body
+    response = client.post(url("officer_create") + f"?enterprise={cast.zto_hanjiang.pk}", {
+        "enterprise": cast.zto_hanjiang.pk, "name": "新安全员", "id_number": "35030319900101123X",
+        "phone": "13700000000", "status": "active", "sites": [cast.hanjiang_outlet_g2.pk],
+    })
+    assert response.status_code == 302
+    client.force_login(cast.licheng_officer)
+    assert client.get(url("officer_create") + f"?enterprise={cast.zto_hanjiang.pk}").status_code == 404

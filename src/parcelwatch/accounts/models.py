@@ -126,6 +126,9 @@ class LoginFailure(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.at:%Y-%m-%d %H:%M}"
+
 
 class ApiToken(models.Model):
     """A bearer token for the REST API. Only its SHA-256 is stored."""
@@ -135,6 +138,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"API token of {self.user} until {self.expires_at:%Y-%m-%d}"
 
     @staticmethod
     def hash_key(key: str) -> str:

@@ -52,7 +52,7 @@ def _id_number(rng: random.Random, region: str) -> str:
     born = date(1965, 1, 1) + timedelta(days=rng.randrange(0, 365 * 35))
     body = region[:6] + born.strftime("%Y%m%d") + f"{rng.randrange(0, 1000):03d}"
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
     return body + check
 
 
@@ -250,7 +250,7 @@ class DemoLoader:
     # -- safety officers ---------------------------------------------------------------------------------
     def load_officers(self) -> None:
         rng = self.rng
-        for key, enterprise in self.enterprises.items():
+        for enterprise in self.enterprises.values():
             sites = list(enterprise.sites.order_by("pk"))
             if not sites:
                 continue

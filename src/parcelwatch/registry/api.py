@@ -1,10 +1,12 @@
 from datetime import date
 from enum import Enum
 
+from django.core.exceptions import PermissionDenied
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from parcelwatch.accounts.permissions import REGISTRY_VIEW_SENSITIVE
+from parcelwatch.accounts.access import has_permission
+from parcelwatch.accounts.permissions import REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE
 from parcelwatch.lib.masking import mask_id_number, mask_phone
 
 from .models import Enterprise, SafetyOfficer, Site
@@ -134,6 +136,11 @@ class OfficerFilters(Schema):
     q: str | None = None
 
 
+def _require_view(request) -> None:
+    if not has_permission(request.user, REGISTRY_VIEW):
+        raise PermissionDenied
+
+
 def _clean(filters: Schema) -> dict:
     return {k: (v.value if isinstance(v, Enum) else v) for k, v in filters.dict().items() if v not in (None, "")}
 
@@ -142,6 +149,7 @@ def _clean(filters: Schema) -> dict:
 @paginate(LimitOffsetPagination)
 def list_enterprises(request, filters: Query[EnterpriseFilters]):
     """Enterprises in the user's jurisdiction."""
+    _require_view(request)
     return filter_enterprises(enterprises_visible_to(request.user), **_clean(filters))
 
 
@@ -154,6 +162,7 @@ def get_enterprise(request, enterprise_id: int):
 @paginate(LimitOffsetPagination)
 def list_sites(request, filters: Query[SiteFilters]):
     """Sites (outlets, terminal outlets, sorting centres) in the user's jurisdiction."""
+    _require_view(request)
     return filter_sites(sites_visible_to(request.user), **_clean(filters))
 
 
@@ -194,6 +203,7 @@ class OfficerPagination(LimitOffsetPagination):
 @paginate(OfficerPagination)
 def list_officers(request, filters: Query[OfficerFilters]):
     """Safety officers; ID numbers and phones are masked unless the role may see them."""
+    _require_view(request)
     return filter_officers(officers_visible_to(request.user), **_clean(filters)).prefetch_related("sites")
 
 

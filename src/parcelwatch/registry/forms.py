@@ -94,13 +94,17 @@ class SafetyOfficerForm(StyledFormMixin, forms.ModelForm):
         fields = ["enterprise", "name", "id_number", "phone", "filing_date", "status"]
         widgets = {"filing_date": DateInput()}
 
-    def __init__(self, *args, user: User, **kwargs):
+    def __init__(self, *args, user: User, enterprise: Enterprise | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["enterprise"].queryset = enterprises_visible_to(user, REGISTRY_EDIT).order_by("name")
         sites = sites_visible_to(user).order_by("name")
         if self.instance.pk:
-            sites = sites.filter(enterprise_id=self.instance.enterprise_id)
+            enterprise = self.instance.enterprise
             self.fields["sites"].initial = list(self.instance.sites.values_list("pk", flat=True))
+        if enterprise is not None:
+            # Only this enterprise's sites can be covered by its safety officer.
+            sites = sites.filter(enterprise=enterprise)
+            self.fields["enterprise"].initial = enterprise.pk
         self.fields["sites"].queryset = sites
 
     def _post_clean(self):

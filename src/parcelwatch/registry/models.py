@@ -52,6 +52,9 @@ class ChangeRecord(models.Model):
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["content_type", "object_id", "at"])]
 
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.content_type.model}#{self.object_id} {self.at:%Y-%m-%d %H:%M}"
+
 
 class Enterprise(models.Model):
     class Status(models.TextChoices):
@@ -195,6 +198,9 @@ class TrainingRecord(models.Model):
         verbose_name_plural = _("training records")
         ordering = ["-date"]
 
+    def __str__(self) -> str:
+        return f"{self.date} {self.topic}"
+
 
 class ImportBatch(models.Model):
     """An uploaded spreadsheet waiting for review; committed in one transaction or not at all."""
@@ -216,3 +222,6 @@ class ImportBatch(models.Model):
     # Parsed rows: [{"line": n, "values": {...}, "errors": [...], "action": "create|update|unchanged"}]
     rows = models.JSONField(default=list)
     result = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return self.filename

@@ -289,7 +289,10 @@ def officer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def officer_create(request: HttpRequest) -> HttpResponse:
     _require(request, REGISTRY_EDIT)
-    form = SafetyOfficerForm(request.POST or None, user=request.user)
+    enterprise = None
+    if request.GET.get("enterprise"):
+        enterprise = get_enterprise_for_user(request.user, request.GET["enterprise"], need=REGISTRY_EDIT)
+    form = SafetyOfficerForm(request.POST or None, user=request.user, enterprise=enterprise)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         sites = list(data.pop("sites"))

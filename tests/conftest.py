@@ -86,3 +86,8 @@ def cast(db) -> Cast:
 def login(client, user: User):
     client.force_login(user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -69,6 +69,12 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "parcelwatch.accounts",
     "parcelwatch.registry",
+    "parcelwatch.workdays",
+    "parcelwatch.notifications",
+    "parcelwatch.evidence",
+    "parcelwatch.documents",
+    "parcelwatch.events",
+    "parcelwatch.enforcement",
     "parcelwatch.demo",
 ]
 
@@ -197,9 +203,12 @@ if os.environ.get("S3_BUCKET"):
     }
 
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 5000)
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 50 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_BYTES + 5 * 1024 * 1024
+# How often the scheduler queues the deadline sweep (seconds).
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 300)
 
 TASKS = {
     "default": {

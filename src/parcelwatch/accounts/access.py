@@ -123,3 +123,16 @@ def covers(user: User, perm: str, node_path: str) -> bool:
         and node_path.startswith(m.jurisdiction.path)
         for m in memberships(user)
     )
+
+
+def granting_role(user: User, perm: str, *, path: str, enterprise_id: int | None = None) -> str:
+    """The role under which the user holds `perm` for an object at `path` (for the record)."""
+    for m in memberships(user):
+        if perm not in permissions_for_role(m.role):
+            continue
+        if m.role == Role.ENTERPRISE_SAFETY:
+            if enterprise_id is not None and m.enterprise_id == enterprise_id:
+                return m.role
+        elif path.startswith(m.jurisdiction.path):
+            return m.role
+    return ""

@@ -9,6 +9,16 @@ REGISTRY_VIEW_SENSITIVE = "registry.view_sensitive"
 REGISTRY_EDIT = "registry.edit"
 REGISTRY_IMPORT = "registry.import"
 REGISTRY_EXPORT = "registry.export"
+REGISTRY_FILE_CHANGE = "registry.file_change"  # an enterprise files a change of its own site (备案变更)
+EVENTS_VIEW = "events.view"
+EVENTS_REPORT = "events.report"
+EVENTS_DISTRICT = "events.district"  # accept, remind, verify, escalate: the district safety centre's work
+EVENTS_CITY = "events.city"  # take escalated events: the city bureau's work
+EVENTS_ENTERPRISE = "events.enterprise"  # acknowledge letters, submit rectification
+EVENTS_CONFIRM = "events.confirm"  # confirm or dispute a fix on site
+CASES_VIEW = "cases.view"
+CASES_HANDLE = "cases.handle"  # propose, investigate, notify, serve, record payment
+CASES_APPROVE = "cases.approve"  # approve filing and penalty decisions
 ACCOUNTS_MANAGE = "accounts.manage"
 CONFIG_MANAGE = "config.manage"
 
@@ -17,12 +27,15 @@ _REGULATOR = frozenset(
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.GRID_WORKER: frozenset({REGISTRY_VIEW}),
-    Role.DISTRICT_OFFICER: _REGULATOR,
-    Role.CITY_OFFICER: _REGULATOR,
-    Role.CITY_LEADER: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT}),
+    Role.GRID_WORKER: frozenset({REGISTRY_VIEW, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM}),
+    Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW},
+    Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE},
+    Role.CITY_LEADER: frozenset(
+        {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE}
+    ),
     # Enterprise staff see their own enterprise's records, including their own staff's details.
-    Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE}),
+    Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_FILE_CHANGE, EVENTS_VIEW,
+                                       EVENTS_ENTERPRISE, CASES_VIEW}),
     # Partner departments see the public register of legal sites in their area, nothing private.
     Role.PARTNER: frozenset({REGISTRY_VIEW}),
     # IT administration: configuration only, no workflow actions.

@@ -189,3 +189,31 @@ def update_officer(officer: SafetyOfficer, *, actor: User, data: dict[str, Any],
 def add_training_record(officer: SafetyOfficer, *, actor: User, data: dict[str, Any]) -> TrainingRecord:
     _require_edit_enterprise(actor, officer.enterprise)
     return TrainingRecord.objects.create(officer=officer, **data)
+
+
+# Fields an enterprise may change through a filing (备案变更); the regulator's fields stay theirs.
+FILING_CHANGE_FIELDS = ("name", "address", "manager_name", "manager_phone", "lng", "lat")
+
+
+@transaction.atomic
+def file_site_change(site: Site, *, actor: User, data: dict[str, Any], note: str = "") -> bool:
+    """An enterprise files a change of its own site's registered details; versioned like any edit."""
+    from parcelwatch.accounts.permissions import REGISTRY_FILE_CHANGE
+
+    from .selectors import can_on_site
+
+    site = Site.objects.select_for_update().select_related("jurisdiction").get(pk=site.pk)
+    if not can_on_site(actor, REGISTRY_FILE_CHANGE, site):
+        raise ValidationError({"site": _("You cannot file changes for this site.")})
+    unknown = set(data) - set(FILING_CHANGE_FIELDS)
+    if unknown:
+        raise ValidationError({"site": _("These details cannot be changed by a filing: %(fields)s") % {
+            "fields": ", ".join(sorted(unknown))}})
+    before = snapshot(site)
+    _apply(site, data)
+    _validate_site(site)
+    if snapshot(site) == before:
+        return False
+    _save(site, [*data.keys(), "updated_at"], "filing_number", _("Another site already has this filing number."))
+    record_change(site, actor=actor, before=before, action=ChangeRecord.Action.UPDATE, note=note)
+    return True

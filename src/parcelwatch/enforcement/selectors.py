@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet, Sum
+
+from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can
+from parcelwatch.accounts.models import User
+from parcelwatch.accounts.permissions import CASES_VIEW
+
+from .models import EnforcementCase
+from .workflow import CASE_TRANSITIONS, CaseTransition
+
+CASE_SCOPE = Scope(path_field="district__path", enterprise_field="enterprise_id")
+
+
+def cases_visible_to(user: User, perm: str = CASES_VIEW) -> QuerySet[EnforcementCase]:
+    return scoped(EnforcementCase.objects.all(), user, perm, CASE_SCOPE).select_related(
+        "enterprise", "site", "category", "district"
+    )
+
+
+def get_case_for_user(user: User, pk: object, need: str = CASES_VIEW) -> EnforcementCase:
+    return get_object_for_user(cases_visible_to(user), user, pk, scope=CASE_SCOPE, view=CASES_VIEW, need=need)
+
+
+def can_on_case(user: User, perm: str, case: EnforcementCase) -> bool:
+    return user_can(user, perm, case, scope=CASE_SCOPE)
+
+
+def available_case_transitions(case: EnforcementCase, user: User) -> list[CaseTransition]:
+    granted: dict[str, bool] = {}
+    result = []
+    for t in CASE_TRANSITIONS.values():
+        if case.state not in t.sources:
+            continue
+        if t.permission not in granted:
+            granted[t.permission] = can_on_case(user, t.permission, case)
+        if granted[t.permission]:
+            result.append(t)
+    return result
+
+
+def filter_cases(qs: QuerySet[EnforcementCase], *, year: int | None = None, district: str = "", state: str = "",
+                 q: str = "") -> QuerySet[EnforcementCase]:
+    if year:
+        qs = qs.filter(Q(filed_at__year=year) | Q(filed_at__isnull=True, proposed_at__year=year))
+    if district:
+        qs = qs.filter(district__code=district)
+    if state:
+        qs = qs.filter(state=state)
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(enterprise__name__icontains=q) | Q(site__name__icontains=q))
+    return qs
+
+
+def fines_total(qs: QuerySet[EnforcementCase]) -> Decimal:
+    total = qs.filter(state__in=EnforcementCase.PENALISED).aggregate(total=Sum("fine_amount"))["total"]
+    return total or Decimal("0")

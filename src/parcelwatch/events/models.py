@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from parcelwatch.accounts.models import Jurisdiction
+from parcelwatch.registry.models import Site
+
+
+class EventCategory(models.Model):
+    """A kind of problem a grid worker can report; legal basis and penalties are data, not code."""
+
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    name = models.CharField(_("category"), max_length=64)
+    legal_basis = models.CharField(_("legal basis"), max_length=255, blank=True)
+    penalty_range = models.CharField(_("typical penalty"), max_length=255, blank=True)
+    fine_min = models.DecimalField(_("minimum fine (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    fine_max = models.DecimalField(_("maximum fine (yuan)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    rectification_days = models.PositiveIntegerField(_("rectification period (working days)"), default=5)
+    # Workflow actions that must carry at least one attachment for this category.
+    evidence_required = models.JSONField(_("actions that require evidence"), default=list, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("event category")
+        verbose_name_plural = _("event categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Event(models.Model):
+    """A problem found at a site, followed from report to on-site confirmation."""
+
+    class State(models.TextChoices):
+        REPORTED = "reported", _("Reported")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        RECTIFYING = "rectifying", _("Rectifying")
+        RECTIFICATION_SUBMITTED = "rectification_submitted", _("Rectification submitted")
+        ESCALATED = "escalated", _("Escalated to the city bureau")
+        UNDER_ENFORCEMENT = "under_enforcement", _("Under enforcement")
+        AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting on-site confirmation")
+        CLOSED = "closed", _("Closed")
+        MERGED = "merged", _("Merged as duplicate")
+
+    class Level(models.TextChoices):
+        DISTRICT = "district", _("District")
+        CITY = "city", _("City")
+
+    OPEN_STATES = (
+        State.REPORTED, State.ACCEPTED, State.RECTIFYING, State.RECTIFICATION_SUBMITTED, State.ESCALATED,
+        State.UNDER_ENFORCEMENT, State.AWAITING_CONFIRMATION,
+    )
+
+    number = models.CharField(_("event number"), max_length=32, unique=True)
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="events")
+    category = models.ForeignKey(EventCategory, verbose_name=_("category"), on_delete=models.PROTECT,
+                                 related_name="events")
+    description = models.TextField(_("description"))
+    # Where the site was when reported: the event stays in that jurisdiction.
+    jurisdiction = models.ForeignKey(Jurisdiction, verbose_name=_("town / grid"), on_delete=models.PROTECT,
+                                     related_name="events")
+    district = models.ForeignKey(Jurisdiction, verbose_name=_("district"), on_delete=models.PROTECT,
+                                 related_name="district_events")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reported by"), on_delete=models.PROTECT,
+                                    related_name="reported_events")
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now, db_index=True)
+    lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    state = models.CharField(_("state"), max_length=32, choices=State.choices, default=State.REPORTED, db_index=True)
+    deadline = models.DateField(_("rectification deadline"), null=True, blank=True, db_index=True)
+    handled_level = models.CharField(_("handled at"), max_length=8, choices=Level.choices, default=Level.DISTRICT)
+    closure_level = models.CharField(_("closed at level"), max_length=8, choices=Level.choices, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    rework_count = models.PositiveIntegerField(_("rework"), default=0)
+    acknowledged_at = models.DateTimeField(_("letter acknowledged"), null=True, blank=True)
+    rectified_at = models.DateTimeField(_("rectified"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    duplicate_of = models.ForeignKey("self", verbose_name=_("duplicate of"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="duplicates")
+    # Bumped by every transition: a form submitted against an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-reported_at", "-pk"]
+        indexes = [models.Index(fields=["state", "deadline"]), models.Index(fields=["district", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.site.name}"
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.deadline is not None and self.state in (
+            self.State.RECTIFYING,) and self.deadline < today
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES

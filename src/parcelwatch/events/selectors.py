@@ -1,0 +1,117 @@
+"""Scoped reads of events. Views and the API read only through these."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from parcelwatch.accounts.access import Scope, get_object_for_user, memberships, scoped, user_can
+from parcelwatch.accounts.models import User
+from parcelwatch.accounts.permissions import EVENTS_VIEW
+
+from .models import Event
+from .workflow import TRANSITIONS, Transition
+
+EVENT_SCOPE = Scope(path_field="jurisdiction__path", enterprise_field="site__enterprise_id")
+
+
+def events_visible_to(user: User, perm: str = EVENTS_VIEW) -> QuerySet[Event]:
+    qs = scoped(Event.objects.all(), user, perm, EVENT_SCOPE)
+    if perm == EVENTS_VIEW and user.is_authenticated:
+        # A grid worker always sees what they reported.
+        qs = qs | Event.objects.filter(reported_by=user)
+    return qs.select_related("site__enterprise", "category", "district", "jurisdiction", "reported_by")
+
+
+def get_event_for_user(user: User, pk: object, need: str = EVENTS_VIEW) -> Event:
+    return get_object_for_user(
+        events_visible_to(user), user, pk, scope=EVENT_SCOPE, view=EVENTS_VIEW, need=need
+    )
+
+
+def can_on_event(user: User, perm: str, event: Event) -> bool:
+    return user_can(user, perm, event, scope=EVENT_SCOPE)
+
+
+def available_transitions(event: Event, user: User) -> list[Transition]:
+    """The actions this user may take on this event now: exactly the buttons they see."""
+    result = []
+    granted: dict[str, bool] = {}
+    for t in TRANSITIONS.values():
+        if t.permission is None or event.state not in t.sources:
+            continue
+        if t.action == "acknowledge" and event.acknowledged_at:
+            continue
+        if t.action == "submit_rectification" and event.state == Event.State.UNDER_ENFORCEMENT and event.rectified_at:
+            continue
+        if t.permission not in granted:
+            granted[t.permission] = can_on_event(user, t.permission, event)
+        if granted[t.permission]:
+            result.append(t)
+    return result
+
+
+def filter_events(
+    qs: QuerySet[Event],
+    *,
+    state: str = "",
+    district: str = "",
+    category: str = "",
+    overdue: bool | None = None,
+    q: str = "",
+    year: int | None = None,
+    site: int | None = None,
+    today: date | None = None,
+) -> QuerySet[Event]:
+    today = today or timezone.localdate()
+    if state == "open":
+        qs = qs.filter(state__in=Event.OPEN_STATES)
+    elif state:
+        qs = qs.filter(state=state)
+    if district:
+        qs = qs.filter(district__code=district)
+    if category:
+        qs = qs.filter(category__code=category)
+    if overdue is True:
+        qs = qs.filter(state=Event.State.RECTIFYING, deadline__lt=today)
+    elif overdue is False:
+        qs = qs.exclude(state=Event.State.RECTIFYING, deadline__lt=today)
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(site__name__icontains=q) | Q(description__icontains=q))
+    if year:
+        qs = qs.filter(reported_at__year=year)
+    if site:
+        qs = qs.filter(site_id=site)
+    return qs
+
+
+def todo_for(user: User, today: date | None = None) -> QuerySet[Event]:
+    """Events waiting for this user's action (待办)."""
+    today = today or timezone.localdate()
+    perms_states = {
+        "events.district": [Event.State.REPORTED, Event.State.ACCEPTED, Event.State.RECTIFICATION_SUBMITTED],
+        "events.city": [Event.State.ESCALATED],
+        "events.enterprise": [Event.State.RECTIFYING, Event.State.UNDER_ENFORCEMENT],
+        "events.confirm": [Event.State.AWAITING_CONFIRMATION],
+    }
+    qs = Event.objects.none()
+    for perm, states in perms_states.items():
+        part = scoped(Event.objects.filter(state__in=states), user, perm, EVENT_SCOPE)
+        if perm == "events.enterprise":
+            part = part.exclude(state=Event.State.UNDER_ENFORCEMENT, rectified_at__isnull=False)
+        qs = qs | part
+    # District officers also watch letters running in their district (to escalate by hand if needed).
+    qs = qs | scoped(Event.objects.filter(state=Event.State.RECTIFYING, deadline__lt=today), user,
+                     "events.district", EVENT_SCOPE)
+    return qs.select_related("site__enterprise", "category", "district").order_by("deadline", "reported_at")
+
+
+def due_soon(qs: QuerySet[Event], today: date | None = None, days: int = 2) -> QuerySet[Event]:
+    today = today or timezone.localdate()
+    return qs.filter(state=Event.State.RECTIFYING, deadline__gte=today, deadline__lte=today + timedelta(days=days))
+
+
+def user_roles(user: User) -> list[str]:
+    return [m.role for m in memberships(user)]

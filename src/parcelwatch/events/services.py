@@ -1,0 +1,320 @@
+"""Every change of an event goes through here: authorised, recorded, notified."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parcelwatch.accounts.access import granting_role
+from parcelwatch.accounts.models import Role, User
+from parcelwatch.accounts.permissions import EVENTS_REPORT
+from parcelwatch.documents.models import DocumentKind
+from parcelwatch.documents.services import issue_document, next_number
+from parcelwatch.evidence import timeline
+from parcelwatch.evidence.models import Attachment
+from parcelwatch.notifications.services import notify, users_with_role_covering
+from parcelwatch.registry.models import Site
+from parcelwatch.registry.selectors import can_on_site
+from parcelwatch.workdays.services import add_working_days, working_days_between
+
+from .models import Event, EventCategory
+from .selectors import can_on_event
+from .workflow import ACTION_LABELS, REPORT, TRANSITIONS, Transition, requires_evidence, target_state
+
+logger = logging.getLogger(__name__)
+S = Event.State
+SYSTEM = "system"
+
+
+class TransitionError(Exception):
+    """A transition that cannot happen; `code` tells the API which status to answer with."""
+
+    def __init__(self, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code  # invalid | forbidden | conflict
+
+
+def _today(when: datetime | None) -> date:
+    return timezone.localdate(when) if when else timezone.localdate()
+
+
+# --- reporting -------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_event(
+    *,
+    actor: User,
+    site: Site,
+    category: EventCategory,
+    description: str,
+    photos: Sequence[Attachment],
+    lng: Decimal | None = None,
+    lat: Decimal | None = None,
+    when: datetime | None = None,
+) -> Event:
+    if not can_on_site(actor, EVENTS_REPORT, site):
+        raise TransitionError(_("You cannot report events for this site."), code="forbidden")
+    if not category.active:
+        raise TransitionError(_("This category is no longer in use."))
+    if not (description or "").strip():
+        raise TransitionError(_("Describe what you found."))
+    if not any(a.kind == Attachment.Kind.IMAGE for a in photos):
+        raise TransitionError(_("Take at least one photo of the problem."))
+    when = when or timezone.now()
+    site = Site.objects.select_related("jurisdiction", "district").get(pk=site.pk)
+    event = Event.objects.create(
+        number=next_number(DocumentKind.EVENT, year=timezone.localtime(when).year),
+        site=site, category=category, description=description.strip(), jurisdiction=site.jurisdiction,
+        district=site.district, reported_by=actor, reported_at=when, lng=lng, lat=lat,
+    )
+    role = granting_role(actor, EVENTS_REPORT, path=site.jurisdiction.path)
+    timeline.append(event, action=REPORT, actor=actor, actor_role=role, to_state=S.REPORTED,
+                            note=event.description, attachments=list(photos),
+                            data={"lng": str(lng) if lng is not None else None,
+                                  "lat": str(lat) if lat is not None else None}, at=when)
+    transaction.on_commit(lambda: _notify_state(event, ACTION_LABELS[REPORT]))
+    return event
+
+
+# --- the workflow ----------------------------------------------------------------------------------------------
+
+
+def _authorise(event: Event, transition: Transition, actor: User | None) -> str:
+    """The actor's role for this transition, or raise. The one place transitions are authorised."""
+    if event.state not in transition.sources:
+        raise TransitionError(
+            _("This event is now “%(state)s”: “%(action)s” is no longer possible. Someone else may have acted first.")
+            % {"state": event.get_state_display(), "action": transition.label},
+            code="conflict",
+        )
+    if transition.permission is None:
+        return SYSTEM
+    if actor is None or not can_on_event(actor, transition.permission, event):
+        raise TransitionError(_("You may not do this on this event."), code="forbidden")
+    if transition.action == "acknowledge" and event.acknowledged_at:
+        raise TransitionError(_("Receipt was already acknowledged."), code="conflict")
+    return granting_role(actor, transition.permission, path=event.jurisdiction.path,
+                         enterprise_id=event.site.enterprise_id)
+
+
+def perform(
+    event: Event,
+    action: str,
+    *,
+    actor: User | None,
+    note: str = "",
+    attachments: Sequence[Attachment] = (),
+    deadline_days: int | None = None,
+    expected_version: int | None = None,
+    duplicate_of: Event | None = None,
+    site_changes: dict | None = None,
+    when: datetime | None = None,
+    _system: bool = False,
+) -> Event:
+    """Perform one workflow action; exactly one of two concurrent attempts succeeds."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise TransitionError(_("Unknown action “%(action)s”.") % {"action": action})
+    with transaction.atomic():
+        event = (
+            Event.objects.select_for_update()
+            .select_related("site__enterprise", "category", "jurisdiction", "district")
+            .get(pk=event.pk)
+        )
+        if expected_version is not None and expected_version != event.version:
+            raise TransitionError(
+                _("This event was changed by someone else while you were looking at it. Reload and check."),
+                code="conflict",
+            )
+        if transition.permission is None and not _system:
+            raise TransitionError(_("Only the system performs this step."), code="forbidden")
+        role = _authorise(event, transition, actor)
+        note = (note or "").strip()
+        if transition.needs_note and not note:
+            raise TransitionError(_("Give a reason or note for “%(action)s”.") % {"action": transition.label})
+        if requires_evidence(transition, event) and not attachments:
+            raise TransitionError(_("“%(action)s” needs at least one attachment as evidence.") % {
+                "action": transition.label})
+        from_state = event.state
+        to_state = target_state(transition, event)
+        today = _today(when)
+        now = when or timezone.now()
+        fields = {"state", "version", "updated_at"}
+        data: dict = {}
+        entry_attachments = list(attachments)
+        deadline = None
+
+        if transition.sets_deadline:
+            days = deadline_days if deadline_days is not None else event.category.rectification_days
+            if not 1 <= days <= 60:
+                raise TransitionError(_("The rectification period must be 1 to 60 working days."))
+            deadline = add_working_days(today, days)
+            event.deadline = deadline
+            fields.add("deadline")
+            data["working_days"] = days
+
+        if action == "merge":
+            if (duplicate_of is None or duplicate_of.pk == event.pk or duplicate_of.site_id != event.site_id
+                    or duplicate_of.category_id != event.category_id or not duplicate_of.is_open):
+                raise TransitionError(_("Choose an open event for the same site and category to merge into."))
+            event.duplicate_of = duplicate_of
+            fields.add("duplicate_of")
+            data["duplicate_of"] = duplicate_of.number
+        elif action in ("issue_letter", "resolve_on_spot"):
+            event.handled_level = Event.Level.DISTRICT
+            fields.add("handled_level")
+        elif action == "acknowledge":
+            event.acknowledged_at = now
+            fields.add("acknowledged_at")
+        elif action == "submit_rectification":
+            event.rectified_at = now
+            fields.add("rectified_at")
+            if site_changes:
+                from parcelwatch.registry.services import file_site_change
+
+                try:
+                    changed = file_site_change(event.site, actor=actor, data=site_changes,
+                                               note=_("Filing change for event %(number)s") % {"number": event.number})
+                except ValidationError as exc:
+                    raise TransitionError("; ".join(exc.messages)) from None
+                data["site_changes"] = {k: str(v) for k, v in site_changes.items()} if changed else {}
+            if from_state == S.UNDER_ENFORCEMENT and _case_finished(event):
+                to_state = S.AWAITING_CONFIRMATION
+        elif action == "verify_fail":
+            event.rework_count += 1
+            fields.add("rework_count")
+        elif action in ("escalate", "auto_escalate"):
+            event.escalated_at = now
+            event.handled_level = Event.Level.CITY
+            fields |= {"escalated_at", "handled_level"}
+            if event.deadline:
+                data["deadline_was"] = event.deadline.isoformat()
+                data["overdue_working_days"] = max(working_days_between(event.deadline, today), 0)
+        elif action == "return_to_district":
+            event.handled_level = Event.Level.DISTRICT
+            fields.add("handled_level")
+        elif action == "confirm":
+            event.closure_level = event.handled_level
+            event.closed_at = now
+            fields |= {"closure_level", "closed_at"}
+            data["closure_level"] = event.closure_level
+        elif action == "dispute":
+            event.rework_count += 1
+            fields.add("rework_count")
+
+        event.state = to_state
+        event.version += 1
+        event.save(update_fields=sorted(fields))
+
+        if action == "issue_letter":
+            letter = _issue_reminder_letter(event, actor=actor, note=note, days=data["working_days"], when=now)
+            entry_attachments.append(letter.attachment)
+            data["document"] = letter.number
+        timeline.append(event, action=action, actor=actor, actor_role=role, from_state=from_state,
+                                to_state=to_state, note=note, deadline=deadline, data=data,
+                                attachments=entry_attachments, at=when)
+        if action == "open_case":
+            from parcelwatch.enforcement.services import propose_case
+
+            propose_case(event, actor=actor, note=note, when=now)
+        transaction.on_commit(lambda: _notify_state(event, transition.label, entry_data=data))
+    return event
+
+
+def _case_finished(event: Event) -> bool:
+    from parcelwatch.enforcement.models import EnforcementCase
+
+    return not EnforcementCase.objects.filter(events=event).exclude(state__in=EnforcementCase.FINISHED).exists()
+
+
+def _issue_reminder_letter(event: Event, *, actor: User, note: str, days: int, when: datetime):
+    district = event.district
+    issuer_short = district.name.removesuffix("区").removesuffix("县")
+    return issue_document(
+        kind=DocumentKind.REMINDER_LETTER,
+        subject=event,
+        title="提醒函",
+        template="documents/reminder_letter.html",
+        issuer=issuer_short,
+        actor=actor,
+        when=when,
+        context={
+            "issuer_name": f"{district.name}邮政业安全中心",
+            "city_bureau": f"{district.parent.name if district.parent else ''}邮政管理局",
+            "event": event,
+            "site": event.site,
+            "enterprise": event.site.enterprise,
+            "category": event.category,
+            "note": note,
+            "days": days,
+            "deadline": event.deadline,
+            "officer_name": actor.display_name if actor else "",
+        },
+    )
+
+
+# --- notifications -----------------------------------------------------------------------------------------------
+
+
+def enterprise_staff(event: Event) -> list[User]:
+    return [
+        m.user for m in event.site.enterprise.memberships.filter(role=Role.ENTERPRISE_SAFETY, user__is_active=True)
+        .select_related("user")
+    ]
+
+
+def _notify_state(event: Event, action_label, entry_data: dict | None = None) -> None:
+    path = event.jurisdiction.path
+    params = {"number": event.number, "site": event.site.name, "action": str(action_label)}
+    url = f"/events/{event.pk}/"
+    state = event.state
+    if state in (S.REPORTED, S.RECTIFICATION_SUBMITTED, S.ACCEPTED):
+        recipients = users_with_role_covering(Role.DISTRICT_OFFICER, path)
+        notify(recipients, kind="event_task", url=url, **params)
+    elif state == S.RECTIFYING:
+        letter = (entry_data or {}).get("document", "")
+        if letter:
+            notify(enterprise_staff(event), kind="letter", url=url, letter=letter, site=event.site.name,
+                   deadline=event.deadline.isoformat())
+        else:
+            notify(enterprise_staff(event), kind="event_task", url=url, **params)
+    elif state == S.ESCALATED:
+        recipients = users_with_role_covering(Role.CITY_OFFICER, path) + users_with_role_covering(
+            Role.DISTRICT_OFFICER, path)
+        notify(recipients, kind="escalated", url=url, number=event.number, site=event.site.name)
+    elif state == S.AWAITING_CONFIRMATION:
+        notify(users_with_role_covering(Role.GRID_WORKER, path), kind="event_task", url=url, **params)
+
+
+# --- the deadline sweep --------------------------------------------------------------------------------------------
+
+
+def sweep_deadlines(today: date | None = None) -> dict[str, int]:
+    """Escalate overdue rectifications and remind before deadlines. Safe with several workers."""
+    today = today or timezone.localdate()
+    escalated = 0
+    for event in Event.objects.filter(state=S.RECTIFYING, deadline__lt=today).only("pk").iterator():
+        try:
+            perform(event, "auto_escalate", actor=None, _system=True,
+                    note=_("The rectification deadline passed without a fix."))
+        except TransitionError:
+            continue  # another worker or a person acted first
+        escalated += 1
+    reminded = 0
+    tomorrow = add_working_days(today, 1)
+    for event in Event.objects.filter(state=S.RECTIFYING, deadline__gte=today, deadline__lte=tomorrow).select_related(
+            "site__enterprise", "jurisdiction"):
+        recipients = enterprise_staff(event) + users_with_role_covering(Role.DISTRICT_OFFICER, event.jurisdiction.path)
+        reminded += notify(recipients, kind="deadline_soon", url=f"/events/{event.pk}/",
+                           dedupe_key=f"deadline:{event.pk}:{event.deadline}", number=event.number,
+                           site=event.site.name, deadline=event.deadline.isoformat())
+    return {"escalated": escalated, "reminded": reminded}

@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# What each kind of notification says; params fill the placeholders when it is shown.
+MESSAGES = {
+    "event_task": _("New task: %(number)s %(site)s — %(action)s"),
+    "deadline_soon": _("Deadline on %(deadline)s: %(number)s %(site)s"),
+    "escalated": _("Escalated to the city bureau: %(number)s %(site)s"),
+    "letter": _("Reminder letter %(letter)s for %(site)s: rectify by %(deadline)s"),
+    "case_task": _("Enforcement case %(number)s — %(action)s"),
+    "calendar_missing": _("No holiday calendar for %(years)s: deadlines count weekends only. Enter the holidays."),
+}
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32)
+    params = models.JSONField(default=dict)
+    url = models.CharField(max_length=255, blank=True)
+    # Stops the same reminder being sent twice (e.g. one "deadline soon" per event and deadline).
+    dedupe_key = models.CharField(max_length=128, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"], condition=~models.Q(dedupe_key=""), name="unique_notification"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def text(self) -> str:
+        template = MESSAGES.get(self.kind)
+        if template is None:
+            return self.kind
+        params = {k: ("、".join(map(str, v)) if isinstance(v, list) else v) for k, v in self.params.items()}
+        try:
+            return str(template) % params
+        except (KeyError, TypeError, ValueError):
+            return str(template)

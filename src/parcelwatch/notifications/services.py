@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from parcelwatch.accounts.models import Membership, Role, User
+
+from .models import Notification
+
+
+def notify(users: Iterable[User], *, kind: str, url: str = "", dedupe_key: str = "", **params) -> int:
+    """Create one notification per user; with a dedupe_key, a user gets it at most once."""
+    sent = 0
+    for user in {u.pk: u for u in users}.values():
+        try:
+            with transaction.atomic():
+                Notification.objects.create(recipient=user, kind=kind, params=params, url=url, dedupe_key=dedupe_key)
+            sent += 1
+        except IntegrityError:
+            continue
+    return sent
+
+
+def notify_admins_once(*, key: str, kind: str, **params) -> None:
+    admins = User.objects.filter(memberships__role=Role.ADMIN, is_active=True).distinct()
+    notify(admins, kind=kind, dedupe_key=key, **params)
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def mark_read(user: User, notification_ids: list[int] | None = None) -> int:
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=notification_ids)
+    return qs.update(read_at=timezone.now())
+
+
+def users_with_role_covering(role: str, path: str) -> list[User]:
+    """Active users holding `role` at a node whose subtree contains `path`."""
+    memberships = Membership.objects.filter(role=role, user__is_active=True).select_related("user", "jurisdiction")
+    return [m.user for m in memberships if path.startswith(m.jurisdiction.path)]

@@ -15,7 +15,9 @@ fi
 
 $PY src/manage.py db_worker --queue-name "*" &
 WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+$PY src/manage.py run_scheduler &
+SCHEDULER=$!
+trap 'kill $WORKER $SCHEDULER 2>/dev/null || true' EXIT INT TERM
 
 cat <<MSG
 
@@ -37,5 +39,5 @@ MSG
 .venv/bin/gunicorn parcelwatch.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 \
   --access-logfile - --log-level warning &
 WEB=$!
-trap 'kill $WORKER $WEB 2>/dev/null || true' EXIT INT TERM
-wait -n $WORKER $WEB
+trap 'kill $WORKER $SCHEDULER $WEB 2>/dev/null || true' EXIT INT TERM
+wait -n $WORKER $SCHEDULER $WEB

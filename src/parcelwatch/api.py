@@ -70,7 +70,11 @@ def unexpected(request, exc):
 
 
 from parcelwatch.accounts.api import router as accounts_router  # noqa: E402
+from parcelwatch.enforcement.api import router as enforcement_router  # noqa: E402
+from parcelwatch.events.api import router as events_router  # noqa: E402
 from parcelwatch.registry.api import router as registry_router  # noqa: E402
 
 api.add_router("", accounts_router)
 api.add_router("", registry_router)
+api.add_router("", events_router)
+api.add_router("", enforcement_router)

@@ -12,6 +12,7 @@ from django.db import transaction
 from parcelwatch.accounts.models import Jurisdiction, Membership, Role, User
 from parcelwatch.accounts.services import upsert_jurisdiction
 from parcelwatch.lib.credit_code import ALPHABET, check_character
+from parcelwatch.events.models import Event
 from parcelwatch.registry.models import Brand, ChangeRecord, Enterprise, SafetyOfficer, Site, TrainingRecord
 from parcelwatch.registry.versioning import record_change
 
@@ -308,6 +309,10 @@ class DemoLoader:
         self.load_sites()
         self.load_officers()
         self.load_accounts()
+        from .history import load_history
+
+        if load_history():
+            self.summary.created["events"] = Event.objects.count()
         return self.summary
 
 

@@ -80,7 +80,9 @@ def perform_case(
     hearing_waived: bool = False,
     expected_version: int | None = None,
     when: datetime | None = None,
+    render_documents: bool = True,
 ) -> EnforcementCase:
+    """Perform one case action. `render_documents=False` only numbers documents (imported history)."""
     transition = CASE_TRANSITIONS.get(action)
     if transition is None:
         raise TransitionError(_("Unknown action “%(action)s”.") % {"action": action})
@@ -131,8 +133,11 @@ def perform_case(
             case.hearing_deadline = deadline = add_working_days(today, days)
             fields |= {"findings", "legal_basis", "proposed_fine", "justification", "notified_at", "hearing_deadline"}
             data.update({"fine": str(amount), "hearing_days": days})
-            documents.append(_document(case, DocumentKind.PENALTY_NOTICE, "行政处罚事先告知书",
-                                       "documents/penalty_notice.html", actor, now, amount))
+            if render_documents:
+                documents.append(_document(case, DocumentKind.PENALTY_NOTICE, "行政处罚事先告知书",
+                                           "documents/penalty_notice.html", actor, now, amount))
+            else:
+                data["document"] = next_number(DocumentKind.PENALTY_NOTICE, year=today.year)
         elif action == "decide":
             if case.hearing_deadline and today <= case.hearing_deadline and not hearing_waived:
                 raise TransitionError(
@@ -146,14 +151,17 @@ def perform_case(
             case.fine_amount, case.justification = amount, justification
             case.decided_by, case.decided_at = actor, now
             fields |= {"fine_amount", "justification", "decided_by", "decided_at", "legal_basis"}
-            decision = _document(case, DocumentKind.PENALTY_DECISION, "行政处罚决定书",
-                                 "documents/penalty_decision.html", actor, now, amount,
-                                 hearing_text="你单位在规定期限内未提出陈述、申辩和听证要求。" if not hearing_waived
-                                 else "你单位明确表示放弃陈述、申辩和听证的权利。")
-            case.decision_number = decision.number
+            if render_documents:
+                decision = _document(case, DocumentKind.PENALTY_DECISION, "行政处罚决定书",
+                                     "documents/penalty_decision.html", actor, now, amount,
+                                     hearing_text="你单位在规定期限内未提出陈述、申辩和听证要求。" if not hearing_waived
+                                     else "你单位明确表示放弃陈述、申辩和听证的权利。")
+                documents.append(decision)
+                case.decision_number = decision.number
+            else:
+                case.decision_number = next_number(DocumentKind.PENALTY_DECISION, year=today.year)
             fields.add("decision_number")
-            documents.append(decision)
-            data.update({"fine": str(amount), "decision": decision.number, "hearing_waived": hearing_waived})
+            data.update({"fine": str(amount), "decision": case.decision_number, "hearing_waived": hearing_waived})
         elif action == "serve":
             case.served_at = now
             fields.add("served_at")

@@ -118,9 +118,14 @@ def perform(
     duplicate_of: Event | None = None,
     site_changes: dict | None = None,
     when: datetime | None = None,
+    render_documents: bool = True,
     _system: bool = False,
 ) -> Event:
-    """Perform one workflow action; exactly one of two concurrent attempts succeeds."""
+    """Perform one workflow action; exactly one of two concurrent attempts succeeds.
+
+    `render_documents=False` is for importing historical records whose paper documents exist
+    elsewhere: the document number is assigned and recorded, but no PDF is generated.
+    """
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise TransitionError(_("Unknown action “%(action)s”.") % {"action": action})
@@ -216,9 +221,13 @@ def perform(
         event.save(update_fields=sorted(fields))
 
         if action == "issue_letter":
-            letter = _issue_reminder_letter(event, actor=actor, note=note, days=data["working_days"], when=now)
-            entry_attachments.append(letter.attachment)
-            data["document"] = letter.number
+            if render_documents:
+                letter = _issue_reminder_letter(event, actor=actor, note=note, days=data["working_days"], when=now)
+                entry_attachments.append(letter.attachment)
+                data["document"] = letter.number
+            else:
+                data["document"] = next_number(DocumentKind.REMINDER_LETTER, year=now.year, issuer=_issuer(event))
+                data["imported"] = True
         timeline.append(event, action=action, actor=actor, actor_role=role, from_state=from_state,
                                 to_state=to_state, note=note, deadline=deadline, data=data,
                                 attachments=entry_attachments, at=when)
@@ -236,9 +245,13 @@ def _case_finished(event: Event) -> bool:
     return not EnforcementCase.objects.filter(events=event).exclude(state__in=EnforcementCase.FINISHED).exists()
 
 
+def _issuer(event: Event) -> str:
+    return event.district.name.removesuffix("区").removesuffix("县")
+
+
 def _issue_reminder_letter(event: Event, *, actor: User, note: str, days: int, when: datetime):
     district = event.district
-    issuer_short = district.name.removesuffix("区").removesuffix("县")
+    issuer_short = _issuer(event)
     return issue_document(
         kind=DocumentKind.REMINDER_LETTER,
         subject=event,

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -10,8 +12,24 @@ from parcelwatch.accounts.models import Membership, Role, User
 from .models import Notification
 
 
+_state = threading.local()
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """No notifications inside this block: for loading historical records, which nobody needs to act on."""
+    previous = getattr(_state, "muted", False)
+    _state.muted = True
+    try:
+        yield
+    finally:
+        _state.muted = previous
+
+
 def notify(users: Iterable[User], *, kind: str, url: str = "", dedupe_key: str = "", **params) -> int:
     """Create one notification per user; with a dedupe_key, a user gets it at most once."""
+    if getattr(_state, "muted", False):
+        return 0
     sent = 0
     for user in {u.pk: u for u in users}.values():
         try:

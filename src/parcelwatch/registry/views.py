@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +22,7 @@ from parcelwatch.accounts.permissions import (
     REGISTRY_IMPORT,
     REGISTRY_VIEW,
     REGISTRY_VIEW_SENSITIVE,
+    EVENTS_VIEW,
 )
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.lib.forms import add_service_errors
@@ -45,6 +47,12 @@ from .selectors import (
     sites_visible_to,
 )
 from .versioning import history
+
+
+def events_visible_to(user, *args, **kwargs):
+    from parcelwatch.events.selectors import events_visible_to as events_selector
+
+    return events_selector(user, *args, **kwargs)
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -109,6 +117,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     site = get_site_for_user(request.user, pk)
     officers = site.safety_officers.all()
+    report_url = request.build_absolute_uri(reverse("events:report") + f"?site={site.pk}")
     return render(
         request,
         "registry/site_detail.html",
@@ -117,6 +126,10 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "officers": officers,
             "history": history(site),
             "can_edit": can_on_site(request.user, REGISTRY_EDIT, site),
+            "report_url": report_url,
+            "report_qr": segno.make(report_url, error="m").svg_inline(scale=4, dark="#0b3a6e"),
+            "events": events_visible_to(request.user).filter(site=site)[:10]
+            if has_permission(request.user, EVENTS_VIEW) else [],
         },
     )
 

@@ -1,0 +1,140 @@
+from datetime import datetime
+from decimal import Decimal
+
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from parcelwatch.accounts.access import has_permission
+from parcelwatch.accounts.permissions import CASES_VIEW
+from parcelwatch.events.services import TransitionError
+from parcelwatch.evidence.models import Attachment
+from parcelwatch.evidence.timeline import entries_for
+
+from . import services
+from .models import EnforcementCase
+from .selectors import available_case_transitions, cases_visible_to, filter_cases, fines_total, get_case_for_user
+
+router = Router(tags=["enforcement"])
+STATUS = {"invalid": 422, "forbidden": 403, "conflict": 409}
+
+
+class CaseOut(Schema):
+    id: int
+    number: str | None
+    state: str
+    state_label: str
+    enterprise_name: str
+    site_id: int
+    site_name: str
+    category: str
+    district_code: str
+    event_numbers: list[str]
+    proposed_at: datetime
+    filed_at: datetime | None
+    legal_basis: str
+    fine_amount: Decimal | None
+    decision_number: str
+    paid_at: datetime | None
+    closed_at: datetime | None
+    version: int
+
+
+class CaseDetailOut(CaseOut):
+    findings: str
+    justification: str
+    available_actions: list[str]
+    timeline: list[dict]
+
+
+def _case(c: EnforcementCase) -> dict:
+    return {
+        "id": c.pk, "number": c.number, "state": c.state, "state_label": str(c.get_state_display()),
+        "enterprise_name": c.enterprise.name, "site_id": c.site_id, "site_name": c.site.name,
+        "category": c.category.code, "district_code": c.district.code,
+        "event_numbers": [e.number for e in c.events.all()], "proposed_at": c.proposed_at, "filed_at": c.filed_at,
+        "legal_basis": c.legal_basis, "fine_amount": c.fine_amount, "decision_number": c.decision_number,
+        "paid_at": c.paid_at, "closed_at": c.closed_at, "version": c.version,
+    }
+
+
+def _detail(c: EnforcementCase, user) -> dict:
+    return {
+        **_case(c), "findings": c.findings, "justification": c.justification,
+        "available_actions": [t.action for t in available_case_transitions(c, user)],
+        "timeline": [
+            {"seq": t.seq, "action": t.action, "actor": t.actor_name, "actor_role": t.actor_role,
+             "from_state": t.from_state, "to_state": t.to_state, "note": t.note, "data": t.data,
+             "created_at": t.created_at.isoformat(), "attachment_sha256": [a.sha256 for a in t.attachments.all()],
+             "entry_hash": t.entry_hash}
+            for t in entries_for(c)
+        ],
+    }
+
+
+class CaseFilters(Schema):
+    year: int | None = None
+    district: str | None = None
+    state: str | None = None
+    q: str | None = None
+
+
+class CasePagination(LimitOffsetPagination):
+    class Output(Schema):
+        count: int
+        fines_total: Decimal
+        items: list[CaseOut]
+
+    def paginate_queryset(self, queryset, pagination, request=None, **params):
+        result = super().paginate_queryset(queryset, pagination, request=request, **params)
+        result["fines_total"] = fines_total(queryset)
+        result["items"] = [_case(c) for c in result["items"]]
+        return result
+
+
+@router.get("/cases", response=list[CaseOut])
+@paginate(CasePagination)
+def list_cases(request, filters: Query[CaseFilters]):
+    """Enforcement cases; `year` is the year of filing. `fines_total` sums decided fines of all matching cases."""
+    if not has_permission(request.user, CASES_VIEW):
+        raise HttpError(403, "您没有执行此操作的权限。")
+    if filters.state and filters.state not in EnforcementCase.State.values:
+        raise HttpError(422, f"Unknown state: {filters.state}")
+    f = {k: v for k, v in filters.dict().items() if v not in (None, "")}
+    return filter_cases(cases_visible_to(request.user), **f).prefetch_related("events").order_by("-proposed_at", "-pk")
+
+
+@router.get("/cases/{case_id}", response=CaseDetailOut)
+def get_case(request, case_id: int):
+    return _detail(get_case_for_user(request.user, case_id), request.user)
+
+
+class CaseTransitionIn(Schema):
+    action: str
+    note: str = ""
+    version: int | None = None
+    findings: str = ""
+    legal_basis: str = ""
+    fine: Decimal | None = None
+    justification: str = ""
+    hearing_days: int | None = None
+    hearing_waived: bool = False
+    attachment_ids: list[int] = []
+
+
+@router.post("/cases/{case_id}/transitions", response=CaseDetailOut)
+def transition_case(request, case_id: int, payload: CaseTransitionIn):
+    case = get_case_for_user(request.user, case_id)
+    attachments = list(Attachment.objects.filter(pk__in=payload.attachment_ids, uploaded_by=request.user))
+    if len(attachments) != len(set(payload.attachment_ids)):
+        raise HttpError(422, "attachment_ids must be files you uploaded.")
+    try:
+        services.perform_case(
+            case, payload.action, actor=request.user, note=payload.note, attachments=attachments,
+            findings=payload.findings, legal_basis=payload.legal_basis, fine=payload.fine,
+            justification=payload.justification, hearing_days=payload.hearing_days,
+            hearing_waived=payload.hearing_waived, expected_version=payload.version,
+        )
+    except TransitionError as exc:
+        raise HttpError(STATUS[exc.code], exc.message) from None
+    return _detail(get_case_for_user(request.user, case_id), request.user)

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from parcelwatch.accounts.access import has_permission
+from parcelwatch.accounts.models import Role
+from parcelwatch.accounts.permissions import CASES_VIEW
+from parcelwatch.accounts.selectors import districts_visible_to
+from parcelwatch.documents.models import OfficialDocument
+from parcelwatch.events.services import TransitionError
+from parcelwatch.evidence.attachments import store_uploads
+from parcelwatch.evidence.timeline import entries_for
+
+from . import services
+from .forms import CaseActionForm
+from .models import EnforcementCase
+from .selectors import available_case_transitions, cases_visible_to, filter_cases, fines_total, get_case_for_user
+from .workflow import CASE_ACTION_LABELS
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    if not has_permission(request.user, CASES_VIEW):
+        raise PermissionDenied
+    g = request.GET
+    try:
+        year = int(g.get("year", "")) if g.get("year") else None
+    except ValueError:
+        year = None
+    filters = {"year": year, "district": g.get("district", ""), "state": g.get("state", ""), "q": g.get("q", "")}
+    qs = filter_cases(cases_visible_to(request.user), **filters)
+    params = g.copy()
+    params.pop("page", None)
+    return render(request, "enforcement/case_list.html", {
+        "page": Paginator(qs, 25).get_page(g.get("page")), "filters": filters, "count": qs.count(),
+        "fines_total": fines_total(qs), "querystring": params.urlencode(), "states": EnforcementCase.State.choices,
+        "districts": districts_visible_to(request.user),
+        "years": range(timezone.localdate().year, 2017, -1),
+    })
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_case_for_user(request.user, pk)
+    entries = list(entries_for(case))
+    states, roles = dict(EnforcementCase.State.choices), dict(Role.choices)
+    for entry in entries:
+        entry.label = CASE_ACTION_LABELS.get(entry.action, entry.action)
+        entry.to_label = states.get(entry.to_state, entry.to_state)
+        entry.role_label = roles.get(entry.actor_role, entry.actor_role)
+    return render(request, "enforcement/case_detail.html", {
+        "case": case, "entries": entries, "actions": available_case_transitions(case, request.user),
+        "events": case.events.select_related("site").all(),
+        "documents": OfficialDocument.objects.filter(subject_type="enforcementcase", subject_id=case.pk)
+        .select_related("attachment"),
+        "today": timezone.localdate(),
+    })
+
+
+@login_required
+@require_POST
+def case_act(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_case_for_user(request.user, pk)
+    form = CaseActionForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items()))
+        return redirect("enforcement:detail", pk=case.pk)
+    d = form.cleaned_data
+    try:
+        attachments = store_uploads(d["attachments"], actor=request.user)
+        services.perform_case(
+            case, d["action"], actor=request.user, note=d["note"], attachments=attachments, findings=d["findings"],
+            legal_basis=d["legal_basis"], fine=d["fine"], justification=d["justification"],
+            hearing_days=d["hearing_days"], hearing_waived=d["hearing_waived"], expected_version=d["version"],
+        )
+    except (ValidationError, TransitionError) as exc:
+        messages.error(request, exc.message if isinstance(exc, TransitionError) else "; ".join(exc.messages))
+    else:
+        messages.success(request, _("Done: %(action)s.") % {"action": CASE_ACTION_LABELS.get(d["action"], d["action"])})
+    return redirect("enforcement:detail", pk=case.pk)

@@ -1,0 +1,208 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from ninja import File, Form, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from parcelwatch.accounts.access import has_permission
+from parcelwatch.accounts.permissions import EVENTS_REPORT, EVENTS_VIEW
+from parcelwatch.evidence.attachments import store_attachment
+from parcelwatch.evidence.models import Attachment
+from parcelwatch.evidence.timeline import entries_for
+from parcelwatch.registry.selectors import get_site_for_user
+
+from . import services
+from .models import Event, EventCategory
+from .selectors import available_transitions, events_visible_to, filter_events, get_event_for_user
+
+router = Router(tags=["events"])
+
+STATUS = {"invalid": 422, "forbidden": 403, "conflict": 409}
+
+
+class AttachmentOut(Schema):
+    id: int
+    sha256: str
+    kind: str
+    content_type: str
+    size: int
+    name: str
+    url: str
+
+
+def _attachment(a: Attachment) -> dict:
+    return {"id": a.pk, "sha256": a.sha256, "kind": a.kind, "content_type": a.content_type, "size": a.size,
+            "name": a.original_name, "url": f"/evidence/{a.pk}/"}
+
+
+class EventOut(Schema):
+    id: int
+    number: str
+    state: str
+    state_label: str
+    site_id: int
+    site_name: str
+    enterprise_name: str
+    category: str
+    category_name: str
+    district_code: str
+    description: str
+    reported_by: str
+    reported_at: datetime
+    deadline: date | None
+    overdue: bool
+    handled_level: str
+    closure_level: str
+    rework_count: int
+    version: int
+
+
+class TimelineOut(Schema):
+    seq: int
+    action: str
+    actor: str
+    actor_role: str
+    from_state: str
+    to_state: str
+    note: str
+    deadline: date | None
+    data: dict
+    created_at: datetime
+    attachments: list[AttachmentOut]
+    entry_hash: str
+    prev_hash: str
+
+
+class EventDetailOut(EventOut):
+    available_actions: list[str]
+    timeline: list[TimelineOut]
+
+
+def _event(e: Event) -> dict:
+    return {
+        "id": e.pk, "number": e.number, "state": e.state, "state_label": str(e.get_state_display()),
+        "site_id": e.site_id, "site_name": e.site.name, "enterprise_name": e.site.enterprise.name,
+        "category": e.category.code, "category_name": e.category.name, "district_code": e.district.code,
+        "description": e.description, "reported_by": e.reported_by.username, "reported_at": e.reported_at,
+        "deadline": e.deadline, "overdue": e.is_overdue(), "handled_level": e.handled_level,
+        "closure_level": e.closure_level, "rework_count": e.rework_count, "version": e.version,
+    }
+
+
+def _detail(e: Event, user) -> dict:
+    return {
+        **_event(e),
+        "available_actions": [t.action for t in available_transitions(e, user)],
+        "timeline": [
+            {"seq": t.seq, "action": t.action, "actor": t.actor_name, "actor_role": t.actor_role,
+             "from_state": t.from_state, "to_state": t.to_state, "note": t.note, "deadline": t.deadline,
+             "data": t.data, "created_at": t.created_at, "attachments": [_attachment(a) for a in t.attachments.all()],
+             "entry_hash": t.entry_hash, "prev_hash": t.prev_hash}
+            for t in entries_for(e)
+        ],
+    }
+
+
+class EventFilters(Schema):
+    state: str | None = None
+    district: str | None = None
+    category: str | None = None
+    overdue: bool | None = None
+    q: str | None = None
+
+
+class EventPagination(LimitOffsetPagination):
+    def paginate_queryset(self, queryset, pagination, request=None, **params):
+        result = super().paginate_queryset(queryset, pagination, request=request, **params)
+        result["items"] = [_event(e) for e in result["items"]]
+        return result
+
+
+def _require(request, perm):
+    if not has_permission(request.user, perm):
+        raise HttpError(403, "您没有执行此操作的权限。")
+
+
+@router.get("/events", response=list[EventOut])
+@paginate(EventPagination)
+def list_events(request, filters: Query[EventFilters]):
+    """Events in the user's jurisdiction. `state=open` lists every unfinished event."""
+    _require(request, EVENTS_VIEW)
+    if filters.state and filters.state != "open" and filters.state not in Event.State.values:
+        raise HttpError(422, f"Unknown state: {filters.state}")
+    f = {k: v for k, v in filters.dict().items() if v not in (None, "")}
+    return filter_events(events_visible_to(request.user), **f).order_by("-reported_at", "-pk")
+
+
+@router.post("/events", response={201: EventDetailOut})
+def create_event(request, site: Form[int], category: Form[str], description: Form[str],
+                 photos: File[list[UploadedFile]], lng: Form[Decimal | None] = None, lat: Form[Decimal | None] = None):
+    """Report an event (multipart): the site, the category code, a description and at least one photo."""
+    _require(request, EVENTS_REPORT)
+    try:
+        site_obj = get_site_for_user(request.user, site)
+    except Http404:
+        raise HttpError(404, "未找到该网点。") from None
+    category_obj = EventCategory.objects.filter(code=category).first()
+    if category_obj is None:
+        raise HttpError(422, f"Unknown category: {category}")
+    try:
+        stored = [store_attachment(f.read(), name=f.name, actor=request.user) for f in photos]
+        event = services.report_event(actor=request.user, site=site_obj, category=category_obj,
+                                      description=description, photos=stored, lng=lng, lat=lat)
+    except DjangoValidationError as exc:
+        raise HttpError(422, "; ".join(exc.messages)) from None
+    except services.TransitionError as exc:
+        raise HttpError(STATUS[exc.code], exc.message) from None
+    return 201, _detail(get_event_for_user(request.user, event.pk), request.user)
+
+
+@router.get("/events/{event_id}", response=EventDetailOut)
+def get_event(request, event_id: int):
+    return _detail(get_event_for_user(request.user, event_id), request.user)
+
+
+class TransitionIn(Schema):
+    action: str
+    note: str = ""
+    version: int | None = None
+    deadline_days: int | None = None
+    duplicate_of: str | None = None
+    new_address: str | None = None
+    attachment_ids: list[int] = []
+
+
+@router.post("/events/{event_id}/transitions", response=EventDetailOut)
+def transition_event(request, event_id: int, payload: TransitionIn):
+    """Perform a workflow action. Evidence is uploaded first with POST /evidence and referred to by id."""
+    event = get_event_for_user(request.user, event_id)
+    attachments = list(Attachment.objects.filter(pk__in=payload.attachment_ids, uploaded_by=request.user))
+    if len(attachments) != len(set(payload.attachment_ids)):
+        raise HttpError(422, "attachment_ids must be files you uploaded.")
+    duplicate = None
+    if payload.duplicate_of:
+        duplicate = events_visible_to(request.user).filter(number=payload.duplicate_of).first()
+    try:
+        services.perform(
+            event, payload.action, actor=request.user, note=payload.note, attachments=attachments,
+            deadline_days=payload.deadline_days, expected_version=payload.version, duplicate_of=duplicate,
+            site_changes={"address": payload.new_address} if payload.new_address else None,
+        )
+    except services.TransitionError as exc:
+        raise HttpError(STATUS[exc.code], exc.message) from None
+    return _detail(get_event_for_user(request.user, event_id), request.user)
+
+
+@router.post("/evidence", response={201: AttachmentOut})
+def upload_evidence(request, file: File[UploadedFile]):
+    """Upload one evidence file (photo, PDF or video); returns its id and SHA-256."""
+    _require(request, EVENTS_VIEW)
+    try:
+        attachment = store_attachment(file.read(), name=file.name, actor=request.user)
+    except DjangoValidationError as exc:
+        raise HttpError(422, "; ".join(exc.messages)) from None
+    return 201, _attachment(attachment)

@@ -1,0 +1,29 @@
+"""Who may open an evidence file: whoever may see an event or case it belongs to."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from parcelwatch.accounts.models import User
+
+from .models import Attachment, TimelineEntry
+
+
+def get_attachment_for_user(user: User, pk: int) -> Attachment:
+    from parcelwatch.documents.models import OfficialDocument
+    from parcelwatch.enforcement.selectors import cases_visible_to
+    from parcelwatch.events.selectors import events_visible_to
+
+    attachment = Attachment.objects.filter(pk=pk).first()
+    if attachment is None or not user.is_authenticated:
+        raise Http404
+    subjects = set(
+        TimelineEntry.objects.filter(attachments=attachment).values_list("subject_type", "subject_id")
+    ) | set(OfficialDocument.objects.filter(attachment=attachment).values_list("subject_type", "subject_id"))
+    event_ids = [sid for stype, sid in subjects if stype == "event"]
+    case_ids = [sid for stype, sid in subjects if stype == "enforcementcase"]
+    if event_ids and events_visible_to(user).filter(pk__in=event_ids).exists():
+        return attachment
+    if case_ids and cases_visible_to(user).filter(pk__in=case_ids).exists():
+        return attachment
+    raise Http404

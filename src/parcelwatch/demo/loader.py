@@ -11,8 +11,8 @@ from django.db import transaction
 
 from parcelwatch.accounts.models import Jurisdiction, Membership, Role, User
 from parcelwatch.accounts.services import upsert_jurisdiction
-from parcelwatch.lib.credit_code import ALPHABET, check_character
 from parcelwatch.events.models import Event
+from parcelwatch.lib.credit_code import ALPHABET, check_character
 from parcelwatch.registry.models import Brand, ChangeRecord, Enterprise, SafetyOfficer, Site, TrainingRecord
 from parcelwatch.registry.versioning import record_change
 

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from parcelwatch.accounts.access import granting_role
@@ -20,6 +21,7 @@ from parcelwatch.evidence import timeline
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.money import yuan_in_words
 from parcelwatch.notifications.services import notify, users_with_role_covering
+from parcelwatch.notifications.services import on_commit as notify_on_commit
 from parcelwatch.workdays.services import add_working_days
 
 from .models import EnforcementCase
@@ -41,7 +43,7 @@ def propose_case(event: Event, *, actor: User, note: str, when: datetime | None 
     role = granting_role(actor, "cases.handle", path=event.district.path)
     timeline.append(case, action=PROPOSE, actor=actor, actor_role=role, to_state=C.PROPOSED, note=note,
                     data={"event": event.number}, at=when)
-    transaction.on_commit(lambda: _notify(case, PROPOSE))
+    notify_on_commit(lambda: _notify(case, PROPOSE))
     return case
 
 
@@ -181,7 +183,7 @@ def perform_case(
                         attachments=[*attachments, *(d.attachment for d in documents)], at=when)
         if case.is_finished:
             _conclude_events(case, when=when)
-        transaction.on_commit(lambda: _notify(case, action))
+        notify_on_commit(lambda: _notify(case, action))
     return case
 
 
@@ -202,6 +204,11 @@ def _conclude_events(case: EnforcementCase, *, when: datetime | None) -> None:
     """A finished case hands its events back: to on-site confirmation if fixed, else to the city's desk."""
     from parcelwatch.events.services import perform
 
+    with translation.override(settings.LANGUAGE_CODE):
+        _conclude(case, when, perform)
+
+
+def _conclude(case: EnforcementCase, when: datetime | None, perform) -> None:
     for event in case.events.filter(state=Event.State.UNDER_ENFORCEMENT):
         if EnforcementCase.objects.filter(events=event).exclude(pk=case.pk).exclude(
                 state__in=EnforcementCase.FINISHED).exists():

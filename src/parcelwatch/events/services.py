@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from parcelwatch.accounts.access import granting_role
@@ -20,6 +21,7 @@ from parcelwatch.documents.services import issue_document, next_number
 from parcelwatch.evidence import timeline
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.notifications.services import notify, users_with_role_covering
+from parcelwatch.notifications.services import on_commit as notify_on_commit
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import can_on_site
 from parcelwatch.workdays.services import add_working_days, working_days_between
@@ -81,7 +83,7 @@ def report_event(
                             note=event.description, attachments=list(photos),
                             data={"lng": str(lng) if lng is not None else None,
                                   "lat": str(lat) if lat is not None else None}, at=when)
-    transaction.on_commit(lambda: _notify_state(event, ACTION_LABELS[REPORT]))
+    notify_on_commit(lambda: _notify_state(event, ACTION_LABELS[REPORT]))
     return event
 
 
@@ -235,7 +237,7 @@ def perform(
             from parcelwatch.enforcement.services import propose_case
 
             propose_case(event, actor=actor, note=note, when=now)
-        transaction.on_commit(lambda: _notify_state(event, transition.label, entry_data=data))
+        notify_on_commit(lambda: _notify_state(event, transition.label, entry_data=data))
     return event
 
 
@@ -313,7 +315,11 @@ def _notify_state(event: Event, action_label, entry_data: dict | None = None) ->
 
 def sweep_deadlines(today: date | None = None) -> dict[str, int]:
     """Escalate overdue rectifications and remind before deadlines. Safe with several workers."""
-    today = today or timezone.localdate()
+    with translation.override(settings.LANGUAGE_CODE):
+        return _sweep(today or timezone.localdate())
+
+
+def _sweep(today: date) -> dict[str, int]:
     escalated = 0
     for event in Event.objects.filter(state=S.RECTIFYING, deadline__lt=today).only("pk").iterator():
         try:

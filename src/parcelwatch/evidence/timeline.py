@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 from django.db import models
 from django.utils import timezone
@@ -30,7 +29,7 @@ def canonical(entry: TimelineEntry, attachment_hashes: list[str]) -> bytes:
         "note": entry.note,
         "deadline": entry.deadline.isoformat() if entry.deadline else None,
         "data": entry.data,
-        "at": entry.created_at.astimezone(dt_timezone.utc).isoformat(timespec="microseconds"),
+        "at": entry.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "attachments": sorted(attachment_hashes),
         "prev": entry.prev_hash,
     }

@@ -11,7 +11,6 @@ from parcelwatch.accounts.models import Membership, Role, User
 
 from .models import Notification
 
-
 _state = threading.local()
 
 
@@ -24,6 +23,13 @@ def muted() -> Iterator[None]:
         yield
     finally:
         _state.muted = previous
+
+
+def on_commit(callback) -> None:
+    """Queue notification work for after the transaction commits (dropped inside `muted()`)."""
+    if getattr(_state, "muted", False):
+        return
+    transaction.on_commit(callback)
 
 
 def notify(users: Iterable[User], *, kind: str, url: str = "", dedupe_key: str = "", **params) -> int:

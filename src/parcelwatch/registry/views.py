@@ -17,12 +17,12 @@ from django.views.decorators.http import require_POST
 
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import (
+    EVENTS_VIEW,
     REGISTRY_EDIT,
     REGISTRY_EXPORT,
     REGISTRY_IMPORT,
     REGISTRY_VIEW,
     REGISTRY_VIEW_SENSITIVE,
-    EVENTS_VIEW,
 )
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.lib.forms import add_service_errors

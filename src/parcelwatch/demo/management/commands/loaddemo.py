@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils import translation
 
 from parcelwatch.demo.loader import DEMO_ACCOUNTS, DEMO_PASSWORD, demo_loaded, load_demo
 
@@ -13,7 +15,8 @@ class Command(BaseCommand):
         if if_empty and demo_loaded():
             self.stdout.write("Demo data already loaded.")
             return
-        summary = load_demo()
+        with translation.override(settings.LANGUAGE_CODE):
+            summary = load_demo()
         created = ", ".join(f"{k}: {v}" for k, v in summary.created.items())
         self.stdout.write(self.style.SUCCESS(f"Putian demo data loaded (newly created — {created})."))
         self.stdout.write(f"Demo accounts (password {DEMO_PASSWORD}): " + ", ".join(a[0] for a in DEMO_ACCOUNTS))

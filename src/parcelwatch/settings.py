@@ -128,6 +128,9 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # A file, not memory: tests with several threads (concurrent transitions, the live
+            # server) then lock and wait exactly as production does.
+            "TEST": {"NAME": str(VAR_DIR / "test_parcelwatch.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

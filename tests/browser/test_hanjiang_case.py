@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.management import call_command
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from playwright.sync_api import expect
 from pypdf import PdfReader
 

@@ -81,8 +81,12 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
             legal_basis=d["legal_basis"], fine=d["fine"], justification=d["justification"],
             hearing_days=d["hearing_days"], hearing_waived=d["hearing_waived"], expected_version=d["version"],
         )
-    except (ValidationError, TransitionError) as exc:
-        messages.error(request, exc.message if isinstance(exc, TransitionError) else "; ".join(exc.messages))
+    except TransitionError as exc:
+        if exc.code == "forbidden":
+            raise PermissionDenied from None
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, "; ".join(exc.messages))
     else:
         messages.success(request, _("Done: %(action)s.") % {"action": CASE_ACTION_LABELS.get(d["action"], d["action"])})
     return redirect("enforcement:detail", pk=case.pk)

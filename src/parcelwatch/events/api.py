@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -158,7 +158,7 @@ def create_event(request, site: Form[int], category: Form[str], description: For
         raise HttpError(422, "; ".join(exc.messages)) from None
     except services.TransitionError as exc:
         raise HttpError(STATUS[exc.code], exc.message) from None
-    return 201, _detail(get_event_for_user(request.user, event.pk), request.user)
+    return Status(201, _detail(get_event_for_user(request.user, event.pk), request.user))
 
 
 @router.get("/events/{event_id}", response=EventDetailOut)
@@ -205,4 +205,4 @@ def upload_evidence(request, file: File[UploadedFile]):
         attachment = store_attachment(file.read(), name=file.name, actor=request.user)
     except DjangoValidationError as exc:
         raise HttpError(422, "; ".join(exc.messages)) from None
-    return 201, _attachment(attachment)
+    return Status(201, _attachment(attachment))

@@ -187,6 +187,8 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     except services.TransitionError as exc:
+        if exc.code == "forbidden":
+            raise PermissionDenied from None
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Done: %(action)s.") % {"action": ACTION_LABELS.get(data["action"], data["action"])})

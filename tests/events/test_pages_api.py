@@ -1,0 +1,240 @@
+"""Event and case pages and API with the cast; concurrency."""
+
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.urls import reverse
+
+from parcelwatch.accounts.services import issue_api_token
+from parcelwatch.enforcement.models import EnforcementCase
+from parcelwatch.events.models import Event, EventCategory
+from parcelwatch.events.services import TransitionError, perform, report_event
+from parcelwatch.evidence.attachments import store_attachment
+from tests.evidence_files import PDF, jpeg
+
+
+def bearer(user):
+    key, _ = issue_api_token(user)
+    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+
+@pytest.fixture
+def event(cast):
+    return report_event(actor=cast.hanjiang_grid, site=cast.hanjiang_outlet,
+                        category=EventCategory.objects.get(code="BA02"), description="备案地址不符",
+                        photos=[store_attachment(jpeg(), name="a.jpg", actor=cast.hanjiang_grid)])
+
+
+def test_event_detail_cast(client, cast, event):
+    url = reverse("events:detail", args=[event.pk])
+    for user, status in [(cast.hanjiang_officer, 200), (cast.hanjiang_grid, 200), (cast.zto_safety, 200),
+                         (cast.city_officer, 200), (cast.licheng_officer, 404), (cast.police_partner, 404),
+                         (cast.sysadmin, 404)]:
+        client.force_login(user)
+        assert client.get(url).status_code == status, user
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+def test_buttons_are_exactly_the_allowed_actions(client, cast, event):
+    url = reverse("events:detail", args=[event.pk])
+    client.force_login(cast.hanjiang_officer)
+    body = client.get(url).content.decode()
+    assert 'data-testid="action-accept"' in body and 'data-testid="action-reject"' in body
+    assert 'data-testid="action-confirm"' not in body
+    client.force_login(cast.hanjiang_grid)
+    assert 'data-testid="action-' not in client.get(url).content.decode()
+
+
+def test_acting_through_the_page(client, cast, event):
+    client.force_login(cast.hanjiang_officer)
+    url = reverse("events:act", args=[event.pk])
+    response = client.post(url, {"action": "accept", "version": event.version, "note": "属实"})
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.state == Event.State.ACCEPTED
+    # The same form submitted again (a second officer, an old page) gets a clear message, nothing changes.
+    response = client.post(url, {"action": "accept", "version": 1}, follow=True)
+    assert "已被他人处理" in response.content.decode()
+    # Missing evidence is refused with a message.
+    response = client.post(url, {"action": "resolve_on_spot", "version": event.version}, follow=True)
+    assert "佐证材料" in response.content.decode()
+    # A PDF counts as evidence; a text file does not.
+    response = client.post(url, {"action": "resolve_on_spot", "version": event.version,
+                                 "attachments": [SimpleUploadedFile("x.txt", b"hello")]}, follow=True)
+    assert "不是照片、PDF 或视频" in response.content.decode()
+    response = client.post(url, {"action": "resolve_on_spot", "version": event.version,
+                                 "attachments": [SimpleUploadedFile("现场.pdf", PDF)]})
+    event.refresh_from_db()
+    assert event.state == Event.State.AWAITING_CONFIRMATION
+
+
+def test_acting_without_the_role_is_forbidden(client, cast, event):
+    client.force_login(cast.hanjiang_grid)
+    response = client.post(reverse("events:act", args=[event.pk]), {"action": "accept", "version": event.version})
+    assert response.status_code == 403
+    client.force_login(cast.licheng_officer)
+    response = client.post(reverse("events:act", args=[event.pk]), {"action": "accept"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", ["events:list", "events:todo"])
+def test_event_lists_cast(client, cast, event, name):
+    client.force_login(cast.hanjiang_officer)
+    assert event.number in client.get(reverse(name)).content.decode()
+    client.force_login(cast.licheng_officer)
+    assert event.number not in client.get(reverse(name)).content.decode()
+    client.force_login(cast.nobody)
+    assert client.get(reverse(name)).status_code == 403
+
+
+def test_report_page_and_nearest_sites(client, cast):
+    client.force_login(cast.hanjiang_grid)
+    assert client.get(reverse("events:report")).status_code == 200
+    data = client.get(reverse("events:report_sites"), {"lng": "119.12", "lat": "25.46"}).json()
+    assert [s["name"] for s in data["sites"]] == ["中通涵东营业部"]  # only the sites in the worker's grid
+    response = client.post(reverse("events:report"), {
+        "site": cast.hanjiang_outlet.pk, "category": EventCategory.objects.get(code="AJ01").pk,
+        "description": "未过机安检", "photos": [SimpleUploadedFile("p.jpg", jpeg())], "lng": "119.12", "lat": "25.46"})
+    assert response.status_code == 302
+    assert Event.objects.get().reported_by == cast.hanjiang_grid
+    response = client.post(reverse("events:report"), {
+        "site": cast.licheng_outlet.pk, "category": EventCategory.objects.get(code="AJ01").pk,
+        "description": "x", "photos": [SimpleUploadedFile("p.jpg", jpeg((1, 1, 1)))]})
+    assert response.status_code == 404
+    client.force_login(cast.zto_safety)
+    assert client.get(reverse("events:report")).status_code == 403
+
+
+def test_evidence_files_follow_event_visibility(client, cast, event):
+    attachment = event.reported_by.pk and store_attachment(jpeg(), name="a.jpg", actor=cast.hanjiang_grid)
+    url = reverse("evidence:file", args=[attachment.pk])
+    client.force_login(cast.hanjiang_officer)
+    response = client.get(url)
+    assert response.status_code == 200 and response["X-Evidence-SHA256"] == attachment.sha256
+    assert client.get(reverse("evidence:thumb", args=[attachment.pk])).status_code == 200
+    client.force_login(cast.licheng_officer)
+    assert client.get(url).status_code == 404
+
+
+def test_notifications_bell(client, cast, event, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        perform(event, "accept", actor=cast.hanjiang_officer)
+        perform(event, "issue_letter", actor=cast.hanjiang_officer)
+    client.force_login(cast.zto_safety)
+    body = client.get(reverse("home")).content.decode()
+    assert 'data-testid="unread-count"' in body
+    page = client.get(reverse("notifications:list")).content.decode()
+    assert "提醒函" in page
+    client.post(reverse("notifications:read_all"))
+    assert 'data-testid="unread-count"' not in client.get(reverse("home")).content.decode()
+
+
+# --- API ------------------------------------------------------------------------------------------------------
+
+
+def test_api_report_list_detail_and_transition(client, cast):
+    response = client.post("/api/v1/events", {
+        "site": cast.hanjiang_outlet.pk, "category": "BA02", "description": "备案地址不符",
+        "photos": [SimpleUploadedFile("p.jpg", jpeg())]}, **bearer(cast.hanjiang_grid))
+    assert response.status_code == 201, response.content
+    event_id = response.json()["id"]
+    assert response.json()["timeline"][0]["action"] == "report"
+
+    data = client.get("/api/v1/events?state=reported&district=350303", **bearer(cast.hanjiang_officer)).json()
+    assert data["count"] == 1
+    assert client.get("/api/v1/events", **bearer(cast.licheng_officer)).json()["count"] == 0
+    assert client.get(f"/api/v1/events/{event_id}", **bearer(cast.licheng_officer)).status_code == 404
+
+    detail = client.get(f"/api/v1/events/{event_id}", **bearer(cast.hanjiang_officer)).json()
+    assert set(detail["available_actions"]) == {"accept", "reject", "merge"}
+    response = client.post(f"/api/v1/events/{event_id}/transitions", {"action": "accept", "version": detail["version"]},
+                           content_type="application/json", **bearer(cast.hanjiang_officer))
+    assert response.status_code == 200 and response.json()["state"] == "accepted"
+    response = client.post(f"/api/v1/events/{event_id}/transitions", {"action": "accept", "version": 1},
+                           content_type="application/json", **bearer(cast.hanjiang_officer))
+    assert response.status_code == 409 and "detail" in response.json()
+    response = client.post(f"/api/v1/events/{event_id}/transitions", {"action": "issue_letter"},
+                           content_type="application/json", **bearer(cast.hanjiang_grid))
+    assert response.status_code == 403
+
+    # Evidence upload, then a transition that needs it.
+    headers = bearer(cast.hanjiang_officer)
+    upload = client.post("/api/v1/evidence", {"file": SimpleUploadedFile("x.jpg", jpeg((3, 4, 5)))}, **headers)
+    assert upload.status_code == 201
+    response = client.post(f"/api/v1/events/{event_id}/transitions",
+                           {"action": "resolve_on_spot", "attachment_ids": [upload.json()["id"]]},
+                           content_type="application/json", **headers)
+    assert response.status_code == 200 and response.json()["state"] == "awaiting_confirmation"
+    bad = client.post("/api/v1/evidence", {"file": SimpleUploadedFile("x.exe", b"MZ\x90\x00")}, **headers)
+    assert bad.status_code == 422
+
+
+def test_api_overdue_filter(client, cast, event):
+    perform(event, "accept", actor=cast.hanjiang_officer)
+    perform(event, "issue_letter", actor=cast.hanjiang_officer)
+    Event.objects.filter(pk=event.pk).update(deadline="2020-01-01")
+    assert client.get("/api/v1/events?overdue=true", **bearer(cast.city_officer)).json()["count"] == 1
+    assert client.get("/api/v1/events?overdue=false", **bearer(cast.city_officer)).json()["count"] == 0
+    assert client.get("/api/v1/events?state=bogus", **bearer(cast.city_officer)).status_code == 422
+
+
+def test_api_cases_count_and_fines_total(client, cast, event):
+    perform(event, "accept", actor=cast.hanjiang_officer)
+    perform(event, "issue_letter", actor=cast.hanjiang_officer)
+    perform(event, "escalate", actor=cast.hanjiang_officer, note="拒不整改")
+    perform(event, "open_case", actor=cast.city_officer, note="立案")
+    case = EnforcementCase.objects.get()
+    for action, user, extra in [("approve_filing", cast.city_leader, {}),
+                                ("start_investigation", cast.city_officer, {}),
+                                ("notify_penalty", cast.city_officer, {"findings": "属实", "fine": "1500"}),
+                                ("decide", cast.city_leader, {"hearing_waived": True})]:
+        response = client.post(f"/api/v1/cases/{case.pk}/transitions", {"action": action, **extra},
+                               content_type="application/json", **bearer(user))
+        assert response.status_code == 200, (action, response.content)
+    year = case.proposed_at.year
+    data = client.get(f"/api/v1/cases?year={year}&district=350303", **bearer(cast.city_officer)).json()
+    assert data["count"] == 1 and float(data["fines_total"]) == 1500.0
+    assert client.get("/api/v1/cases?district=350304", **bearer(cast.city_officer)).json()["count"] == 0
+    assert client.get("/api/v1/cases", **bearer(cast.licheng_officer)).json()["count"] == 0
+    assert client.get("/api/v1/cases", **bearer(cast.hanjiang_grid)).status_code == 403
+    response = client.post(f"/api/v1/cases/{case.pk}/transitions", {"action": "serve"},
+                           content_type="application/json", **bearer(cast.city_leader))
+    assert response.status_code == 403
+
+
+# --- two officers at once --------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_acting_at_once_exactly_one_wins(cast, event):
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def attempt(user, action, note):
+        try:
+            barrier.wait(timeout=10)
+            perform(event, action, actor=user, note=note, expected_version=event.version)
+            outcomes.append(("ok", action))
+        except TransitionError as exc:
+            outcomes.append(("refused", exc.message))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(cast.hanjiang_officer, "accept", "属实")),
+               threading.Thread(target=attempt, args=(cast.city_officer.__class__.objects.get(
+                   username="hanjiang_officer"), "reject", "不属实"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(o[0] for o in outcomes) == ["ok", "refused"]
+    refused = next(o[1] for o in outcomes if o[0] == "refused")
+    assert "他人" in refused
+    event.refresh_from_db()
+    assert event.version == 2
+    from parcelwatch.evidence.timeline import entries_for
+
+    assert entries_for(event).count() == 2  # the report and exactly one decision

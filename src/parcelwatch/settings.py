@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "ninja",
     "django_tasks",
     "django_tasks_db",
+    "parcelwatch.lib",
     "parcelwatch.accounts",
     "parcelwatch.registry",
     "parcelwatch.workdays",

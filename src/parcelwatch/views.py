@@ -6,9 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from parcelwatch.accounts.access import has_permission, memberships
-from parcelwatch.accounts.permissions import REGISTRY_VIEW
+from parcelwatch.accounts.permissions import EVENTS_VIEW, REGISTRY_VIEW
+from parcelwatch.events.models import Event
+from parcelwatch.events.selectors import events_visible_to, todo_for
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import enterprises_visible_to, officers_visible_to, sites_visible_to
 
@@ -16,6 +19,14 @@ from parcelwatch.registry.selectors import enterprises_visible_to, officers_visi
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     context: dict = {"memberships": memberships(request.user)}
+    if has_permission(request.user, EVENTS_VIEW):
+        today = timezone.localdate()
+        tasks = todo_for(request.user, today)
+        context.update({
+            "todo_count": tasks.count(),
+            "overdue_count": sum(1 for e in tasks if e.is_overdue(today)),
+            "open_count": events_visible_to(request.user).filter(state__in=Event.OPEN_STATES).count(),
+        })
     if has_permission(request.user, REGISTRY_VIEW):
         sites = sites_visible_to(request.user)
         by_kind = dict(sites.order_by().values_list("kind").annotate(n=Count("pk")))

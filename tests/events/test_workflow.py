@@ -226,3 +226,49 @@ def test_timeline_rows_cannot_be_changed_through_the_orm(cast, ba02):
         entry.save()
     with pytest.raises(RuntimeError):
         entry.delete()
+
+
+def _escalated_case(cast, ba02):
+    event = report(cast, ba02)
+    perform(event, "accept", actor=cast.hanjiang_officer)
+    perform(event, "issue_letter", actor=cast.hanjiang_officer)
+    perform(event, "escalate", actor=cast.hanjiang_officer, note="拒不整改")
+    perform(event, "open_case", actor=cast.city_officer, note="立案")
+    return event, EnforcementCase.objects.get(events=event)
+
+
+def test_case_not_filed_hands_the_event_back_to_the_city(cast, ba02):
+    event, case = _escalated_case(cast, ba02)
+    perform_case(case, "reject_filing", actor=cast.city_leader, note="证据不足")
+    event.refresh_from_db()
+    assert event.state == S.ESCALATED
+    event = perform(event, "return_to_district", actor=cast.city_officer, note="由县区继续督促")
+    assert event.state == S.RECTIFYING and event.handled_level == Event.Level.DISTRICT and event.deadline
+
+
+def test_no_penalty_after_the_fix_goes_to_confirmation(cast, ba02):
+    event, case = _escalated_case(cast, ba02)
+    perform_case(case, "approve_filing", actor=cast.city_leader)
+    perform_case(case, "start_investigation", actor=cast.city_officer)
+    perform(event, "submit_rectification", actor=cast.zto_safety, attachments=[photo(cast.zto_safety, (8, 8, 8))])
+    event.refresh_from_db()
+    assert event.state == S.UNDER_ENFORCEMENT  # the case is still running
+    case = perform_case(case, "no_penalty", actor=cast.city_leader, note="当事人已主动改正，情节轻微")
+    assert case.state == EnforcementCase.State.NO_PENALTY
+    event.refresh_from_db()
+    assert event.state == S.AWAITING_CONFIRMATION
+    event = perform(event, "dispute", actor=cast.hanjiang_grid, note="现场复核仍未改",
+                    attachments=[photo(cast.hanjiang_grid, (6, 6, 6))])
+    assert event.state == S.ESCALATED  # back to the city, which handled it
+
+
+def test_decision_waits_for_the_hearing_period(cast, ba02):
+    event, case = _escalated_case(cast, ba02)
+    perform_case(case, "approve_filing", actor=cast.city_leader)
+    perform_case(case, "start_investigation", actor=cast.city_officer)
+    perform_case(case, "notify_penalty", actor=cast.city_officer, findings="属实", fine="2000")
+    with pytest.raises(TransitionError, match="陈述申辩"):
+        perform_case(case, "decide", actor=cast.city_leader)
+    case = perform_case(case, "decide", actor=cast.city_leader, hearing_waived=True)
+    assert case.fine_amount == Decimal("2000.00")
+    assert OfficialDocument.objects.filter(kind="penalty_decision", subject_id=case.pk).exists()

@@ -211,21 +211,25 @@ class HistoryLoader:
                          site_changes={"address": new})
 
     def year_2019(self) -> None:
-        self.worked_example()
         rng = self.rng
         days = [date(2019, 1, 7) + timedelta(days=i) for i in range(330)]
-        for code, fine in FINES_2019[1:]:
+        plan = [(date(2019, 4, 2), 0, "worked", None, None)]
+        plan += [(rng.choice(days), n, "case", code, fine) for n, (code, fine) in enumerate(FINES_2019[1:], start=1)]
+        plan += [(rng.choice(days), 100 + i, "district", rng.choice(DISTRICT_CATEGORIES), i) for i in range(330)]
+        plan += [(rng.choice(days), 1000 + i, "rejected", rng.choice(DISTRICT_CATEGORIES), None) for i in range(12)]
+        # In date order, so event, letter and case numbers run with the calendar.
+        for day, _n, kind, code, extra in sorted(plan, key=lambda p: (p[0], p[1])):
             site = rng.choice(self.sites)
-            event, case, ent_user, grid, t = self.city_case(site, code, rng.choice(days), fine)
-            self.finish_case(event, case, ent_user, grid, t)
-        for i in range(330):
-            site = rng.choice(self.sites)
-            self.district_closed(site, rng.choice(DISTRICT_CATEGORIES), rng.choice(days),
-                                 rework=i % 11 == 0, on_spot=i % 5 == 0)
-        for _ in range(12):  # reports that turned out unfounded
-            site = rng.choice(self.sites)
-            event, _grid = self._report(site, rng.choice(DISTRICT_CATEGORIES), rng.choice(days))
-            perform(event, "reject", actor=self._officer(site), note="经核实不属实", when=_at(event.reported_at.date(), 16))
+            if kind == "worked":
+                self.worked_example()
+            elif kind == "case":
+                event, case, ent_user, grid, t = self.city_case(site, code, day, extra)
+                self.finish_case(event, case, ent_user, grid, t)
+            elif kind == "district":
+                self.district_closed(site, code, day, rework=extra % 11 == 0, on_spot=extra % 5 == 0)
+            else:  # a report that turned out unfounded
+                event, _grid = self._report(site, code, day)
+                perform(event, "reject", actor=self._officer(site), note="经核实不属实", when=_at(day, 16))
 
     def current(self) -> None:
         """This year's open work, so every to-do list has something in it."""

@@ -36,7 +36,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     except ValueError:
         year = None
     filters = {"year": year, "district": g.get("district", ""), "state": g.get("state", ""), "q": g.get("q", "")}
-    qs = filter_cases(cases_visible_to(request.user), **filters)
+    qs = filter_cases(cases_visible_to(request.user), **filters).order_by("-filed_at", "-proposed_at", "-pk")
     params = g.copy()
     params.pop("page", None)
     return render(request, "enforcement/case_list.html", {

@@ -6,6 +6,7 @@ Bad values fail loudly at start-up.
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -131,7 +132,8 @@ else:
             },
             # A file, not memory: tests with several threads (concurrent transitions, the live
             # server) then lock and wait exactly as production does.
-            "TEST": {"NAME": str(VAR_DIR / "test_parcelwatch.sqlite3")},
+            # One per test process, so two runs on one machine never share a database.
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"parcelwatch-test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

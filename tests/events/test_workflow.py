@@ -272,3 +272,15 @@ def test_decision_waits_for_the_hearing_period(cast, ba02):
     case = perform_case(case, "decide", actor=cast.city_leader, hearing_waived=True)
     assert case.fine_amount == Decimal("2000.00")
     assert OfficialDocument.objects.filter(kind="penalty_decision", subject_id=case.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reminder_one_working_day_before_the_deadline_is_sent_once(cast, ba02):
+    with time_machine.travel(at(2019, 4, 15, 9, 0), tick=False) as clock:
+        event = report(cast, ba02)
+        perform(event, "accept", actor=cast.hanjiang_officer)
+        perform(event, "issue_letter", actor=cast.hanjiang_officer)  # deadline Monday 22 April
+        clock.move_to(at(2019, 4, 19, 8, 0))  # Friday: the next working day is the deadline
+        assert sweep_deadlines()["reminded"] == 2  # the enterprise and the district officer
+        assert sweep_deadlines()["reminded"] == 0
+    assert Notification.objects.filter(recipient=cast.zto_safety, kind="deadline_soon").count() == 1

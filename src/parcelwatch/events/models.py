@@ -99,9 +99,9 @@ class Event(models.Model):
         return f"{self.number} {self.site.name}"
 
     def is_overdue(self, today: date | None = None) -> bool:
+        """The rectification deadline has passed and the enterprise has not submitted its fix."""
         today = today or timezone.localdate()
-        return self.deadline is not None and self.state in (
-            self.State.RECTIFYING,) and self.deadline < today
+        return self.state == self.State.RECTIFYING and self.deadline is not None and self.deadline < today
 
     @property
     def is_open(self) -> bool:

@@ -292,7 +292,7 @@ def _notify_state(event: Event, action_label, entry_data: dict | None = None) ->
     params = {"number": event.number, "site": event.site.name, "action": str(action_label)}
     url = f"/events/{event.pk}/"
     state = event.state
-    if state in (S.REPORTED, S.RECTIFICATION_SUBMITTED, S.ACCEPTED):
+    if state in (S.REPORTED, S.RECTIFICATION_SUBMITTED):
         recipients = users_with_role_covering(Role.DISTRICT_OFFICER, path)
         notify(recipients, kind="event_task", url=url, **params)
     elif state == S.RECTIFYING:

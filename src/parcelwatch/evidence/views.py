@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest
@@ -19,8 +21,6 @@ def attachment_file(request: HttpRequest, pk: int, variant: str = "file"):
     response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
     filename = attachment.original_name or name.rsplit("/", 1)[-1]
     disposition = "inline" if attachment.kind in ("image", "pdf", "video") else "attachment"
-    from urllib.parse import quote
-
     response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=86400"

@@ -25,6 +25,7 @@ from parcelwatch.accounts.permissions import (
     REGISTRY_VIEW_SENSITIVE,
 )
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
+from parcelwatch.events.selectors import events_visible_to
 from parcelwatch.lib.forms import add_service_errors
 from parcelwatch.lib.masking import mask_id_number, mask_phone
 
@@ -47,12 +48,6 @@ from .selectors import (
     sites_visible_to,
 )
 from .versioning import history
-
-
-def events_visible_to(user, *args, **kwargs):
-    from parcelwatch.events.selectors import events_visible_to as events_selector
-
-    return events_selector(user, *args, **kwargs)
 
 
 def _require(request: HttpRequest, perm: str) -> None:

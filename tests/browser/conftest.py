@@ -38,7 +38,7 @@ def new_page(browser, live_server, request):
     def make(width: int = 1366, height: int = 900):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
         page = context.new_page()
-        page.set_default_timeout(15000)
+        page.set_default_timeout(30000)
         pages.append(page)
         return page
 

@@ -58,7 +58,7 @@ def act(page, action: str, *, note: str = "", files: list[str] = (), fields: dic
         form.locator(f"[name={name}]").fill(value)
     if files:
         form.locator("input[name=attachments]").set_input_files(list(files))
-    with page.expect_navigation():
+    with page.expect_navigation(timeout=60000):
         page.get_by_test_id(f"submit-{action}").click()
     expect(page.locator(".alert-success")).to_be_visible()
 
@@ -81,7 +81,7 @@ def test_hanjiang_address_mismatch_case_end_to_end(transactional_db, cast, live_
         grid.get_by_label("问题类别").select_option(label="BA02 备案信息变更未办/与实际不符")
         grid.get_by_label("发现的问题").fill("例行排查发现该营业部备案地址与实际经营地址不相符")
         grid.get_by_label("现场照片").set_input_files(photo_file("现场.jpg", (200, 40, 40)))
-        with grid.expect_navigation():
+        with grid.expect_navigation(timeout=60000):
             grid.get_by_role("button", name="提交上报").click()
         expect(grid.get_by_text("已上报，已通知县区邮政业安全中心")).to_be_visible()
         event = Event.objects.get()

@@ -238,3 +238,36 @@ def test_two_officers_acting_at_once_exactly_one_wins(cast, event):
     from parcelwatch.evidence.timeline import entries_for
 
     assert entries_for(event).count() == 2  # the report and exactly one decision
+
+
+def test_case_pages_cast(client, cast, event):
+    perform(event, "accept", actor=cast.hanjiang_officer)
+    perform(event, "issue_letter", actor=cast.hanjiang_officer)
+    perform(event, "escalate", actor=cast.hanjiang_officer, note="拒不整改")
+    perform(event, "open_case", actor=cast.city_officer, note="立案")
+    case = EnforcementCase.objects.get()
+    url = reverse("enforcement:detail", args=[case.pk])
+    for user, status in [(cast.city_officer, 200), (cast.city_leader, 200), (cast.hanjiang_officer, 200),
+                         (cast.zto_safety, 200), (cast.licheng_officer, 404), (cast.hanjiang_grid, 404),
+                         (cast.police_partner, 404)]:
+        client.force_login(user)
+        assert client.get(url).status_code == status, user
+    client.force_login(cast.city_leader)
+    assert 'data-testid="action-approve_filing"' in client.get(url).content.decode()
+    client.force_login(cast.city_officer)
+    assert 'data-testid="action-approve_filing"' not in client.get(url).content.decode()
+    response = client.post(reverse("enforcement:act", args=[case.pk]), {"action": "approve_filing"})
+    assert response.status_code == 403  # visible, but filing is the leader's decision
+    client.force_login(cast.hanjiang_officer)
+    assert client.post(reverse("enforcement:act", args=[case.pk]), {"action": "approve_filing"}).status_code == 403
+    client.force_login(cast.licheng_officer)
+    assert client.post(reverse("enforcement:act", args=[case.pk]), {"action": "approve_filing"}).status_code == 404
+    client.logout()
+    assert client.get(url).status_code == 302
+    client.force_login(cast.city_leader)
+    response = client.post(reverse("enforcement:act", args=[case.pk]), {"action": "approve_filing", "note": "同意"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.state == EnforcementCase.State.FILED and case.number
+    listing = client.get(reverse("enforcement:list"), {"year": case.filed_at.year}).content.decode()
+    assert case.number in listing

@@ -7,6 +7,7 @@ days; nothing happens; the worker escalates it; the city bureau opens a case, fi
 """
 
 import io
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -51,7 +52,8 @@ def cookies_without_expiry(settings):
 def act(page, action: str, *, note: str = "", files: list[str] = (), fields: dict | None = None):
     page.get_by_test_id(f"action-{action}").click()
     form = page.locator(f"#act-{action}")
-    expect(form).to_be_visible()
+    # Bootstrap marks the panel "show" once its opening animation has finished.
+    expect(form).to_have_class(re.compile(r"\bshow\b"))
     if note:
         form.locator("textarea[name=note]").fill(note)
     for name, value in (fields or {}).items():

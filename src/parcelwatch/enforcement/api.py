@@ -7,16 +7,16 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import CASES_VIEW
+from parcelwatch.events.api import TimelineOut
 from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence.models import Attachment
-from parcelwatch.evidence.timeline import entries_for
+from parcelwatch.evidence.timeline import entries_as_json
 
 from . import services
 from .models import EnforcementCase
 from .selectors import available_case_transitions, cases_visible_to, filter_cases, fines_total, get_case_for_user
 
 router = Router(tags=["enforcement"])
-STATUS = {"invalid": 422, "forbidden": 403, "conflict": 409}
 
 
 class CaseOut(Schema):
@@ -44,7 +44,7 @@ class CaseDetailOut(CaseOut):
     findings: str
     justification: str
     available_actions: list[str]
-    timeline: list[dict]
+    timeline: list[TimelineOut]
 
 
 def _case(c: EnforcementCase) -> dict:
@@ -62,13 +62,7 @@ def _detail(c: EnforcementCase, user) -> dict:
     return {
         **_case(c), "findings": c.findings, "justification": c.justification,
         "available_actions": [t.action for t in available_case_transitions(c, user)],
-        "timeline": [
-            {"seq": t.seq, "action": t.action, "actor": t.actor_name, "actor_role": t.actor_role,
-             "from_state": t.from_state, "to_state": t.to_state, "note": t.note, "data": t.data,
-             "created_at": t.created_at.isoformat(), "attachment_sha256": [a.sha256 for a in t.attachments.all()],
-             "entry_hash": t.entry_hash}
-            for t in entries_for(c)
-        ],
+        "timeline": entries_as_json(c),
     }
 
 
@@ -136,5 +130,5 @@ def transition_case(request, case_id: int, payload: CaseTransitionIn):
             hearing_waived=payload.hearing_waived, expected_version=payload.version,
         )
     except TransitionError as exc:
-        raise HttpError(STATUS[exc.code], exc.message) from None
+        raise HttpError(exc.http_status, exc.message) from None
     return _detail(get_case_for_user(request.user, case_id), request.user)

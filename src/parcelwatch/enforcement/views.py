@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from parcelwatch.accounts.access import has_permission
-from parcelwatch.accounts.models import Role
 from parcelwatch.accounts.permissions import CASES_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to
 from parcelwatch.documents.models import OfficialDocument
 from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence.attachments import store_uploads
-from parcelwatch.evidence.timeline import entries_for
+from parcelwatch.evidence.timeline import labelled_entries
+from parcelwatch.lib.forms import form_errors_text
 
 from . import services
 from .forms import CaseActionForm
@@ -50,12 +50,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_for_user(request.user, pk)
-    entries = list(entries_for(case))
-    states, roles = dict(EnforcementCase.State.choices), dict(Role.choices)
-    for entry in entries:
-        entry.label = CASE_ACTION_LABELS.get(entry.action, entry.action)
-        entry.to_label = states.get(entry.to_state, entry.to_state)
-        entry.role_label = roles.get(entry.actor_role, entry.actor_role)
+    entries = labelled_entries(case, action_labels=CASE_ACTION_LABELS,
+                               state_labels=dict(EnforcementCase.State.choices))
     return render(request, "enforcement/case_detail.html", {
         "case": case, "entries": entries, "actions": available_case_transitions(case, request.user),
         "events": case.events.select_related("site").all(),
@@ -71,7 +67,7 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_for_user(request.user, pk)
     form = CaseActionForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items()))
+        messages.error(request, form_errors_text(form))
         return redirect("enforcement:detail", pk=case.pk)
     d = form.cleaned_data
     try:

@@ -12,7 +12,7 @@ from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import EVENTS_REPORT, EVENTS_VIEW
 from parcelwatch.evidence.attachments import store_attachment
 from parcelwatch.evidence.models import Attachment
-from parcelwatch.evidence.timeline import entries_for
+from parcelwatch.evidence.timeline import entries_as_json
 from parcelwatch.registry.selectors import get_site_for_user
 
 from . import services
@@ -21,17 +21,19 @@ from .selectors import available_transitions, events_visible_to, filter_events, 
 
 router = Router(tags=["events"])
 
-STATUS = {"invalid": 422, "forbidden": 403, "conflict": 409}
 
 
 class AttachmentOut(Schema):
     id: int
     sha256: str
     kind: str
-    content_type: str
-    size: int
     name: str
     url: str
+
+
+class UploadedOut(AttachmentOut):
+    content_type: str
+    size: int
 
 
 def _attachment(a: Attachment) -> dict:
@@ -97,13 +99,7 @@ def _detail(e: Event, user) -> dict:
     return {
         **_event(e),
         "available_actions": [t.action for t in available_transitions(e, user)],
-        "timeline": [
-            {"seq": t.seq, "action": t.action, "actor": t.actor_name, "actor_role": t.actor_role,
-             "from_state": t.from_state, "to_state": t.to_state, "note": t.note, "deadline": t.deadline,
-             "data": t.data, "created_at": t.created_at, "attachments": [_attachment(a) for a in t.attachments.all()],
-             "entry_hash": t.entry_hash, "prev_hash": t.prev_hash}
-            for t in entries_for(e)
-        ],
+        "timeline": entries_as_json(e),
     }
 
 
@@ -157,7 +153,7 @@ def create_event(request, site: Form[int], category: Form[str], description: For
     except DjangoValidationError as exc:
         raise HttpError(422, "; ".join(exc.messages)) from None
     except services.TransitionError as exc:
-        raise HttpError(STATUS[exc.code], exc.message) from None
+        raise HttpError(exc.http_status, exc.message) from None
     return Status(201, _detail(get_event_for_user(request.user, event.pk), request.user))
 
 
@@ -193,11 +189,11 @@ def transition_event(request, event_id: int, payload: TransitionIn):
             site_changes={"address": payload.new_address} if payload.new_address else None,
         )
     except services.TransitionError as exc:
-        raise HttpError(STATUS[exc.code], exc.message) from None
+        raise HttpError(exc.http_status, exc.message) from None
     return _detail(get_event_for_user(request.user, event_id), request.user)
 
 
-@router.post("/evidence", response={201: AttachmentOut})
+@router.post("/evidence", response={201: UploadedOut})
 def upload_evidence(request, file: File[UploadedFile]):
     """Upload one evidence file (photo, PDF or video); returns its id and SHA-256."""
     _require(request, EVENTS_VIEW)

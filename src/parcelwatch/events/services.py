@@ -43,6 +43,10 @@ class TransitionError(Exception):
         self.message = message
         self.code = code  # invalid | forbidden | conflict
 
+    @property
+    def http_status(self) -> int:
+        return {"invalid": 422, "forbidden": 403, "conflict": 409}[self.code]
+
 
 def _today(when: datetime | None) -> date:
     return timezone.localdate(when) if when else timezone.localdate()

@@ -16,13 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from parcelwatch.accounts.access import has_permission
-from parcelwatch.accounts.models import Role
 from parcelwatch.accounts.permissions import EVENTS_REPORT, EVENTS_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.documents.models import OfficialDocument
 from parcelwatch.evidence.attachments import store_uploads
-from parcelwatch.evidence.timeline import entries_for
-from parcelwatch.lib.forms import add_service_errors
+from parcelwatch.evidence.timeline import labelled_entries
+from parcelwatch.lib.forms import add_service_errors, form_errors_text
 from parcelwatch.registry.selectors import get_site_for_user, sites_visible_to
 
 from . import services
@@ -143,12 +142,7 @@ def report_sites(request: HttpRequest) -> JsonResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_event_for_user(request.user, pk)
     transitions = available_transitions(event, request.user)
-    entries = list(entries_for(event))
-    states, roles = dict(Event.State.choices), dict(Role.choices)
-    for entry in entries:
-        entry.label = ACTION_LABELS.get(entry.action, entry.action)
-        entry.to_label = states.get(entry.to_state, entry.to_state)
-        entry.role_label = roles.get(entry.actor_role, _("system") if entry.actor_role == "system" else entry.actor_role)
+    entries = labelled_entries(event, action_labels=ACTION_LABELS, state_labels=dict(Event.State.choices))
     documents = OfficialDocument.objects.filter(subject_type="event", subject_id=event.pk).select_related("attachment")
     gallery = [a for e in entries for a in e.attachments.all() if a.kind == "image"]
     return render(request, "events/event_detail.html", {
@@ -170,7 +164,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_event_for_user(request.user, pk)
     form = ActionForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items()))
+        messages.error(request, form_errors_text(form))
         return redirect("events:detail", pk=event.pk)
     data = form.cleaned_data
     duplicate = None

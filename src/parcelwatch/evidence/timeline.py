@@ -138,3 +138,37 @@ def verify(*, check_files: bool = True) -> tuple[int, Break | None]:
         previous[key] = entry
         checked += 1
     return checked, None
+
+
+def labelled_entries(subject: models.Model, *, action_labels: dict, state_labels: dict) -> list[TimelineEntry]:
+    """The subject's entries with readable action, state and role labels, for pages."""
+    from django.utils.translation import gettext
+
+    from parcelwatch.accounts.models import Role
+
+    roles = dict(Role.choices)
+    entries = list(entries_for(subject))
+    for entry in entries:
+        entry.label = action_labels.get(entry.action, entry.action)
+        entry.to_label = state_labels.get(entry.to_state, entry.to_state)
+        entry.role_label = roles.get(entry.actor_role) or (gettext("system") if entry.actor_role == "system"
+                                                           else entry.actor_role)
+    return entries
+
+
+def entries_as_json(subject: models.Model) -> list[dict]:
+    """The subject's entries for the API, with their hashes and attachment hashes."""
+    return [
+        {
+            "seq": t.seq, "action": t.action, "actor": t.actor_name, "actor_role": t.actor_role,
+            "from_state": t.from_state, "to_state": t.to_state, "note": t.note,
+            "deadline": t.deadline.isoformat() if t.deadline else None, "data": t.data,
+            "created_at": t.created_at.isoformat(),
+            "attachments": [
+                {"id": a.pk, "sha256": a.sha256, "kind": a.kind, "name": a.original_name, "url": f"/evidence/{a.pk}/"}
+                for a in t.attachments.all()
+            ],
+            "entry_hash": t.entry_hash, "prev_hash": t.prev_hash,
+        }
+        for t in entries_for(subject)
+    ]

@@ -15,6 +15,14 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+def form_errors_text(form: forms.Form) -> str:
+    """All of a form's errors on one line, for a flash message."""
+    return "; ".join(
+        f"{form.fields[f].label if f in form.fields else ''}: {' '.join(errors)}".lstrip(": ")
+        for f, errors in form.errors.items()
+    )
+
+
 class StyledFormMixin:
     """Give every widget the Bootstrap class it needs, and mark fields with errors."""
 

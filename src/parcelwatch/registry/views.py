@@ -26,7 +26,7 @@ from parcelwatch.accounts.permissions import (
 )
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.events.selectors import events_visible_to
-from parcelwatch.lib.forms import add_service_errors
+from parcelwatch.lib.forms import add_service_errors, form_errors_text
 from parcelwatch.lib.masking import mask_id_number, mask_phone
 
 from . import importing, services
@@ -348,9 +348,7 @@ def officer_add_training(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Training record added."))
     else:
-        messages.error(request, _("The training record is incomplete: %(errors)s") % {
-            "errors": "; ".join(f"{form.fields[f].label}: {' '.join(e)}" for f, e in form.errors.items())
-        })
+        messages.error(request, _("The training record is incomplete: %(errors)s") % {"errors": form_errors_text(form)})
     return redirect("registry:officer_detail", pk=officer.pk)
 
 

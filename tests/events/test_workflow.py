@@ -284,3 +284,13 @@ def test_reminder_one_working_day_before_the_deadline_is_sent_once(cast, ba02):
         assert sweep_deadlines()["reminded"] == 2  # the enterprise and the district officer
         assert sweep_deadlines()["reminded"] == 0
     assert Notification.objects.filter(recipient=cast.zto_safety, kind="deadline_soon").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dispute_is_notified_to_the_district(cast, ba02):
+    event = report(cast, ba02)
+    perform(event, "accept", actor=cast.hanjiang_officer)
+    perform(event, "resolve_on_spot", actor=cast.hanjiang_officer, attachments=[photo(cast.hanjiang_officer)])
+    Notification.objects.all().delete()
+    perform(event, "dispute", actor=cast.hanjiang_grid, note="仍未整改", attachments=[photo(cast.hanjiang_grid, (4, 4, 4))])
+    assert Notification.objects.filter(recipient=cast.hanjiang_officer, kind="event_task").exists()

@@ -232,16 +232,17 @@ def perform(
                 entry_attachments.append(letter.attachment)
                 data["document"] = letter.number
             else:
-                data["document"] = next_number(DocumentKind.REMINDER_LETTER, year=now.year, issuer=_issuer(event))
+                data["document"] = next_number(DocumentKind.REMINDER_LETTER, year=timezone.localtime(now).year,
+                                               issuer=_issuer(event))
                 data["imported"] = True
         timeline.append(event, action=action, actor=actor, actor_role=role, from_state=from_state,
-                                to_state=to_state, note=note, deadline=deadline, data=data,
-                                attachments=entry_attachments, at=when)
+                        to_state=to_state, note=note, deadline=deadline, data=data,
+                        attachments=entry_attachments, at=when)
         if action == "open_case":
             from parcelwatch.enforcement.services import propose_case
 
             propose_case(event, actor=actor, note=note, when=now)
-        notify_on_commit(lambda: _notify_state(event, transition.label, entry_data=data))
+        notify_on_commit(lambda: _notify_state(event, transition.label, entry_data=data, action=action))
     return event
 
 
@@ -291,12 +292,12 @@ def enterprise_staff(event: Event) -> list[User]:
     ]
 
 
-def _notify_state(event: Event, action_label, entry_data: dict | None = None) -> None:
+def _notify_state(event: Event, action_label, entry_data: dict | None = None, action: str = "") -> None:
     path = event.jurisdiction.path
     params = {"number": event.number, "site": event.site.name, "action": str(action_label)}
     url = f"/events/{event.pk}/"
     state = event.state
-    if state in (S.REPORTED, S.RECTIFICATION_SUBMITTED):
+    if state in (S.REPORTED, S.RECTIFICATION_SUBMITTED) or (state == S.ACCEPTED and action == "dispute"):
         recipients = users_with_role_covering(Role.DISTRICT_OFFICER, path)
         notify(recipients, kind="event_task", url=url, **params)
     elif state == S.RECTIFYING:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("events/", include("parcelwatch.events.urls")),
     path("enforcement/", include("parcelwatch.enforcement.urls")),
     path("evidence/", include("parcelwatch.evidence.urls")),
+    path("documents/", include("parcelwatch.documents.urls")),
     path("notifications/", include("parcelwatch.notifications.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

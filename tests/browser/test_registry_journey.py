@@ -12,7 +12,8 @@ def test_city_officer_finds_an_outlet_edits_its_address_and_sees_the_history(tra
                                                                              new_page):
     page = new_page()
     login(page, live_server, "city_officer")
-    page.get_by_role("link", name="网点", exact=True).first.click()
+    page.get_by_test_id("nav-registry").click()
+    page.get_by_role("link", name="网点", exact=True).click()
     page.get_by_label("搜索").fill("中通涵东营业部")
     page.get_by_role("button", name="筛选").click()
     page.get_by_role("link", name="中通涵东营业部").click()

@@ -271,3 +271,41 @@ def test_case_pages_cast(client, cast, event):
     assert case.state == EnforcementCase.State.FILED and case.number
     listing = client.get(reverse("enforcement:list"), {"year": case.filed_at.year}).content.decode()
     assert case.number in listing
+
+
+def test_enterprise_sees_the_letters_addressed_to_it(client, cast, event):
+    perform(event, "accept", actor=cast.hanjiang_officer)
+    perform(event, "issue_letter", actor=cast.hanjiang_officer)
+    for user, sees in [(cast.zto_safety, True), (cast.hanjiang_officer, True), (cast.licheng_officer, False)]:
+        client.force_login(user)
+        body = client.get(reverse("documents:list"), {"kind": "reminder_letter"}).content.decode()
+        assert ("涵江邮安提" in body) is sees, user
+
+
+def test_event_and_case_lists_export_to_excel(client, cast, event):
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(cast.hanjiang_officer)
+    response = client.get(reverse("events:list"), {"format": "xlsx", "state": "reported"})
+    ws = load_workbook(io.BytesIO(response.content)).active
+    assert ws.cell(row=1, column=1).value == "事件编号" and ws.cell(row=2, column=1).value == event.number
+    client.force_login(cast.licheng_officer)
+    ws = load_workbook(io.BytesIO(client.get(reverse("events:list"), {"format": "xlsx"}).content)).active
+    assert ws.max_row == 1  # nothing outside the jurisdiction
+    client.force_login(cast.city_officer)
+    response = client.get(reverse("enforcement:list"), {"format": "xlsx"})
+    assert load_workbook(io.BytesIO(response.content)).active.cell(row=1, column=1).value == "案件编号"
+
+
+def test_merge_offers_open_duplicates_of_the_same_site_and_category(client, cast, event):
+    second = report_event(actor=cast.hanjiang_grid, site=cast.hanjiang_outlet, category=event.category,
+                          description="同一问题再次上报",
+                          photos=[store_attachment(jpeg((1, 9, 1)), name="b.jpg", actor=cast.hanjiang_grid)])
+    client.force_login(cast.hanjiang_officer)
+    body = client.get(reverse("events:detail", args=[second.pk])).content.decode()
+    assert f'<option value="{event.number}">' in body
+    client.post(reverse("events:act", args=[second.pk]), {"action": "merge", "duplicate_of": event.number})
+    second.refresh_from_db()
+    assert second.state == Event.State.MERGED and second.duplicate_of == event

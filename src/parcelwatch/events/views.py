@@ -22,9 +22,11 @@ from parcelwatch.documents.models import OfficialDocument
 from parcelwatch.evidence.attachments import store_uploads
 from parcelwatch.evidence.timeline import labelled_entries
 from parcelwatch.lib.forms import add_service_errors, form_errors_text
+from parcelwatch.lib.spreadsheets import export_response
 from parcelwatch.registry.selectors import get_site_for_user, sites_visible_to
 
 from . import services
+from .exports import EVENT_SHEET
 from .forms import ActionForm, ReportForm
 from .models import Event, EventCategory
 from .selectors import available_transitions, due_soon, events_visible_to, filter_events, get_event_for_user, todo_for
@@ -48,6 +50,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
     _require(request, EVENTS_VIEW)
     filters = _filters(request)
     qs = filter_events(events_visible_to(request.user), **filters).order_by("-reported_at", "-pk")
+    if request.GET.get("format") == "xlsx":
+        return export_response(EVENT_SHEET, qs, _("events"))
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -152,6 +156,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "documents": documents,
         "gallery": list({a.pk: a for a in gallery}.values()),
         "cases": event.cases.all(),
+        "merge_candidates": events_visible_to(request.user).filter(
+            site=event.site, category=event.category, state__in=Event.OPEN_STATES).exclude(pk=event.pk)
+        if event.state == Event.State.REPORTED else [],
         "today": timezone.localdate(),
         "city": home_city(request.user),
         "point": [float(event.lng or event.site.lng or 0), float(event.lat or event.site.lat or 0)],

@@ -23,7 +23,6 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse
 from django.urls import reverse_lazy
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,6 +32,7 @@ from parcelwatch.accounts.permissions import REGISTRY_EDIT, REGISTRY_IMPORT
 from parcelwatch.accounts.selectors import home_city
 from parcelwatch.lib.credit_code import credit_code_problem, normalise
 from parcelwatch.lib.geo import within_bounds
+from parcelwatch.lib.spreadsheets import Column, ExportSheet, workbook, xlsx_response
 
 from . import services
 from .models import Brand, ChangeRecord, Enterprise, ImportBatch, Site
@@ -47,16 +47,6 @@ class ImportFileError(Exception):
 
 class RowError(Exception):
     pass
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    key: str
-    required: bool = False
-    export: Callable[[Any], Any] | None = None
-    import_: bool = True
-    width: int = 16
 
 
 @dataclass
@@ -329,18 +319,6 @@ SITE_SHEET = Sheet(
 SHEETS = {s.kind: s for s in (ENTERPRISE_SHEET, SITE_SHEET)}
 
 
-@dataclass(frozen=True)
-class ExportSheet:
-    """A list that can be exported but not imported."""
-
-    title: Any
-    columns: tuple[Column, ...]
-    queryset_for_export: Callable[[QuerySet], QuerySet]
-
-    def header_labels(self) -> list[str]:
-        return [c.header for c in self.columns]
-
-
 # Officers' ID numbers and phones arrive already masked where the user may not see them (`shown_*`).
 OFFICER_SHEET = ExportSheet(
     title=gettext_lazy("Safety officers"),
@@ -554,56 +532,5 @@ def commit_import(batch: ImportBatch, *, actor: User) -> dict[str, int]:
     return counts
 
 
-# --- writing files -------------------------------------------------------------------------------------------
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, Model):
-        return str(value)
-    return value
-
-
-def _workbook(sheet: Sheet | ExportSheet, objects) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = str(sheet.title)
-    ws.append(sheet.header_labels())
-    for i, col in enumerate(sheet.columns, start=1):
-        cell = ws.cell(row=1, column=i)
-        cell.font = Font(bold=True, color="FFFFFF" if col.required else "000000")
-        cell.fill = PatternFill("solid", fgColor="1F4E79" if col.required else "D9E1F2")
-        ws.column_dimensions[get_column_letter(i)].width = col.width
-    for obj in objects:
-        ws.append([_cell(col.export(obj) if col.export else getattr(obj, col.key)) for col in sheet.columns])
-    ws.freeze_panes = "A2"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
-    from urllib.parse import quote
-
-    response = HttpResponse(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
-
-
-def export_response(sheet: Sheet | ExportSheet, objects, label: str) -> HttpResponse:
-    """`objects` is a queryset (prepared here for export) or an already prepared iterable."""
-    if isinstance(objects, QuerySet):
-        objects = sheet.queryset_for_export(objects).iterator(chunk_size=500)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return _xlsx_response(_workbook(sheet, objects), f"{label}-{stamp}.xlsx")
-
-
 def template_response(sheet: Sheet) -> HttpResponse:
-    return _xlsx_response(_workbook(sheet, []), f"{_('import template')}-{sheet.title}.xlsx")
+    return xlsx_response(workbook(sheet.title, sheet.columns, []), f"{_('import template')}-{sheet.title}.xlsx")

@@ -28,6 +28,7 @@ from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.events.selectors import events_visible_to
 from parcelwatch.lib.forms import add_service_errors, form_errors_text
 from parcelwatch.lib.masking import mask_id_number, mask_phone
+from parcelwatch.lib.spreadsheets import export_response
 
 from . import importing, services
 from .forms import EnterpriseForm, ImportUploadForm, SafetyOfficerForm, SiteForm, TrainingRecordForm
@@ -99,7 +100,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
     qs = filter_sites(sites_visible_to(request.user), **filters)
     if request.GET.get("format") == "xlsx":
         _require(request, REGISTRY_EXPORT)
-        return importing.export_response(importing.SITE_SHEET, qs, _("sites"))
+        return export_response(importing.SITE_SHEET, qs, _("sites"))
     return render(
         request,
         "registry/site_list.html",
@@ -174,7 +175,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     qs = filter_enterprises(enterprises_visible_to(request.user), **filters)
     if g.get("format") == "xlsx":
         _require(request, REGISTRY_EXPORT)
-        return importing.export_response(importing.ENTERPRISE_SHEET, qs, _("enterprises"))
+        return export_response(importing.ENTERPRISE_SHEET, qs, _("enterprises"))
     return render(
         request,
         "registry/enterprise_list.html",
@@ -256,7 +257,7 @@ def officer_list(request: HttpRequest) -> HttpResponse:
         for o in officers:
             o.shown_id_number = o.id_number if o.pk in sensitive else mask_id_number(o.id_number)
             o.shown_phone = o.phone if o.pk in sensitive else mask_phone(o.phone)
-        return importing.export_response(importing.OFFICER_SHEET, officers, _("safety officers"))
+        return export_response(importing.OFFICER_SHEET, officers, _("safety officers"))
     page = _page(request, qs)
     for officer in page:
         officer.phone_masked = mask_phone(officer.phone)

@@ -309,3 +309,11 @@ def test_merge_offers_open_duplicates_of_the_same_site_and_category(client, cast
     client.post(reverse("events:act", args=[second.pk]), {"action": "merge", "duplicate_of": event.number})
     second.refresh_from_db()
     assert second.state == Event.State.MERGED and second.duplicate_of == event
+
+
+def test_own_uploads_are_visible_before_they_are_used(client, cast):
+    attachment = store_attachment(jpeg((7, 1, 7)), name="mine.jpg", actor=cast.zto_safety)
+    client.force_login(cast.zto_safety)
+    assert client.get(reverse("evidence:file", args=[attachment.pk])).status_code == 200
+    client.force_login(cast.hanjiang_officer)
+    assert client.get(reverse("evidence:file", args=[attachment.pk])).status_code == 404

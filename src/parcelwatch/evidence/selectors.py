@@ -17,6 +17,8 @@ def get_attachment_for_user(user: User, pk: int) -> Attachment:
     attachment = Attachment.objects.filter(pk=pk).first()
     if attachment is None or not user.is_authenticated:
         raise Http404
+    if attachment.uploaded_by_id == user.pk:
+        return attachment  # one's own upload, before it is attached to a step
     subjects = set(
         TimelineEntry.objects.filter(attachments=attachment).values_list("subject_type", "subject_id")
     ) | set(OfficialDocument.objects.filter(attachment=attachment).values_list("subject_type", "subject_id"))

@@ -188,13 +188,15 @@ class HistoryLoader:
         return event, case, ent_user, grid, t
 
     def finish_case(self, event, case, ent_user, grid, t, *, note="已完成整改", site_changes=None):
+        """The fix on day `t` (after the decision was served); the fine is paid within a few working days."""
         perform(event, "submit_rectification", actor=ent_user, note=note, attachments=[self._p("整改材料")],
-                site_changes=site_changes, when=_at(t, 11))
+                site_changes=site_changes, when=_at(t, 16, 30))
+        t = max(t, add_working_days(case.served_at.astimezone(SH).date(), 2))
         case = perform_case(case, "record_payment", actor=self.city_officer, note="罚款已缴纳",
-                            attachments=[self._p("缴款凭证")], when=_at(t, 14))
-        perform_case(case, "close", actor=self.city_officer, note="结案", when=_at(t, 16))
+                            attachments=[self._p("缴款凭证")], when=_at(t, 17))
+        perform_case(case, "close", actor=self.city_officer, note="结案", when=_at(t, 17, 30))
         return perform(event, "confirm", actor=grid, note="现场复核，问题已整改", attachments=[self._p("复核")],
-                       when=_at(t, 17))
+                       when=_at(t, 18))
 
     # -- the years ---------------------------------------------------------------------------------------------
     def worked_example(self) -> None:

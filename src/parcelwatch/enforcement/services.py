@@ -140,6 +140,7 @@ def perform_case(
                                            "documents/penalty_notice.html", actor, now, amount))
             else:
                 data["document"] = next_number(DocumentKind.PENALTY_NOTICE, year=today.year)
+                data["imported"] = True
         elif action == "decide":
             if case.hearing_deadline and today <= case.hearing_deadline and not hearing_waived:
                 raise TransitionError(
@@ -162,6 +163,7 @@ def perform_case(
                 case.decision_number = decision.number
             else:
                 case.decision_number = next_number(DocumentKind.PENALTY_DECISION, year=today.year)
+                data["imported"] = True
             fields.add("decision_number")
             data.update({"fine": str(amount), "decision": case.decision_number, "hearing_waived": hearing_waived})
         elif action == "serve":

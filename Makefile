@@ -36,7 +36,7 @@ test: install
 
 
 bench: install
-	$(PY) bench/registry_lists.py
+	$(PY) bench/pages.py
 
 # Refresh the translation catalogue after changing UI text (needs GNU gettext), then fill in
 # the new msgstr entries in src/parcelwatch/locale/zh_Hans/LC_MESSAGES/django.po and run it again.

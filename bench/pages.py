@@ -1,9 +1,9 @@
-"""Benchmark: registry list pages, API, map data and export on the full Putian demo data.
+"""Benchmark: registry, event and case pages, API, map data and export on the full Putian demo data.
 
 Prints wall time (median of several runs) and the number of SQL queries per request, so
 an N+1 regression shows up as a query count that grows with the page size.
 
-    make bench        (or: PYTHONPATH=src .venv/bin/python bench/registry_lists.py)
+    make bench        (or: PYTHONPATH=src .venv/bin/python bench/pages.py)
 """
 
 from __future__ import annotations
@@ -73,6 +73,12 @@ def main() -> None:
     measure("API /sites?limit=100", lambda: client.get("/api/v1/sites?limit=100", **auth))
     measure("API /safety-officers?limit=100", lambda: client.get("/api/v1/safety-officers?limit=100", **auth))
     measure("export all sites to .xlsx", lambda: client.get("/registry/sites/?format=xlsx"))
+    measure("event list page (25 rows)", lambda: client.get("/events/"))
+    measure("my to-do page", lambda: client.get("/events/todo/"))
+    measure("event detail page with timeline", lambda: client.get("/events/1/"))
+    measure("case list page, 2019", lambda: client.get("/enforcement/cases/?year=2019"))
+    measure("API /events?limit=100", lambda: client.get("/api/v1/events?limit=100", **auth))
+    measure("API /cases?year=2019", lambda: client.get("/api/v1/cases?year=2019&limit=100", **auth))
 
 
 if __name__ == "__main__":

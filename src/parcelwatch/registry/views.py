@@ -8,14 +8,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Max, Min
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from parcelwatch.accounts.access import has_permission
+from parcelwatch.accounts.access import has_permission, memberships
 from parcelwatch.accounts.permissions import (
     EVENTS_VIEW,
     REGISTRY_EDIT,
@@ -410,9 +410,17 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def site_map(request: HttpRequest) -> HttpResponse:
     _require(request, REGISTRY_VIEW)
     city = home_city(request.user)
+    # Someone working in one district or zone sees the map centred on the sites there.
+    focus = None
+    if len({m.jurisdiction.district() for m in memberships(request.user)} - {None}) == 1:
+        box = sites_visible_to(request.user).aggregate(
+            west=Min("lng"), east=Max("lng"), south=Min("lat"), north=Max("lat"))
+        if box["west"] is not None:
+            focus = {"center": [float(box["west"] + box["east"]) / 2, float(box["south"] + box["north"]) / 2],
+                     "zoom": 2}
     return render(request, "registry/site_map.html", {
         **_common_context(request), "city": city, "filters": _site_filters(request), "kinds": Site.Kind.choices,
-        "statuses": Site.Status.choices,
+        "statuses": Site.Status.choices, "focus": focus,
     })
 
 

@@ -187,3 +187,11 @@ def test_filing_an_officer_from_the_enterprise_page_offers_only_its_sites(client
     assert response.status_code == 302
     client.force_login(cast.licheng_officer)
     assert client.get(url("officer_create") + f"?enterprise={cast.zto_hanjiang.pk}").status_code == 404
+
+
+def test_map_centres_on_a_one_district_user_s_sites(client, cast):
+    client.force_login(cast.hanjiang_officer)
+    focus = client.get(url("site_map")).context["focus"]
+    assert focus["center"] == [119.12, 25.46]  # the middle of the 涵江 sites in the cast
+    client.force_login(cast.city_officer)
+    assert client.get(url("site_map")).context["focus"] is None

@@ -36,15 +36,16 @@ class NpmFinder(BaseFinder):
         return []
 
     def find(self, path: str, find_all: bool = False, **kwargs):
+        # Like Django's own finders: a path on a miss is [], never None (callers wrap None in a list).
         find_all = find_all or kwargs.get("all", False)
         if not path.startswith(PREFIX + "/"):
-            return [] if find_all else None
+            return []
         rel = path[len(PREFIX) + 1 :]
         candidate = self.root / rel
         allowed = any(candidate.match(str(self.root / p)) for p in settings.NPM_STATIC_FILES)
         if allowed and candidate.is_file():
             return [str(candidate)] if find_all else str(candidate)
-        return [] if find_all else None
+        return []
 
     def list(self, ignore_patterns):
         for rel in self._files():

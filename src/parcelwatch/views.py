@@ -21,9 +21,9 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict = {"memberships": memberships(request.user)}
     if has_permission(request.user, EVENTS_VIEW):
         today = timezone.localdate()
-        tasks = todo_for(request.user, today)
+        tasks = list(todo_for(request.user, today))
         context.update({
-            "todo_count": tasks.count(),
+            "todo_count": len(tasks),
             "overdue_count": sum(1 for e in tasks if e.is_overdue(today)),
             "open_count": events_visible_to(request.user).filter(state__in=Event.OPEN_STATES).count(),
         })

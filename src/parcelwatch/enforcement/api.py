@@ -7,9 +7,9 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import CASES_VIEW
-from parcelwatch.events.api import TimelineOut
 from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence.models import Attachment
+from parcelwatch.evidence.schemas import TimelineOut
 from parcelwatch.evidence.timeline import entries_as_json
 
 from . import services

@@ -12,6 +12,7 @@ from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import EVENTS_REPORT, EVENTS_VIEW
 from parcelwatch.evidence.attachments import store_attachment
 from parcelwatch.evidence.models import Attachment
+from parcelwatch.evidence.schemas import AttachmentOut, TimelineOut
 from parcelwatch.evidence.timeline import entries_as_json
 from parcelwatch.registry.selectors import get_site_for_user
 
@@ -21,14 +22,6 @@ from .selectors import available_transitions, events_visible_to, filter_events, 
 
 router = Router(tags=["events"])
 
-
-
-class AttachmentOut(Schema):
-    id: int
-    sha256: str
-    kind: str
-    name: str
-    url: str
 
 
 class UploadedOut(AttachmentOut):
@@ -61,22 +54,6 @@ class EventOut(Schema):
     closure_level: str
     rework_count: int
     version: int
-
-
-class TimelineOut(Schema):
-    seq: int
-    action: str
-    actor: str
-    actor_role: str
-    from_state: str
-    to_state: str
-    note: str
-    deadline: date | None
-    data: dict
-    created_at: datetime
-    attachments: list[AttachmentOut]
-    entry_hash: str
-    prev_hash: str
 
 
 class EventDetailOut(EventOut):

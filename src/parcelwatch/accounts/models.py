@@ -45,13 +45,6 @@ class Jurisdiction(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def depth(self) -> int:
-        return self.path.count("/") - 1
-
-    def is_within(self, other: Jurisdiction) -> bool:
-        return self.path.startswith(other.path)
-
     def district(self) -> Jurisdiction | None:
         """The district or management zone this node belongs to (itself if it is one)."""
         node: Jurisdiction | None = self

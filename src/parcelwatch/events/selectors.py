@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from parcelwatch.accounts.access import Scope, get_object_for_user, memberships, scoped, user_can
+from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can
 from parcelwatch.accounts.models import User
 from parcelwatch.accounts.permissions import EVENTS_VIEW
 
@@ -112,6 +112,3 @@ def due_soon(qs: QuerySet[Event], today: date | None = None, days: int = 2) -> Q
     today = today or timezone.localdate()
     return qs.filter(state=Event.State.RECTIFYING, deadline__gte=today, deadline__lte=today + timedelta(days=days))
 
-
-def user_roles(user: User) -> list[str]:
-    return [m.role for m in memberships(user)]

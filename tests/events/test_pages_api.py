@@ -317,3 +317,14 @@ def test_own_uploads_are_visible_before_they_are_used(client, cast):
     assert client.get(reverse("evidence:file", args=[attachment.pk])).status_code == 200
     client.force_login(cast.hanjiang_officer)
     assert client.get(reverse("evidence:file", args=[attachment.pk])).status_code == 404
+
+
+def test_api_transitions_only_take_the_actor_s_own_uploads(client, cast, event):
+    foreign = store_attachment(jpeg((2, 200, 2)), name="theirs.jpg", actor=cast.zto_safety)
+    perform(event, "accept", actor=cast.hanjiang_officer)
+    response = client.post(f"/api/v1/events/{event.pk}/transitions",
+                           {"action": "resolve_on_spot", "attachment_ids": [foreign.pk]},
+                           content_type="application/json", **bearer(cast.hanjiang_officer))
+    assert response.status_code == 422
+    event.refresh_from_db()
+    assert event.state == Event.State.ACCEPTED

@@ -8,8 +8,8 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import CASES_VIEW
 from parcelwatch.events.services import TransitionError
-from parcelwatch.evidence.models import Attachment
 from parcelwatch.evidence.schemas import TimelineOut
+from parcelwatch.evidence.selectors import own_uploads
 from parcelwatch.evidence.timeline import entries_as_json
 
 from . import services
@@ -119,8 +119,8 @@ class CaseTransitionIn(Schema):
 @router.post("/cases/{case_id}/transitions", response=CaseDetailOut)
 def transition_case(request, case_id: int, payload: CaseTransitionIn):
     case = get_case_for_user(request.user, case_id)
-    attachments = list(Attachment.objects.filter(pk__in=payload.attachment_ids, uploaded_by=request.user))
-    if len(attachments) != len(set(payload.attachment_ids)):
+    attachments = own_uploads(request.user, payload.attachment_ids)
+    if attachments is None:
         raise HttpError(422, "attachment_ids must be files you uploaded.")
     try:
         services.perform_case(

@@ -13,6 +13,7 @@ from parcelwatch.accounts.permissions import EVENTS_REPORT, EVENTS_VIEW
 from parcelwatch.evidence.attachments import store_attachment
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.evidence.schemas import AttachmentOut, TimelineOut
+from parcelwatch.evidence.selectors import own_uploads
 from parcelwatch.evidence.timeline import entries_as_json
 from parcelwatch.registry.selectors import get_site_for_user
 
@@ -153,8 +154,8 @@ class TransitionIn(Schema):
 def transition_event(request, event_id: int, payload: TransitionIn):
     """Perform a workflow action. Evidence is uploaded first with POST /evidence and referred to by id."""
     event = get_event_for_user(request.user, event_id)
-    attachments = list(Attachment.objects.filter(pk__in=payload.attachment_ids, uploaded_by=request.user))
-    if len(attachments) != len(set(payload.attachment_ids)):
+    attachments = own_uploads(request.user, payload.attachment_ids)
+    if attachments is None:
         raise HttpError(422, "attachment_ids must be files you uploaded.")
     duplicate = None
     if payload.duplicate_of:

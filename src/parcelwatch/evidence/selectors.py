@@ -29,3 +29,9 @@ def get_attachment_for_user(user: User, pk: int) -> Attachment:
     if case_ids and cases_visible_to(user).filter(pk__in=case_ids).exists():
         return attachment
     raise Http404
+
+
+def own_uploads(user: User, ids: list[int]) -> list[Attachment] | None:
+    """The user's own uploaded files with these ids, or None if any id is not one of them."""
+    attachments = list(Attachment.objects.filter(pk__in=ids, uploaded_by=user))
+    return attachments if len(attachments) == len(set(ids)) else None

@@ -114,3 +114,15 @@ def login(client, user: User):
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    """Each test has its own empty cache (cached pages must never leak between test databases)."""
+    from django.core.cache import caches
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "pw-tests"}}
+    caches["default"].clear()
+    yield
+    caches["default"].clear()

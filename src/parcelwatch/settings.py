@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "parcelwatch.lib",
@@ -77,10 +79,12 @@ INSTALLED_APPS = [
     "parcelwatch.documents",
     "parcelwatch.events",
     "parcelwatch.enforcement",
+    "parcelwatch.exports",
     "parcelwatch.demo",
 ]
 
 MIDDLEWARE = [
+    "parcelwatch.lib.middleware.ApiJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,6 +94,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last of the __call__ chain, so it runs before any process_view (CSRF reads the body there).
+    "parcelwatch.lib.middleware.RequestLimitsMiddleware",
 ]
 
 ROOT_URLCONF = "parcelwatch.urls"
@@ -157,6 +164,28 @@ LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
 
+# Content-Security-Policy: scripts only from our own static files (no inline script anywhere), so a
+# value that slipped through escaping still cannot run. Styles may be inline: Bootstrap and ECharts
+# position elements with style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "media-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    }
+}
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
@@ -211,14 +240,32 @@ if os.environ.get("S3_BUCKET"):
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 5000)
+# An .xlsx is a zip: refuse one that unpacks to more than this (a zip bomb), before parsing it.
+IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024)
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 50 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_BYTES + 5 * 1024 * 1024
+# Larger than any phone camera (108 MP sensors exist); decompression bombs are far beyond it.
+EVIDENCE_MAX_PIXELS = env_int("EVIDENCE_MAX_PIXELS", 120_000_000)
+# A whole request (a report with its photos): refused with 413 from its Content-Length, before it is read.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 4 * EVIDENCE_MAX_BYTES)
+# Form fields and JSON bodies, without files.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_BYTES", 2 * 1024 * 1024)
+# Exports are written by the background worker; more rows than this are refused (narrow the filters).
+EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", 300_000)
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 # How often the scheduler queues the deadline sweep (seconds).
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 300)
 
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# Shared by the web processes of one machine (the site map's payload, rate-limit windows are in the database).
+CACHES = {
+    "default": {
+        "BACKEND": os.environ.get("CACHE_BACKEND", "django.core.cache.backends.filebased.FileBasedCache"),
+        "LOCATION": os.environ.get("CACHE_LOCATION", str(VAR_DIR / "cache")),
     }
 }
 

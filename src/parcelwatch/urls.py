@@ -13,6 +13,7 @@ urlpatterns = [
     path("evidence/", include("parcelwatch.evidence.urls")),
     path("documents/", include("parcelwatch.documents.urls")),
     path("notifications/", include("parcelwatch.notifications.urls")),
+    path("exports/", include("parcelwatch.exports.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

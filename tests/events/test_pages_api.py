@@ -109,7 +109,9 @@ def test_report_page_and_nearest_sites(client, cast):
 
 
 def test_evidence_files_follow_event_visibility(client, cast, event):
-    attachment = event.reported_by.pk and store_attachment(jpeg(), name="a.jpg", actor=cast.hanjiang_grid)
+    from parcelwatch.evidence.models import TimelineEntry
+
+    attachment = TimelineEntry.objects.get(subject_type="event", subject_id=event.pk, seq=1).attachments.get()
     url = reverse("evidence:file", args=[attachment.pk])
     client.force_login(cast.hanjiang_officer)
     response = client.get(url)
@@ -283,20 +285,15 @@ def test_enterprise_sees_the_letters_addressed_to_it(client, cast, event):
 
 
 def test_event_and_case_lists_export_to_excel(client, cast, event):
-    import io
-
-    from openpyxl import load_workbook
+    from tests.exporting import export_sheet
 
     client.force_login(cast.hanjiang_officer)
-    response = client.get(reverse("events:list"), {"format": "xlsx", "state": "reported"})
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = export_sheet(client, "events", state="reported")
     assert ws.cell(row=1, column=1).value == "事件编号" and ws.cell(row=2, column=1).value == event.number
     client.force_login(cast.licheng_officer)
-    ws = load_workbook(io.BytesIO(client.get(reverse("events:list"), {"format": "xlsx"}).content)).active
-    assert ws.max_row == 1  # nothing outside the jurisdiction
+    assert export_sheet(client, "events").max_row == 1  # nothing outside the jurisdiction
     client.force_login(cast.city_officer)
-    response = client.get(reverse("enforcement:list"), {"format": "xlsx"})
-    assert load_workbook(io.BytesIO(response.content)).active.cell(row=1, column=1).value == "案件编号"
+    assert export_sheet(client, "cases").cell(row=1, column=1).value == "案件编号"
 
 
 def test_merge_offers_open_duplicates_of_the_same_site_and_category(client, cast, event):

@@ -9,10 +9,12 @@ from tests.evidence_files import PDF, jpeg, png
 MP4_HEAD = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100
 
 
-def test_photos_are_stored_once_with_a_thumbnail(db):
-    first = store_attachment(jpeg(), name="现场.jpg", actor=None)
-    again = store_attachment(jpeg(), name="另一个名字.jpg", actor=None)
-    assert first.pk == again.pk and first.kind == Attachment.Kind.IMAGE
+def test_same_bytes_are_stored_once_but_each_upload_is_its_own_record(cast):
+    first = store_attachment(jpeg(), name="现场.jpg", actor=cast.hanjiang_grid)
+    again = store_attachment(jpeg(), name="另一个名字.jpg", actor=cast.zto_safety)
+    assert first.pk != again.pk and first.kind == Attachment.Kind.IMAGE
+    assert again.uploaded_by == cast.zto_safety and again.original_name == "另一个名字.jpg"
+    assert first.file.name == again.file.name and first.sha256 == again.sha256
     assert default_storage.exists(first.thumbnail.name)
     assert file_sha256(first) == first.sha256
     assert store_attachment(png(), name="p.png", actor=None).content_type == "image/png"
@@ -27,7 +29,7 @@ def test_pdf_and_video_are_accepted_by_content(db, content, kind):
     ("content", "name", "message"),
     [
         (b"plain text pretending", "照片.jpg", "不是照片、PDF 或视频"),
-        (b"\xff\xd8\xff\xe0" + b"broken" * 10, "坏图.jpg", "照片已损坏"),
+        (b"\xff\xd8\xff\xe0" + b"broken" * 10, "坏图.jpg", "已损坏"),
         (b"", "empty.jpg", "为空"),
     ],
 )

@@ -8,6 +8,7 @@ from openpyxl import Workbook, load_workbook
 
 from parcelwatch.registry.importing import ENTERPRISE_SHEET, SITE_SHEET
 from parcelwatch.registry.models import ChangeRecord, Enterprise, ImportBatch, Site
+from tests.exporting import export, export_sheet
 from tests.factories import credit_code
 
 
@@ -121,13 +122,14 @@ def test_clean_import_commits_then_reimport_changes_nothing_then_edit_updates(cl
 
 def test_export_then_reimport_is_a_no_op(client, cast):
     client.force_login(cast.city_officer)
-    response = client.get(reverse("registry:site_list"), {"format": "xlsx"})
+    response = export(client, "sites")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    ws = load_workbook(io.BytesIO(response.content)).active
+    content = b"".join(response.streaming_content)
+    ws = load_workbook(io.BytesIO(content)).active
     assert [c.value for c in ws[1]] == SITE_HEADERS
     assert ws.max_row == 1 + Site.objects.count()
-    upload(client, "sites", SimpleUploadedFile("export.xlsx", response.content))
+    upload(client, "sites", SimpleUploadedFile("export.xlsx", content))
     batch = ImportBatch.objects.latest("pk")
     assert [r["errors"] for r in batch.rows] == [[]] * 3
     assert {r["action"] for r in batch.rows} == {"unchanged"}
@@ -135,14 +137,13 @@ def test_export_then_reimport_is_a_no_op(client, cast):
 
 def test_filtered_export_contains_only_the_filtered_rows(client, cast):
     client.force_login(cast.city_officer)
-    response = client.get(reverse("registry:site_list"), {"format": "xlsx", "district": "350304"})
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = export_sheet(client, "sites", district="350304")
     assert ws.max_row == 2 and ws.cell(row=2, column=1).value == "圆通镇海营业部"
 
 
 def test_export_needs_the_export_permission(client, cast):
     client.force_login(cast.hanjiang_grid)
-    assert client.get(reverse("registry:site_list"), {"format": "xlsx"}).status_code == 403
+    assert export(client, "sites").status_code == 403
 
 
 def test_enterprise_csv_in_gbk_imports(client, cast):
@@ -160,7 +161,7 @@ def test_unreadable_files_get_a_clear_message(client, cast):
     cases = [
         (SimpleUploadedFile("a.xlsx", b"not a zip"), "无法读取该文件"),
         (SimpleUploadedFile("a.pdf", b"%PDF"), "请上传 .xlsx 或 .csv 文件"),
-        (SimpleUploadedFile("a.csv", "名称\n".encode()), "缺少“网点名称”列"),
+        (SimpleUploadedFile("a.csv", "名称\n".encode()), "缺少“网点名称”、“网点类型”"),
         (SimpleUploadedFile("a.csv", (",".join(SITE_HEADERS) + "\n").encode()), "没有数据行"),
     ]
     for file, message in cases:
@@ -188,8 +189,8 @@ def test_discarding_an_import(client, cast):
 
 def test_officer_export_masks_personal_data_unless_the_role_may_see_it(client, cast):
     client.force_login(cast.city_officer)
-    ws = load_workbook(io.BytesIO(client.get(reverse("registry:officer_list"), {"format": "xlsx"}).content)).active
+    ws = export_sheet(client, "officers")
     assert ws.cell(row=1, column=4).value == "身份证号码"
     assert "350303198001011234" in {ws.cell(row=r, column=4).value for r in range(2, ws.max_row + 1)}
     client.force_login(cast.hanjiang_grid)
-    assert client.get(reverse("registry:officer_list"), {"format": "xlsx"}).status_code == 403
+    assert export(client, "officers").status_code == 403

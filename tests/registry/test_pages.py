@@ -89,7 +89,7 @@ def test_bad_form_input_gets_chinese_errors_and_keeps_data(client, cast):
     assert response.status_code == 200
     assert "这个字段是必填项" in body
     response = client.post(url("site_edit", site.pk), _site_form(site, lng="121.47", lat="31.23"))
-    assert "坐标不在本市范围内" in response.content.decode()
+    assert "不在莆田市范围内" in response.content.decode()
     site.refresh_from_db()
     assert site.lng != 121.47 and not ChangeRecord.objects.filter(action="update").exists()
 
@@ -165,7 +165,8 @@ def test_officer_edit_and_training(client, cast):
 def test_map_data_is_scoped_and_filtered(client, cast):
     client.force_login(cast.hanjiang_officer)
     data = client.get(url("site_map_data")).json()
-    assert data["count"] == 2 and {p["name"] for p in data["points"]} == {"中通涵东营业部", "中通涵东二部"}
+    assert data["count"] == 2 and {p[5] for p in data["points"]} == {"中通涵东营业部", "中通涵东二部"}
+    assert data["age_text"].startswith("数据生成于")
     data = client.get(url("site_map_data"), {"kind": "sorting_center"}).json()
     assert data["count"] == 0
 
@@ -191,7 +192,7 @@ def test_filing_an_officer_from_the_enterprise_page_offers_only_its_sites(client
 
 def test_map_centres_on_a_one_district_user_s_sites(client, cast):
     client.force_login(cast.hanjiang_officer)
-    focus = client.get(url("site_map")).context["focus"]
+    focus = client.get(url("site_map")).context["map_config"]["focus"]
     assert focus["center"] == [119.12, 25.46]  # the middle of the 涵江 sites in the cast
     client.force_login(cast.city_officer)
-    assert client.get(url("site_map")).context["focus"] is None
+    assert client.get(url("site_map")).context["map_config"]["focus"] is None

@@ -72,7 +72,7 @@ def test_a_district_officer_cannot_create_a_site_elsewhere(cast):
     ("changes", "field"),
     [
         ({"lng": Decimal("121.5"), "lat": Decimal("31.2")}, "lng"),
-        ({"lng": Decimal("119.1"), "lat": None}, "lat"),
+        ({"lng": Decimal("119.1"), "lat": None}, "lng"),
         ({"jurisdiction": None}, "jurisdiction"),
     ],
 )

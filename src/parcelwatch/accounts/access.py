@@ -84,15 +84,44 @@ def scoped(queryset: QuerySet[M], user: User, perm: str, scope: Scope) -> QueryS
     return queryset.filter(q)
 
 
+# The largest primary key any database here can hold; larger "ids" name nothing.
+MAX_PK = 2**63 - 1
+
+
+def valid_pk(value: object) -> int | None:
+    """The value as a primary key, or None when it cannot name a row (junk, zero, negative, too large)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        pk = int(str(value).strip()) if not isinstance(value, int) else value
+    except (TypeError, ValueError):
+        return None
+    return pk if 1 <= pk <= MAX_PK else None
+
+
 def get_object_for_user(
-    queryset: QuerySet[M], user: User, pk: object, *, scope: Scope, view: str, need: str | None = None
+    queryset: QuerySet[M],
+    user: User,
+    pk: object,
+    *,
+    scope: Scope,
+    view: str,
+    need: str | None = None,
+    need_scope: Scope | None = None,
 ) -> M:
-    """Return the object, 404 if outside what the user may see, 403 if visible but `need` is missing."""
+    """Return the object, 404 if outside what the user may see, 403 if visible but `need` is missing.
+
+    `need_scope` is how the needed permission reaches the object when it differs from how it is
+    seen (an enterprise is seen wherever it runs a site but edited only where it is registered).
+    """
+    pk = valid_pk(pk)
+    if pk is None:
+        raise Http404
     try:
         obj = scoped(queryset, user, view, scope).get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except queryset.model.DoesNotExist:
         raise Http404 from None
-    if need and need != view and not user_can(user, need, obj, scope=scope):
+    if need and (need != view or need_scope is not None) and not user_can(user, need, obj, scope=need_scope or scope):
         raise PermissionDenied
     return obj
 

@@ -1,8 +1,10 @@
 from datetime import datetime
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
+
+from parcelwatch.lib.apitypes import Code, Pagination
 
 from .access import memberships
 from .selectors import jurisdictions_visible_to
@@ -12,8 +14,8 @@ router = Router(tags=["accounts"])
 
 
 class TokenIn(Schema):
-    username: str
-    password: str
+    username: str = Field(max_length=150)
+    password: str = Field(max_length=256)
 
 
 class TokenOut(Schema):
@@ -81,8 +83,8 @@ def me(request):
 
 
 @router.get("/jurisdictions", response=list[JurisdictionOut])
-@paginate(LimitOffsetPagination)
-def list_jurisdictions(request, level: str | None = None, parent: str | None = None):
+@paginate(Pagination)
+def list_jurisdictions(request, level: Code | None = None, parent: Code | None = None):
     """The jurisdiction nodes the user may see (their subtree and the path to it)."""
     qs = jurisdictions_visible_to(request.user)
     if level:

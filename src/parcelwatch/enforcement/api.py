@@ -1,9 +1,9 @@
 from datetime import datetime
 from decimal import Decimal
 
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import CASES_VIEW
@@ -11,6 +11,7 @@ from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence.schemas import TimelineOut
 from parcelwatch.evidence.selectors import own_uploads
 from parcelwatch.evidence.timeline import entries_as_json
+from parcelwatch.lib.apitypes import Code, Findings, Id, Line, Money, Note, Pagination, Search, Year
 
 from . import services
 from .models import EnforcementCase
@@ -67,13 +68,13 @@ def _detail(c: EnforcementCase, user) -> dict:
 
 
 class CaseFilters(Schema):
-    year: int | None = None
-    district: str | None = None
-    state: str | None = None
-    q: str | None = None
+    year: Year | None = Field(None, description="Year of filing (of proposal, for cases not filed), local time.")
+    district: Code | None = None
+    state: Code | None = None
+    q: Search | None = Field(None, description="Matches case, decision and event numbers, party and site names.")
 
 
-class CasePagination(LimitOffsetPagination):
+class CasePagination(Pagination):
     class Output(Schema):
         count: int
         fines_total: Decimal
@@ -93,7 +94,7 @@ def list_cases(request, filters: Query[CaseFilters]):
     if not has_permission(request.user, CASES_VIEW):
         raise HttpError(403, "您没有执行此操作的权限。")
     if filters.state and filters.state not in EnforcementCase.State.values:
-        raise HttpError(422, f"Unknown state: {filters.state}")
+        raise HttpError(422, f"未知的状态：{filters.state}")
     f = {k: v for k, v in filters.dict().items() if v not in (None, "")}
     return filter_cases(cases_visible_to(request.user), **f).prefetch_related("events").order_by("-proposed_at", "-pk")
 
@@ -104,16 +105,16 @@ def get_case(request, case_id: int):
 
 
 class CaseTransitionIn(Schema):
-    action: str
-    note: str = ""
-    version: int | None = None
-    findings: str = ""
-    legal_basis: str = ""
-    fine: Decimal | None = None
-    justification: str = ""
-    hearing_days: int | None = None
+    action: Code
+    note: Note = ""
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+    findings: Findings = ""
+    legal_basis: Line = ""
+    fine: Money | None = Field(None, description="Yuan, at most two decimals.")
+    justification: Note = ""
+    hearing_days: int | None = Field(None, ge=1, le=30)
     hearing_waived: bool = False
-    attachment_ids: list[int] = []
+    attachment_ids: list[Id] = Field([], max_length=20)
 
 
 @router.post("/cases/{case_id}/transitions", response=CaseDetailOut)

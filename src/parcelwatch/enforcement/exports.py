@@ -2,7 +2,10 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from parcelwatch.lib.spreadsheets import Column, ExportSheet
+from parcelwatch.accounts.permissions import CASES_VIEW
+from parcelwatch.lib.spreadsheets import Column, ExportSheet, ExportSource
+
+from .selectors import case_filters, cases_visible_to, filter_cases
 
 CASE_SHEET = ExportSheet(
     title=_("Enforcement cases"),
@@ -23,5 +26,13 @@ CASE_SHEET = ExportSheet(
         Column("处罚决定书文号", "decision_number", width=22),
         Column("缴款时间", "paid_at", width=18),
         Column("结案时间", "closed_at", width=18),
+    ),
+)
+
+EXPORT_SOURCES = (
+    ExportSource(
+        key="cases", label=_("Enforcement cases"), permission=CASES_VIEW, sheet=CASE_SHEET,
+        rows=lambda user, params: filter_cases(cases_visible_to(user), **case_filters(params))
+        .order_by("-filed_at", "-proposed_at", "-pk"),
     ),
 )

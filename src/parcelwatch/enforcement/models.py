@@ -21,7 +21,7 @@ class EnforcementCase(models.Model):
         SERVED = "served", _("Decision served")
         EXECUTED = "executed", _("Fine paid")
         CLOSED = "closed", _("Closed")
-        NOT_FILED = "not_filed", _("Not filed")
+        NOT_FILED = "not_filed", _("Filing refused (not filed as a case)")
         NO_PENALTY = "no_penalty", _("Closed without penalty")
 
     FINISHED = (State.CLOSED, State.NOT_FILED, State.NO_PENALTY)

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
 
 from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can
 from parcelwatch.accounts.models import User
 from parcelwatch.accounts.permissions import CASES_VIEW
+from parcelwatch.lib import params as p
 
 from .models import EnforcementCase
 from .workflow import CASE_TRANSITIONS, CaseTransition
@@ -41,16 +45,33 @@ def available_case_transitions(case: EnforcementCase, user: User) -> list[CaseTr
     return result
 
 
+def case_filters(params: Mapping) -> dict:
+    return {"year": p.year(params), "district": p.text(params, "district", 32), "state": p.text(params, "state", 16),
+            "q": p.text(params, "q")}
+
+
+def _year_range(year: int) -> tuple[datetime, datetime]:
+    return (timezone.make_aware(datetime.combine(date(year, 1, 1), time.min)),
+            timezone.make_aware(datetime.combine(date(year + 1, 1, 1), time.min)))
+
+
 def filter_cases(qs: QuerySet[EnforcementCase], *, year: int | None = None, district: str = "", state: str = "",
                  q: str = "") -> QuerySet[EnforcementCase]:
+    """`year` is the local year of filing (of proposal for cases not filed); `q` also matches event numbers."""
     if year:
-        qs = qs.filter(Q(filed_at__year=year) | Q(filed_at__isnull=True, proposed_at__year=year))
+        start, end = _year_range(year)
+        qs = qs.filter(Q(filed_at__gte=start, filed_at__lt=end)
+                       | Q(filed_at__isnull=True, proposed_at__gte=start, proposed_at__lt=end))
     if district:
         qs = qs.filter(district__code=district)
     if state:
         qs = qs.filter(state=state)
     if q:
-        qs = qs.filter(Q(number__icontains=q) | Q(enterprise__name__icontains=q) | Q(site__name__icontains=q))
+        from parcelwatch.events.models import Event
+
+        by_event = Event.objects.filter(number__icontains=q).values("cases")
+        qs = qs.filter(Q(number__icontains=q) | Q(enterprise__name__icontains=q) | Q(site__name__icontains=q)
+                       | Q(decision_number__icontains=q) | Q(pk__in=by_event))
     return qs
 
 

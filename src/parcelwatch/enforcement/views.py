@@ -18,13 +18,18 @@ from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence.attachments import store_uploads
 from parcelwatch.evidence.timeline import labelled_entries
 from parcelwatch.lib.forms import form_errors_text
-from parcelwatch.lib.spreadsheets import export_response
 
 from . import services
-from .exports import CASE_SHEET
 from .forms import CaseActionForm
 from .models import EnforcementCase
-from .selectors import available_case_transitions, cases_visible_to, filter_cases, fines_total, get_case_for_user
+from .selectors import (
+    available_case_transitions,
+    case_filters,
+    cases_visible_to,
+    filter_cases,
+    fines_total,
+    get_case_for_user,
+)
 from .workflow import CASE_ACTION_LABELS
 
 
@@ -33,14 +38,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if not has_permission(request.user, CASES_VIEW):
         raise PermissionDenied
     g = request.GET
-    try:
-        year = int(g.get("year", "")) if g.get("year") else None
-    except ValueError:
-        year = None
-    filters = {"year": year, "district": g.get("district", ""), "state": g.get("state", ""), "q": g.get("q", "")}
+    filters = case_filters(g)
     qs = filter_cases(cases_visible_to(request.user), **filters).order_by("-filed_at", "-proposed_at", "-pk")
-    if g.get("format") == "xlsx":
-        return export_response(CASE_SHEET, qs, _("enforcement cases"))
     params = g.copy()
     params.pop("page", None)
     return render(request, "enforcement/case_list.html", {

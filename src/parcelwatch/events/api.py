@@ -1,20 +1,21 @@
 from datetime import date, datetime
-from decimal import Decimal
+from typing import Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import EVENTS_REPORT, EVENTS_VIEW
-from parcelwatch.evidence.attachments import store_attachment
+from parcelwatch.evidence.attachments import store_attachment, store_uploads
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.evidence.schemas import AttachmentOut, TimelineOut
 from parcelwatch.evidence.selectors import own_uploads
 from parcelwatch.evidence.timeline import entries_as_json
+from parcelwatch.lib.apitypes import Code, Coordinate, Description, Id, Line, Note, Pagination, Search, Year
 from parcelwatch.registry.selectors import get_site_for_user
 
 from . import services
@@ -22,6 +23,7 @@ from .models import Event, EventCategory
 from .selectors import available_transitions, events_visible_to, filter_events, get_event_for_user
 
 router = Router(tags=["events"])
+MAX_PHOTOS = 10
 
 
 
@@ -82,14 +84,23 @@ def _detail(e: Event, user) -> dict:
 
 
 class EventFilters(Schema):
-    state: str | None = None
-    district: str | None = None
-    category: str | None = None
+    state: Code | None = None
+    district: Code | None = None
+    category: Code | None = None
     overdue: bool | None = None
-    q: str | None = None
+    q: Search | None = None
+    year: Year | None = Field(None, description="Year of report (local time).")
+    site: Id | None = None
+    brand: Code | None = None
+    enterprise: Id | None = None
+    closure_level: Literal["district", "city"] | None = None
+    reported_from: date | None = Field(None, description="Reported on or after this local day.")
+    reported_to: date | None = Field(None, description="Reported on or before this local day.")
+    closed_from: date | None = None
+    closed_to: date | None = None
 
 
-class EventPagination(LimitOffsetPagination):
+class EventPagination(Pagination):
     def paginate_queryset(self, queryset, pagination, request=None, **params):
         result = super().paginate_queryset(queryset, pagination, request=request, **params)
         result["items"] = [_event(e) for e in result["items"]]
@@ -107,27 +118,36 @@ def list_events(request, filters: Query[EventFilters]):
     """Events in the user's jurisdiction. `state=open` lists every unfinished event."""
     _require(request, EVENTS_VIEW)
     if filters.state and filters.state != "open" and filters.state not in Event.State.values:
-        raise HttpError(422, f"Unknown state: {filters.state}")
+        raise HttpError(422, f"未知的状态：{filters.state}")
     f = {k: v for k, v in filters.dict().items() if v not in (None, "")}
     return filter_events(events_visible_to(request.user), **f).order_by("-reported_at", "-pk")
 
 
+class ReportIn(Schema):
+    site: Id
+    category: Code = Field(description="A category code from GET /categories.")
+    description: Description
+    lng: Coordinate | None = None
+    lat: Coordinate | None = None
+
+
 @router.post("/events", response={201: EventDetailOut})
-def create_event(request, site: Form[int], category: Form[str], description: Form[str],
-                 photos: File[list[UploadedFile]], lng: Form[Decimal | None] = None, lat: Form[Decimal | None] = None):
+def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFile]]):
     """Report an event (multipart): the site, the category code, a description and at least one photo."""
     _require(request, EVENTS_REPORT)
+    if len(photos) > MAX_PHOTOS:
+        raise HttpError(422, f"最多上传 {MAX_PHOTOS} 张照片。")
     try:
-        site_obj = get_site_for_user(request.user, site)
+        site_obj = get_site_for_user(request.user, payload.site)
     except Http404:
         raise HttpError(404, "未找到该网点。") from None
-    category_obj = EventCategory.objects.filter(code=category).first()
+    category_obj = EventCategory.objects.filter(code=payload.category).first()
     if category_obj is None:
-        raise HttpError(422, f"Unknown category: {category}")
+        raise HttpError(422, f"未知的事件类别：{payload.category}")
     try:
-        stored = [store_attachment(f.read(), name=f.name, actor=request.user) for f in photos]
+        stored = store_uploads(photos, actor=request.user)
         event = services.report_event(actor=request.user, site=site_obj, category=category_obj,
-                                      description=description, photos=stored, lng=lng, lat=lat)
+                                      description=payload.description, photos=stored, lng=payload.lng, lat=payload.lat)
     except DjangoValidationError as exc:
         raise HttpError(422, "; ".join(exc.messages)) from None
     except services.TransitionError as exc:
@@ -141,13 +161,13 @@ def get_event(request, event_id: int):
 
 
 class TransitionIn(Schema):
-    action: str
-    note: str = ""
-    version: int | None = None
-    deadline_days: int | None = None
-    duplicate_of: str | None = None
-    new_address: str | None = None
-    attachment_ids: list[int] = []
+    action: Code
+    note: Note = ""
+    version: int | None = Field(None, ge=1, le=2**31 - 1)
+    deadline_days: int | None = Field(None, ge=1, le=60)
+    duplicate_of: Code | None = None
+    new_address: Line | None = None
+    attachment_ids: list[Id] = Field([], max_length=20)
 
 
 @router.post("/events/{event_id}/transitions", response=EventDetailOut)
@@ -176,7 +196,7 @@ def upload_evidence(request, file: File[UploadedFile]):
     """Upload one evidence file (photo, PDF or video); returns its id and SHA-256."""
     _require(request, EVENTS_VIEW)
     try:
-        attachment = store_attachment(file.read(), name=file.name, actor=request.user)
+        attachment = store_attachment(file, name=file.name, actor=request.user)
     except DjangoValidationError as exc:
         raise HttpError(422, "; ".join(exc.messages)) from None
     return Status(201, _attachment(attachment))

@@ -2,7 +2,10 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from parcelwatch.lib.spreadsheets import Column, ExportSheet
+from parcelwatch.accounts.permissions import EVENTS_VIEW
+from parcelwatch.lib.spreadsheets import Column, ExportSheet, ExportSource
+
+from .selectors import event_filters, events_visible_to, filter_events
 
 EVENT_SHEET = ExportSheet(
     title=_("Events"),
@@ -23,5 +26,13 @@ EVENT_SHEET = ExportSheet(
         Column("返工次数", "rework_count", width=10),
         Column("办结层级", "closure_level", export=lambda e: str(e.get_closure_level_display()) if e.closure_level else ""),
         Column("办结时间", "closed_at", width=18),
+    ),
+)
+
+EXPORT_SOURCES = (
+    ExportSource(
+        key="events", label=_("Events"), permission=EVENTS_VIEW, sheet=EVENT_SHEET,
+        rows=lambda user, params: filter_events(events_visible_to(user), **event_filters(params))
+        .order_by("-reported_at", "-pk"),
     ),
 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can
 from parcelwatch.accounts.models import User
 from parcelwatch.accounts.permissions import EVENTS_VIEW
+from parcelwatch.lib import params as p
 
 from .models import Event
 from .workflow import TRANSITIONS, Transition
@@ -53,6 +55,26 @@ def available_transitions(event: Event, user: User) -> list[Transition]:
     return result
 
 
+def event_filters(params: Mapping) -> dict:
+    """The event list's filters from a query string (pages and exports read the same keys)."""
+    from parcelwatch.accounts.access import valid_pk
+
+    return {
+        "state": p.text(params, "state", 32), "district": p.text(params, "district", 32),
+        "category": p.text(params, "category", 8), "q": p.text(params, "q"), "overdue": p.flag(params, "overdue"),
+        "year": p.year(params), "site": valid_pk(params.get("site")) if params.get("site") else None,
+        "brand": p.text(params, "brand", 32),
+        "enterprise": valid_pk(params.get("enterprise")) if params.get("enterprise") else None,
+        "closure_level": p.text(params, "closure_level", 8),
+        "reported_from": p.day(params, "reported_from"), "reported_to": p.day(params, "reported_to"),
+        "closed_from": p.day(params, "closed_from"), "closed_to": p.day(params, "closed_to"),
+    }
+
+
+def _start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def filter_events(
     qs: QuerySet[Event],
     *,
@@ -63,8 +85,16 @@ def filter_events(
     q: str = "",
     year: int | None = None,
     site: int | None = None,
+    brand: str = "",
+    enterprise: int | None = None,
+    closure_level: str = "",
+    reported_from: date | None = None,
+    reported_to: date | None = None,
+    closed_from: date | None = None,
+    closed_to: date | None = None,
     today: date | None = None,
 ) -> QuerySet[Event]:
+    """Dates are local (Asia/Shanghai) days, both ends included."""
     today = today or timezone.localdate()
     if state == "open":
         qs = qs.filter(state__in=Event.OPEN_STATES)
@@ -81,9 +111,23 @@ def filter_events(
     if q:
         qs = qs.filter(Q(number__icontains=q) | Q(site__name__icontains=q) | Q(description__icontains=q))
     if year:
-        qs = qs.filter(reported_at__year=year)
+        qs = qs.filter(reported_at__gte=_start(date(year, 1, 1)), reported_at__lt=_start(date(year + 1, 1, 1)))
     if site:
         qs = qs.filter(site_id=site)
+    if brand:
+        qs = qs.filter(site__brand__code=brand)
+    if enterprise:
+        qs = qs.filter(site__enterprise_id=enterprise)
+    if closure_level:
+        qs = qs.filter(closure_level=closure_level)
+    if reported_from:
+        qs = qs.filter(reported_at__gte=_start(reported_from))
+    if reported_to:
+        qs = qs.filter(reported_at__lt=_start(reported_to + timedelta(days=1)))
+    if closed_from:
+        qs = qs.filter(closed_at__gte=_start(closed_from))
+    if closed_to:
+        qs = qs.filter(closed_at__lt=_start(closed_to + timedelta(days=1)))
     return qs
 
 

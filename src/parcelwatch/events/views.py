@@ -22,14 +22,20 @@ from parcelwatch.documents.models import OfficialDocument
 from parcelwatch.evidence.attachments import store_uploads
 from parcelwatch.evidence.timeline import labelled_entries
 from parcelwatch.lib.forms import add_service_errors, form_errors_text
-from parcelwatch.lib.spreadsheets import export_response
 from parcelwatch.registry.selectors import get_site_for_user, sites_visible_to
 
 from . import services
-from .exports import EVENT_SHEET
 from .forms import ActionForm, ReportForm
 from .models import Event, EventCategory
-from .selectors import available_transitions, due_soon, events_visible_to, filter_events, get_event_for_user, todo_for
+from .selectors import (
+    available_transitions,
+    due_soon,
+    event_filters,
+    events_visible_to,
+    filter_events,
+    get_event_for_user,
+    todo_for,
+)
 from .workflow import ACTION_LABELS, requires_evidence
 
 
@@ -38,20 +44,11 @@ def _require(request: HttpRequest, perm: str) -> None:
         raise PermissionDenied
 
 
-def _filters(request: HttpRequest) -> dict:
-    g = request.GET
-    overdue = {"1": True, "0": False}.get(g.get("overdue", ""))
-    return {"state": g.get("state", ""), "district": g.get("district", ""), "category": g.get("category", ""),
-            "q": g.get("q", "").strip(), "overdue": overdue}
-
-
 @login_required
 def event_list(request: HttpRequest) -> HttpResponse:
     _require(request, EVENTS_VIEW)
-    filters = _filters(request)
+    filters = event_filters(request.GET)
     qs = filter_events(events_visible_to(request.user), **filters).order_by("-reported_at", "-pk")
-    if request.GET.get("format") == "xlsx":
-        return export_response(EVENT_SHEET, qs, _("events"))
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)

@@ -8,14 +8,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Attachment(models.Model):
-    """An evidence file, stored once under its SHA-256 and never changed."""
+    """An uploaded evidence file, never changed. The bytes are stored once under their SHA-256; each upload
+    (even of the same bytes) is its own record, owned by its uploader."""
 
     class Kind(models.TextChoices):
         IMAGE = "image", _("Photo")
         PDF = "pdf", _("PDF document")
         VIDEO = "video", _("Video")
 
-    sha256 = models.CharField(max_length=64, unique=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     content_type = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()

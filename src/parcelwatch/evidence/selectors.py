@@ -10,11 +10,12 @@ from .models import Attachment, TimelineEntry
 
 
 def get_attachment_for_user(user: User, pk: int) -> Attachment:
+    from parcelwatch.accounts.access import valid_pk
     from parcelwatch.documents.models import OfficialDocument
     from parcelwatch.enforcement.selectors import cases_visible_to
     from parcelwatch.events.selectors import events_visible_to
 
-    attachment = Attachment.objects.filter(pk=pk).first()
+    attachment = Attachment.objects.filter(pk=valid_pk(pk) or 0).first()
     if attachment is None or not user.is_authenticated:
         raise Http404
     if attachment.uploaded_by_id == user.pk:
@@ -33,5 +34,10 @@ def get_attachment_for_user(user: User, pk: int) -> Attachment:
 
 def own_uploads(user: User, ids: list[int]) -> list[Attachment] | None:
     """The user's own uploaded files with these ids, or None if any id is not one of them."""
-    attachments = list(Attachment.objects.filter(pk__in=ids, uploaded_by=user))
-    return attachments if len(attachments) == len(set(ids)) else None
+    from parcelwatch.accounts.access import valid_pk
+
+    wanted = {valid_pk(i) for i in ids}
+    if None in wanted:
+        return None
+    attachments = list(Attachment.objects.filter(pk__in=wanted, uploaded_by=user))
+    return attachments if len(attachments) == len(wanted) else None

@@ -13,7 +13,10 @@ def check_character(first17: str) -> str:
 
 
 def normalise(code: str) -> str:
-    return (code or "").strip().upper()
+    """As typed in a form or a sheet: full-width characters, spaces and case do not make a new code."""
+    from .text import normalise_identifier
+
+    return normalise_identifier(code)
 
 
 def credit_code_problem(code: str) -> str | None:

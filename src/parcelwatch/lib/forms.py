@@ -5,6 +5,31 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .phones import parse_phone
+from .text import clean_text, normalise_identifier
+
+
+class IdentifierField(forms.CharField):
+    """Credit codes, filing numbers, licence numbers: full-width, spaces and case normalised before checking."""
+
+    def to_python(self, value):
+        return normalise_identifier(super().to_python(value))
+
+
+class PhoneField(forms.CharField):
+    """A Chinese mobile or landline; stored normalised (0594-2345678, 13800001111)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        try:
+            return parse_phone(value).value
+        except ValidationError as exc:
+            raise ValidationError(exc.messages) from None
+
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     """Attach a service's ValidationError to the form; unknown fields become form-wide errors."""
@@ -41,6 +66,15 @@ class StyledFormMixin:
     def full_clean(self) -> None:
         super().full_clean()
         self.mark_invalid()
+
+    def clean(self):
+        """Text leaves the form without control characters; one-line inputs also without line breaks."""
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, str) and name in self.fields:
+                multiline = isinstance(self.fields[name].widget, forms.Textarea)
+                cleaned[name] = clean_text(value, multiline=multiline)
+        return cleaned
 
     def mark_invalid(self) -> None:
         for name in self.errors:

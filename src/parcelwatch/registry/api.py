@@ -3,15 +3,15 @@ from enum import Enum
 
 from django.core.exceptions import PermissionDenied
 from ninja import Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from parcelwatch.accounts.access import has_permission
-from parcelwatch.accounts.permissions import REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE
-from parcelwatch.lib.masking import mask_id_number, mask_phone
+from parcelwatch.accounts.permissions import REGISTRY_VIEW
+from parcelwatch.lib.apitypes import Code, Id, Pagination, Search
 
+from . import privacy
 from .models import Enterprise, SafetyOfficer, Site
 from .selectors import (
-    can_see_sensitive,
     enterprises_visible_to,
     filter_enterprises,
     filter_officers,
@@ -59,6 +59,10 @@ class EnterpriseOut(Schema):
     def resolve_district_name(obj) -> str:
         return obj.jurisdiction.name
 
+    @staticmethod
+    def resolve_contact_phone(obj) -> str:
+        return privacy.shown(obj, "contact_phone")
+
 
 class SiteOut(Schema):
     id: int
@@ -80,6 +84,12 @@ class SiteOut(Schema):
     status: str
     xray_count: int
     opening_date: date | None
+    manager_name: str
+    manager_phone: str
+
+    @staticmethod
+    def resolve_manager_phone(obj) -> str:
+        return privacy.shown(obj, "manager_phone")
 
     @staticmethod
     def resolve_enterprise_name(obj) -> str:
@@ -116,24 +126,24 @@ class OfficerOut(Schema):
 
 class SiteFilters(Schema):
     kind: SiteKind | None = None
-    district: str | None = None
-    brand: str | None = None
+    district: Code | None = None
+    brand: Code | None = None
     status: SiteStatus | None = None
-    q: str | None = None
-    enterprise: int | None = None
+    q: Search | None = None
+    enterprise: Id | None = None
 
 
 class EnterpriseFilters(Schema):
-    district: str | None = None
-    brand: str | None = None
+    district: Code | None = None
+    brand: Code | None = None
     status: EnterpriseStatus | None = None
-    q: str | None = None
+    q: Search | None = None
 
 
 class OfficerFilters(Schema):
-    district: str | None = None
+    district: Code | None = None
     status: OfficerStatus | None = None
-    q: str | None = None
+    q: Search | None = None
 
 
 def _require_view(request) -> None:
@@ -145,21 +155,30 @@ def _clean(filters: Schema) -> dict:
     return {k: (v.value if isinstance(v, Enum) else v) for k, v in filters.dict().items() if v not in (None, "")}
 
 
+class MaskedPagination(Pagination):
+    """Flags the page actually returned with what the user may see of its personal data (one query)."""
+
+    def paginate_queryset(self, queryset, pagination, request=None, **params):
+        result = super().paginate_queryset(queryset, pagination, request=request, **params)
+        result["items"] = privacy.flag(result["items"], request.user)
+        return result
+
+
 @router.get("/enterprises", response=list[EnterpriseOut])
-@paginate(LimitOffsetPagination)
+@paginate(MaskedPagination)
 def list_enterprises(request, filters: Query[EnterpriseFilters]):
-    """Enterprises in the user's jurisdiction."""
+    """Enterprises in the user's jurisdiction; contact phones are masked unless the role may see them."""
     _require_view(request)
     return filter_enterprises(enterprises_visible_to(request.user), **_clean(filters))
 
 
 @router.get("/enterprises/{enterprise_id}", response=EnterpriseOut)
 def get_enterprise(request, enterprise_id: int):
-    return get_enterprise_for_user(request.user, enterprise_id)
+    return privacy.flag([get_enterprise_for_user(request.user, enterprise_id)], request.user)[0]
 
 
 @router.get("/sites", response=list[SiteOut])
-@paginate(LimitOffsetPagination)
+@paginate(MaskedPagination)
 def list_sites(request, filters: Query[SiteFilters]):
     """Sites (outlets, terminal outlets, sorting centres) in the user's jurisdiction."""
     _require_view(request)
@@ -168,34 +187,27 @@ def list_sites(request, filters: Query[SiteFilters]):
 
 @router.get("/sites/{site_id}", response=SiteOut)
 def get_site(request, site_id: int):
-    return get_site_for_user(request.user, site_id)
+    return privacy.flag([get_site_for_user(request.user, site_id)], request.user)[0]
 
 
-def _officer_out(officer: SafetyOfficer, sensitive: bool) -> dict:
+def _officer_out(officer: SafetyOfficer) -> dict:
     return {
         "id": officer.pk,
         "name": officer.name,
         "enterprise_id": officer.enterprise_id,
         "enterprise_name": officer.enterprise.name,
-        "id_number": officer.id_number if sensitive else mask_id_number(officer.id_number),
-        "phone": officer.phone if sensitive else mask_phone(officer.phone),
+        "id_number": privacy.shown(officer, "id_number"),
+        "phone": privacy.shown(officer, "phone"),
         "site_ids": sorted(s.pk for s in officer.sites.all()),
         "filing_date": officer.filing_date,
         "status": officer.status,
     }
 
 
-class OfficerPagination(LimitOffsetPagination):
-    """Masks personal data per officer on the page actually returned."""
-
+class OfficerPagination(MaskedPagination):
     def paginate_queryset(self, queryset, pagination, request=None, **params):
         result = super().paginate_queryset(queryset, pagination, request=request, **params)
-        page = list(result["items"])
-        ids = [o.pk for o in page]
-        sensitive = set(
-            officers_visible_to(request.user, REGISTRY_VIEW_SENSITIVE).filter(pk__in=ids).values_list("pk", flat=True)
-        )
-        result["items"] = [_officer_out(o, o.pk in sensitive) for o in page]
+        result["items"] = [_officer_out(o) for o in result["items"]]
         return result
 
 
@@ -209,5 +221,4 @@ def list_officers(request, filters: Query[OfficerFilters]):
 
 @router.get("/safety-officers/{officer_id}", response=OfficerOut)
 def get_officer(request, officer_id: int):
-    officer = get_officer_for_user(request.user, officer_id)
-    return _officer_out(officer, can_see_sensitive(request.user, officer))
+    return _officer_out(privacy.flag([get_officer_for_user(request.user, officer_id)], request.user)[0])

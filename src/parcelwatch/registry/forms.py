@@ -9,7 +9,7 @@ from parcelwatch.accounts.access import covers
 from parcelwatch.accounts.models import Jurisdiction, User
 from parcelwatch.accounts.permissions import REGISTRY_EDIT
 from parcelwatch.accounts.selectors import jurisdictions_visible_to
-from parcelwatch.lib.forms import StyledFormMixin
+from parcelwatch.lib.forms import IdentifierField, PhoneField, StyledFormMixin
 
 from .models import Brand, Enterprise, SafetyOfficer, Site, TrainingRecord
 from .selectors import enterprises_visible_to, sites_visible_to
@@ -41,6 +41,9 @@ class DateInput(forms.DateInput):
 
 class EnterpriseForm(StyledFormMixin, forms.ModelForm):
     jurisdiction = JurisdictionChoiceField(label=_("district"), queryset=Jurisdiction.objects.none())
+    credit_code = IdentifierField(label=_("unified social credit code"), max_length=18)
+    licence_number = IdentifierField(label=_("express business licence number"), max_length=32, required=False)
+    contact_phone = PhoneField(label=_("contact phone"), required=False)
 
     class Meta:
         model = Enterprise
@@ -64,6 +67,12 @@ class EnterpriseForm(StyledFormMixin, forms.ModelForm):
 
 class SiteForm(StyledFormMixin, forms.ModelForm):
     jurisdiction = JurisdictionChoiceField(label=_("town / grid"), queryset=Jurisdiction.objects.none())
+    filing_number = IdentifierField(label=_("filing number"), max_length=32, required=False)
+    manager_phone = PhoneField(label=_("manager phone"), required=False)
+    xray_count = forms.IntegerField(label=_("X-ray machines"), min_value=0, max_value=99, initial=0)
+    # Any precision is accepted and rounded to six places by the service, which also checks the city's box.
+    lng = forms.DecimalField(label=_("longitude"), required=False, max_value=180, min_value=-180)
+    lat = forms.DecimalField(label=_("latitude"), required=False, max_value=90, min_value=-90)
 
     class Meta:
         model = Site
@@ -84,6 +93,8 @@ class SiteForm(StyledFormMixin, forms.ModelForm):
 
 
 class SafetyOfficerForm(StyledFormMixin, forms.ModelForm):
+    id_number = IdentifierField(label=_("ID card number"), max_length=18)
+    phone = PhoneField(label=_("phone"))
     sites = forms.ModelMultipleChoiceField(
         label=_("sites covered"), queryset=Site.objects.none(), required=False,
         widget=forms.SelectMultiple(attrs={"size": 8}),

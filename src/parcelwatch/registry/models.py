@@ -85,6 +85,7 @@ class Enterprise(models.Model):
         "name", "credit_code", "brand", "licence_number", "licence_valid_until", "legal_representative",
         "contact_person", "contact_phone", "address", "jurisdiction", "status",
     )
+    SENSITIVE_FIELDS = ("contact_phone",)
 
     class Meta:
         verbose_name = _("enterprise")
@@ -142,6 +143,7 @@ class Site(models.Model):
         "kind", "name", "enterprise", "brand", "station_operator", "filing_number", "filing_date", "address",
         "jurisdiction", "lng", "lat", "status", "xray_count", "opening_date", "manager_name", "manager_phone",
     )
+    SENSITIVE_FIELDS = ("manager_phone",)
 
     class Meta:
         verbose_name = _("site")

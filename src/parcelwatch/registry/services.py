@@ -13,10 +13,12 @@ from parcelwatch.accounts.models import Jurisdiction, User
 from parcelwatch.accounts.permissions import REGISTRY_EDIT
 from parcelwatch.accounts.selectors import city_of
 from parcelwatch.lib.credit_code import credit_code_problem, normalise
-from parcelwatch.lib.geo import within_bounds
+from parcelwatch.lib.geo import clean_point
+from parcelwatch.lib.phones import parse_phone
+from parcelwatch.lib.text import clean_text, normalise_identifier
 
 from .models import ChangeRecord, Enterprise, SafetyOfficer, Site, TrainingRecord
-from .selectors import can_on_enterprise
+from .selectors import can_on_enterprise, enterprises_visible_to
 from .versioning import record_change, snapshot
 
 CREDIT_CODE_MESSAGES = {
@@ -36,8 +38,18 @@ def _require_edit_at(actor: User, node: Jurisdiction) -> None:
 
 
 def _apply(obj: Any, data: dict[str, Any]) -> None:
+    """Set the fields; every registry text is one line, without control characters."""
     for key, value in data.items():
+        if isinstance(value, str):
+            value = clean_text(value, multiline=False)
         setattr(obj, key, value)
+
+
+def _phone_field(obj: Any, name: str) -> None:
+    try:
+        setattr(obj, name, parse_phone(getattr(obj, name)).value)
+    except ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from None
 
 
 def _save(obj: Any, update_fields: list[str] | None, unique_field: str, unique_message: Any) -> None:
@@ -53,6 +65,8 @@ def _save(obj: Any, update_fields: list[str] | None, unique_field: str, unique_m
 
 def _validate_enterprise(enterprise: Enterprise) -> None:
     enterprise.credit_code = normalise(enterprise.credit_code)
+    enterprise.licence_number = normalise_identifier(enterprise.licence_number)
+    _phone_field(enterprise, "contact_phone")
     problem = credit_code_problem(enterprise.credit_code)
     if problem:
         raise ValidationError({"credit_code": CREDIT_CODE_MESSAGES[problem]})
@@ -103,18 +117,23 @@ def _validate_site(site: Site) -> None:
     if district is None:
         raise ValidationError({"jurisdiction": _("This town is not inside a district.")})
     site.district = district
-    if (site.lng is None) != (site.lat is None):
-        raise ValidationError({"lat": _("Give both longitude and latitude, or neither.")})
-    if site.lng is not None:
-        bounds = city_of(site.jurisdiction).bounds
-        if not within_bounds(site.lng, site.lat, bounds):
-            raise ValidationError({"lng": _("The coordinates lie outside the city.")})
-    if site.filing_number == "":
-        site.filing_number = None
+    city = city_of(site.jurisdiction)
+    try:
+        site.lng, site.lat = clean_point(site.lng, site.lat, bounds=city.bounds, place=city.name)
+    except ValidationError as exc:
+        raise ValidationError({"lng": exc.messages}) from None
+    _phone_field(site, "manager_phone")
+    site.filing_number = normalise_identifier(site.filing_number) or None
     if site.filing_number:
         clash = Site.objects.filter(filing_number=site.filing_number).exclude(pk=site.pk)
         if clash.exists():
             raise ValidationError({"filing_number": _("Another site already has this filing number.")})
+
+
+def _require_usable_enterprise(actor: User, enterprise: Enterprise) -> None:
+    """A site can name only an enterprise the user can see (the form offers no other)."""
+    if not enterprises_visible_to(actor).filter(pk=enterprise.pk).exists():
+        raise ValidationError({"enterprise": _("This enterprise is outside your jurisdiction.")})
 
 
 @transaction.atomic
@@ -122,6 +141,7 @@ def create_site(*, actor: User, data: dict[str, Any], action: str = ChangeRecord
     site = Site()
     _apply(site, data)
     _require_edit_at(actor, site.jurisdiction)
+    _require_usable_enterprise(actor, site.enterprise)
     _validate_site(site)
     _save(site, None, "filing_number", _("Another site already has this filing number."))
     record_change(site, actor=actor, before=None, action=action)
@@ -134,8 +154,11 @@ def update_site(site: Site, *, actor: User, data: dict[str, Any], action: str = 
     site = Site.objects.select_for_update().select_related("jurisdiction").get(pk=site.pk)
     _require_edit_at(actor, site.jurisdiction)
     before = snapshot(site)
+    enterprise_before = site.enterprise_id
     _apply(site, data)
     _require_edit_at(actor, site.jurisdiction)
+    if site.enterprise_id != enterprise_before:
+        _require_usable_enterprise(actor, site.enterprise)
     _validate_site(site)
     if snapshot(site) == before:
         return False
@@ -156,7 +179,8 @@ def _require_edit_enterprise(actor: User, enterprise: Enterprise) -> None:
 def _validate_officer(officer: SafetyOfficer, sites: list[Site]) -> None:
     if any(s.enterprise_id != officer.enterprise_id for s in sites):
         raise ValidationError({"sites": _("A safety officer can only cover sites of their own enterprise.")})
-    officer.id_number = (officer.id_number or "").strip().upper()
+    _phone_field(officer, "phone")
+    officer.id_number = normalise_identifier(officer.id_number)
     if len(officer.id_number) != 18 or not officer.id_number[:17].isdigit() or officer.id_number[17] not in "0123456789X":
         raise ValidationError({"id_number": _("An ID card number has 18 characters: 17 digits and a digit or X.")})
 
@@ -176,6 +200,7 @@ def create_officer(*, actor: User, data: dict[str, Any], sites: list[Site]) -> S
 @transaction.atomic
 def update_officer(officer: SafetyOfficer, *, actor: User, data: dict[str, Any], sites: list[Site]) -> bool:
     officer = SafetyOfficer.objects.select_for_update().select_related("enterprise__jurisdiction").get(pk=officer.pk)
+    _require_edit_enterprise(actor, officer.enterprise)
     before = snapshot(officer)
     _apply(officer, data)
     _require_edit_enterprise(actor, officer.enterprise)

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 
 from parcelwatch.accounts.models import User
 
@@ -44,6 +44,9 @@ def record_change(
     changes = {k: [before.get(k, ""), v] for k, v in after.items() if before.get(k, "") != v}
     if not changes and before:
         return None
+    from .selectors import registry_changed
+
+    transaction.on_commit(registry_changed)
     return ChangeRecord.objects.create(
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=obj.pk,

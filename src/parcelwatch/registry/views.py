@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import segno
 from django.conf import settings
 from django.contrib import messages
@@ -9,35 +11,34 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from parcelwatch.accounts.access import has_permission, memberships
 from parcelwatch.accounts.permissions import (
+    EVENTS_REPORT,
     EVENTS_VIEW,
     REGISTRY_EDIT,
     REGISTRY_EXPORT,
     REGISTRY_IMPORT,
     REGISTRY_VIEW,
-    REGISTRY_VIEW_SENSITIVE,
 )
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.events.selectors import events_visible_to
 from parcelwatch.lib.forms import add_service_errors, form_errors_text
-from parcelwatch.lib.masking import mask_id_number, mask_phone
-from parcelwatch.lib.spreadsheets import export_response
 
-from . import importing, services
+from . import importing, privacy, services
 from .forms import EnterpriseForm, ImportUploadForm, SafetyOfficerForm, SiteForm, TrainingRecordForm
 from .models import Brand, Enterprise, ImportBatch, SafetyOfficer, Site
 from .selectors import (
     can_on_enterprise,
     can_on_officer,
     can_on_site,
-    can_see_sensitive,
+    enterprise_filters,
     enterprises_visible_to,
     filter_enterprises,
     filter_officers,
@@ -45,7 +46,10 @@ from .selectors import (
     get_enterprise_for_user,
     get_officer_for_user,
     get_site_for_user,
+    map_points,
+    officer_filters,
     officers_visible_to,
+    site_filters,
     sites_visible_to,
 )
 from .versioning import history
@@ -67,18 +71,6 @@ def _querystring_without_page(request: HttpRequest) -> str:
     return params.urlencode()
 
 
-def _site_filters(request: HttpRequest) -> dict:
-    g = request.GET
-    return {
-        "q": g.get("q", "").strip(),
-        "district": g.get("district", ""),
-        "brand": g.get("brand", ""),
-        "kind": g.get("kind", ""),
-        "status": g.get("status", ""),
-        "sort": g.get("sort", ""),
-    }
-
-
 def _common_context(request: HttpRequest) -> dict:
     return {
         "districts": districts_visible_to(request.user),
@@ -96,11 +88,8 @@ def _common_context(request: HttpRequest) -> dict:
 @login_required
 def site_list(request: HttpRequest) -> HttpResponse:
     _require(request, REGISTRY_VIEW)
-    filters = _site_filters(request)
+    filters = site_filters(request.GET)
     qs = filter_sites(sites_visible_to(request.user), **filters)
-    if request.GET.get("format") == "xlsx":
-        _require(request, REGISTRY_EXPORT)
-        return export_response(importing.SITE_SHEET, qs, _("sites"))
     return render(
         request,
         "registry/site_list.html",
@@ -114,14 +103,17 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     site = get_site_for_user(request.user, pk)
     officers = site.safety_officers.all()
     report_url = request.build_absolute_uri(reverse("events:report") + f"?site={site.pk}")
+    sensitive = privacy.can_see_sensitive(request.user, site)
     return render(
         request,
         "registry/site_detail.html",
         {
             "site": site,
+            "manager_phone": site.manager_phone if sensitive else privacy.mask("manager_phone", site.manager_phone),
             "officers": officers,
-            "history": history(site),
+            "history": privacy.masked_history(history(site), sensitive),
             "can_edit": can_on_site(request.user, REGISTRY_EDIT, site),
+            "can_report": can_on_site(request.user, EVENTS_REPORT, site),
             "report_url": report_url,
             "report_qr": segno.make(report_url, error="m").svg_inline(scale=4, dark="#0b3a6e"),
             "events": events_visible_to(request.user).filter(site=site)[:10]
@@ -170,12 +162,8 @@ def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def enterprise_list(request: HttpRequest) -> HttpResponse:
     _require(request, REGISTRY_VIEW)
-    g = request.GET
-    filters = {k: g.get(k, "").strip() for k in ("q", "district", "brand", "status", "sort")}
+    filters = enterprise_filters(request.GET)
     qs = filter_enterprises(enterprises_visible_to(request.user), **filters)
-    if g.get("format") == "xlsx":
-        _require(request, REGISTRY_EXPORT)
-        return export_response(importing.ENTERPRISE_SHEET, qs, _("enterprises"))
     return render(
         request,
         "registry/enterprise_list.html",
@@ -190,15 +178,18 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sites = sites_visible_to(request.user).filter(enterprise=enterprise).order_by("kind", "name")
     officers = officers_visible_to(request.user).filter(enterprise=enterprise)
     kind_counts = dict(sites.order_by().values_list("kind").annotate(n=Count("pk")))
+    sensitive = privacy.can_see_sensitive(request.user, enterprise)
     return render(
         request,
         "registry/enterprise_detail.html",
         {
             "enterprise": enterprise,
+            "contact_phone": enterprise.contact_phone if sensitive
+            else privacy.mask("contact_phone", enterprise.contact_phone),
             "sites": sites,
             "officers": officers,
             "kind_counts": [(label, kind_counts.get(value, 0)) for value, label in Site.Kind.choices],
-            "history": history(enterprise),
+            "history": privacy.masked_history(history(enterprise), sensitive),
             "can_edit": can_on_enterprise(request.user, REGISTRY_EDIT, enterprise),
         },
     )
@@ -244,23 +235,12 @@ def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def officer_list(request: HttpRequest) -> HttpResponse:
     _require(request, REGISTRY_VIEW)
-    g = request.GET
-    filters = {k: g.get(k, "").strip() for k in ("q", "district", "status")}
+    filters = officer_filters(request.GET)
     qs = filter_officers(officers_visible_to(request.user), **filters)
-    if g.get("format") == "xlsx":
-        _require(request, REGISTRY_EXPORT)
-        officers = list(importing.OFFICER_SHEET.queryset_for_export(qs))
-        sensitive = set(
-            officers_visible_to(request.user, REGISTRY_VIEW_SENSITIVE).filter(pk__in=[o.pk for o in officers])
-            .values_list("pk", flat=True)
-        )
-        for o in officers:
-            o.shown_id_number = o.id_number if o.pk in sensitive else mask_id_number(o.id_number)
-            o.shown_phone = o.phone if o.pk in sensitive else mask_phone(o.phone)
-        return export_response(importing.OFFICER_SHEET, officers, _("safety officers"))
     page = _page(request, qs)
     for officer in page:
-        officer.phone_masked = mask_phone(officer.phone)
+        # Lists show phones masked for everybody; the full number is on the officer's page, by role.
+        officer.shown_phone = privacy.mask("phone", officer.phone)
     return render(
         request,
         "registry/officer_list.html",
@@ -271,20 +251,15 @@ def officer_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def officer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     officer = get_officer_for_user(request.user, pk)
-    sensitive = can_see_sensitive(request.user, officer)
-    officer_history = history(officer)
-    if not sensitive:
-        for version in officer_history:
-            for change in version["changes"]:
-                if change["sensitive"]:
-                    change["before"], change["after"] = "***", "***"
+    sensitive = privacy.can_see_sensitive(request.user, officer)
+    officer_history = privacy.masked_history(history(officer), sensitive)
     return render(
         request,
         "registry/officer_detail.html",
         {
             "officer": officer,
-            "id_number": officer.id_number if sensitive else mask_id_number(officer.id_number),
-            "phone": officer.phone if sensitive else mask_phone(officer.phone),
+            "id_number": officer.id_number if sensitive else privacy.mask("id_number", officer.id_number),
+            "phone": officer.phone if sensitive else privacy.mask("phone", officer.phone),
             "sensitive": sensitive,
             "sites": sites_visible_to(request.user).filter(safety_officers=officer),
             "trainings": officer.trainings.all(),
@@ -419,24 +394,24 @@ def site_map(request: HttpRequest) -> HttpResponse:
             focus = {"center": [float(box["west"] + box["east"]) / 2, float(box["south"] + box["north"]) / 2],
                      "zoom": 2}
     return render(request, "registry/site_map.html", {
-        **_common_context(request), "city": city, "filters": _site_filters(request), "kinds": Site.Kind.choices,
-        "statuses": Site.Status.choices, "focus": focus,
+        **_common_context(request), "city": city, "filters": site_filters(request.GET), "kinds": Site.Kind.choices,
+        "statuses": Site.Status.choices,
+        "map_config": {
+            "mapName": city.map_name if city else "", "focus": focus,
+            "dataUrl": reverse("registry:site_map_data"), "siteUrl": reverse("registry:site_detail", args=[0]),
+            "messages": {"shown": _("Sites shown")},
+        },
     })
 
 
 @login_required
-def site_map_data(request: HttpRequest) -> JsonResponse:
+def site_map_data(request: HttpRequest) -> HttpResponse:
+    """The map's points as a compact payload, cached per jurisdiction and filters (the age is shown)."""
     _require(request, REGISTRY_VIEW)
-    qs = filter_sites(sites_visible_to(request.user), **_site_filters(request)).filter(lng__isnull=False)
-    points = [
-        {
-            "id": s["pk"],
-            "name": s["name"],
-            "kind": s["kind"],
-            "brand": s["brand__short_name"] or "",
-            "value": [float(s["lng"]), float(s["lat"])],
-            "url": reverse("registry:site_detail", args=[s["pk"]]),
-        }
-        for s in qs.values("pk", "name", "kind", "brand__short_name", "lng", "lat")
-    ]
-    return JsonResponse({"count": len(points), "points": points, "kinds": dict(Site.Kind.choices)})
+    payload, generated_at = map_points(request.user, site_filters(request.GET), fresh=request.GET.get("fresh") == "1")
+    minutes = int((timezone.now() - generated_at).total_seconds() // 60)
+    age = _("Data as of %(time)s") % {"time": timezone.localtime(generated_at).strftime("%H:%M")}
+    if minutes:
+        age += _(" (%(n)d min ago)") % {"n": minutes}
+    body = payload[:-1] + b',"age_text":' + json.dumps(age, ensure_ascii=False).encode() + b"}"
+    return HttpResponse(body, content_type="application/json")

@@ -1,0 +1,52 @@
+"""Typed, bounded inputs for the REST API: every text has a length, every number a range.
+
+Text is cleaned of control characters as it is parsed, exactly like form input.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
+from pydantic import AfterValidator
+
+from .text import clean_text
+
+MAX_PK = 2**63 - 1
+MAX_OFFSET = 10_000_000
+
+
+def _prose(value: str) -> str:
+    return clean_text(value, multiline=True)
+
+
+def _line(value: str) -> str:
+    return clean_text(value, multiline=False)
+
+
+NOTE_MAX = 2000
+DESCRIPTION_MAX = 2000
+FINDINGS_MAX = 4000
+
+# An object id: 404 for ids that name nothing is the access function's business; junk is a 422 here.
+Id = Annotated[int, Field(ge=1, le=MAX_PK)]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+Note = Annotated[str, Field(max_length=NOTE_MAX), AfterValidator(_prose)]
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_prose)]
+Findings = Annotated[str, Field(max_length=FINDINGS_MAX), AfterValidator(_prose)]
+Code = Annotated[str, Field(max_length=32), AfterValidator(_line)]
+Search = Annotated[str, Field(max_length=100), AfterValidator(_line)]
+Line = Annotated[str, Field(max_length=255), AfterValidator(_line)]
+# Money: yuan with two decimals, as a JSON string ("1500.00") in responses: exact, never a float.
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"), max_digits=12, decimal_places=2)]
+Coordinate = Annotated[Decimal, Field(ge=-1000, le=1000)]
+
+
+class Pagination(LimitOffsetPagination):
+    """limit 1–500 (default 100); offset bounded so that no database is asked for an absurd row."""
+
+    class Input(Schema):
+        limit: int = Field(100, ge=1, le=500)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)

@@ -1,0 +1,34 @@
+"""Reading filter values from query strings: junk is ignored (pages) rather than crashing a query."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def text(params: Mapping, key: str, max_length: int = 100) -> str:
+    value = params.get(key, "")
+    return str(value).strip()[:max_length] if value is not None else ""
+
+
+def year(params: Mapping, key: str = "year") -> int | None:
+    value = text(params, key, 8)
+    if not value.isdigit():
+        return None
+    number = int(value)
+    return number if MIN_YEAR <= number <= MAX_YEAR else None
+
+
+def day(params: Mapping, key: str) -> date | None:
+    value = text(params, key, 10)
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if MIN_YEAR <= parsed.year <= MAX_YEAR else None
+
+
+def flag(params: Mapping, key: str) -> bool | None:
+    return {"1": True, "true": True, "0": False, "false": False}.get(text(params, key, 5).lower())

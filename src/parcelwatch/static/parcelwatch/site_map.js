@@ -1,0 +1,64 @@
+// The site map: districts from the boundary package, sites as points (large mode copes with 50,000+).
+(function () {
+  const cfg = JSON.parse(document.getElementById("pw-map-config").textContent);
+  const el = document.getElementById("pw-map");
+  if (!window.echarts || !el) return;
+  const esc = echarts.format.encodeHTML;
+  const colours = {outlet: "#0b6ec5", terminal: "#2a9d5c", sorting_center: "#d9822b"};
+  const chart = echarts.init(el);
+  const form = document.getElementById("pw-map-filters");
+  const count = document.getElementById("pw-map-count");
+  const age = document.getElementById("pw-map-age");
+  let data = null;
+
+  function tooltip(p) {
+    if (!p.data || !Array.isArray(p.data)) return esc(p.name || "");
+    const brand = data.brands[p.data[3]] || "";
+    return esc(p.data[5]) + (brand ? "（" + esc(brand) + "）" : "");
+  }
+
+  function render() {
+    const kinds = Object.keys(data.kinds);
+    const series = kinds.map((kind, k) => ({
+      name: data.kinds[kind],
+      type: "scatter",
+      coordinateSystem: "geo",
+      large: data.points.length > 5000,
+      largeThreshold: 5000,
+      symbolSize: kind === "sorting_center" ? 12 : 6,
+      itemStyle: {color: colours[kind] || "#6c757d"},
+      data: data.points.filter(p => p[2] === k),
+    }));
+    chart.setOption({
+      tooltip: {trigger: "item", formatter: tooltip},
+      legend: {top: 8, left: 8},
+      geo: {
+        map: cfg.mapName, roam: true, zoom: cfg.focus ? cfg.focus.zoom : 1.1,
+        center: cfg.focus ? cfg.focus.center : undefined,
+        label: {show: true, color: "#33475b", fontSize: 12},
+        itemStyle: {areaColor: "#e8eef6", borderColor: "#7a8ca3"},
+        emphasis: {itemStyle: {areaColor: "#cfdcec"}, label: {color: "#0b3a6e"}},
+      },
+      series: series,
+    }, true);
+  }
+
+  function load(fresh) {
+    const params = new URLSearchParams(new FormData(form));
+    history.replaceState(null, "", "?" + params.toString());
+    if (fresh) params.set("fresh", "1");
+    fetch(cfg.dataUrl + "?" + params.toString(), {credentials: "same-origin"})
+      .then(r => r.json())
+      .then(d => {
+        data = d;
+        count.textContent = cfg.messages.shown + ": " + d.count.toLocaleString();
+        age.textContent = d.age_text;
+        render();
+      });
+  }
+  chart.on("click", p => { if (p.data && Array.isArray(p.data)) window.location.href = cfg.siteUrl.replace("/0/", "/" + p.data[4] + "/"); });
+  form.addEventListener("change", () => load(false));
+  document.getElementById("pw-map-refresh").addEventListener("click", () => load(true));
+  window.addEventListener("resize", () => chart.resize());
+  load(false);
+})();

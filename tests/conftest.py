@@ -67,6 +67,9 @@ def _seed_configuration() -> None:
     from django.apps import apps
 
     importlib.import_module("parcelwatch.events.migrations.0002_seed_categories").seed(apps, None)
+    importlib.import_module("parcelwatch.events.migrations.0004_seed_filing_change_and_clean_coordinates").seed(
+        apps, None)
+    importlib.import_module("parcelwatch.enforcement.migrations.0005_seed_enforcement_settings").seed(apps, None)
 
 
 @pytest.fixture

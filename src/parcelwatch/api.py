@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
+from parcelwatch.accounts.access import has_permission
+from parcelwatch.accounts.permissions import API_USE
 from parcelwatch.accounts.services import user_for_api_token
 
 logger = logging.getLogger(__name__)
@@ -19,8 +21,11 @@ logger = logging.getLogger(__name__)
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
         user = user_for_api_token(token)
-        if user is not None:
-            request.user = user
+        if user is None:
+            return None
+        if not has_permission(user, API_USE):
+            raise PermissionDenied  # a real user whose roles do not use the API: 403, not "log in again"
+        request.user = user
         return user
 
 
@@ -61,6 +66,11 @@ def invalid(request, exc):
 @api.exception_handler(HttpError)
 def http_error(request, exc):
     return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request, exc):
+    return _error(request, 413, _("The request is too large."))
 
 
 @api.exception_handler(Exception)

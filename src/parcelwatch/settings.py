@@ -159,10 +159,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Repeated failed logins lock the account name for a while.
+# Repeated failed logins lock that username from that address (and, at a higher count, the address), for
+# LOGIN_LOCKOUT_MINUTES, doubling with each further round of failures up to a day.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 30)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
-API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
+# Requests per minute from one address to the API's token endpoint.
+API_TOKEN_RATE_PER_MINUTE = env_int("API_TOKEN_RATE_PER_MINUTE", 10)
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 7)
+API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 90)
+# Behind a load balancer: how many proxies append to X-Forwarded-For (0: trust REMOTE_ADDR only).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # Content-Security-Policy: scripts only from our own static files (no inline script anywhere), so a
 # value that slipped through escaping still cannot run. Styles may be inline: Bootstrap and ECharts

@@ -103,7 +103,10 @@ def test_report_page_and_nearest_sites(client, cast):
     response = client.post(reverse("events:report"), {
         "site": cast.licheng_outlet.pk, "category": EventCategory.objects.get(code="AJ01").pk,
         "description": "x", "photos": [SimpleUploadedFile("p.jpg", jpeg((1, 1, 1)))]})
-    assert response.status_code == 404
+    # A site outside the grid is "no site chosen": the form comes back with what was typed and the photo.
+    assert response.status_code == 200 and Event.objects.count() == 1
+    body = response.content.decode()
+    assert "请选择您网格内的网点" in body and 'data-testid="kept-photos"' in body
     client.force_login(cast.zto_safety)
     assert client.get(reverse("events:report")).status_code == 403
 

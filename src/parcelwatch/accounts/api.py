@@ -1,14 +1,26 @@
 from datetime import datetime
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from parcelwatch.lib.apitypes import Code, Pagination
+from parcelwatch.lib.net import client_ip
 
-from .access import memberships
+from .access import has_permission, memberships
+from .models import ApiToken
+from .permissions import API_USE
 from .selectors import jurisdictions_visible_to
-from .services import AuthenticationFailed, authenticate_user, issue_api_token
+from .services import (
+    AuthenticationFailed,
+    authenticate_user,
+    change_password,
+    issue_api_token,
+    rate_limited,
+    revoke_api_token,
+)
 
 router = Router(tags=["accounts"])
 
@@ -53,15 +65,46 @@ class MeOut(Schema):
     memberships: list[MembershipOut]
 
 
-@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
+@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut})
 def create_token(request, payload: TokenIn):
-    """Exchange a username and password for a bearer token."""
+    """Exchange a username and password for a bearer token (valid API_TOKEN_DAYS days, 7 by default).
+
+    Limited per client address; repeated failures lock that username from that address.
+    """
+    if rate_limited(f"api-token:{client_ip(request)}", limit=settings.API_TOKEN_RATE_PER_MINUTE):
+        raise HttpError(429, "请求过于频繁，请一分钟后再试。")
     try:
         user = authenticate_user(payload.username, payload.password, request=request)
     except AuthenticationFailed as exc:
         raise HttpError(429 if exc.locked else 401, exc.message) from None
-    key, token = issue_api_token(user)
+    if not has_permission(user, API_USE):
+        raise HttpError(403, "您的角色不使用接口。")
+    key, token = issue_api_token(user, name="API")
     return {"token": key, "expires_at": token.expires_at}
+
+
+@router.delete("/auth/token", response={204: None})
+def revoke_token(request):
+    """Revoke the token this request was made with (log out of the API)."""
+    token = ApiToken.objects.filter(pk=getattr(request.user, "_pw_api_token_id", None), user=request.user).first()
+    if token is not None:
+        revoke_api_token(token, actor=request.user)
+    return 204, None
+
+
+class PasswordIn(Schema):
+    old_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+@router.post("/me/password", response={204: None, 422: ErrorOut})
+def set_password(request, payload: PasswordIn):
+    """Change one's own password. Every token issued under the old password stops working, this one included."""
+    try:
+        change_password(request.user, old_password=payload.old_password, new_password=payload.new_password)
+    except ValidationError as exc:
+        raise HttpError(422, "；".join(exc.messages)) from None
+    return 204, None
 
 
 @router.get("/me", response=MeOut)

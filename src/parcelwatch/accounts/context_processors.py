@@ -5,13 +5,22 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from .access import memberships, user_permissions
-from .permissions import ACCOUNTS_MANAGE, CASES_VIEW, EVENTS_REPORT, EVENTS_VIEW, REGISTRY_VIEW
+from .permissions import ACCOUNTS_MANAGE, CASES_VIEW, EVENTS_REPORT, EVENTS_VIEW, REGISTRY_EXPORT, REGISTRY_VIEW
+
+
+def upload_limits() -> dict:
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    return {"file": settings.EVIDENCE_MAX_BYTES, "request": settings.REQUEST_MAX_BYTES,
+            "message": _("Files larger than %(mb)d MB cannot be sent; choose smaller ones. Nothing was sent.")
+            % {"mb": settings.EVIDENCE_MAX_BYTES // 2**20}}
 
 
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        return {"upload_limits": upload_limits()}
     perms = user_permissions(user)
     ms = memberships(user)
     from parcelwatch.notifications.services import unread_count
@@ -24,5 +33,7 @@ def navigation(request: HttpRequest) -> dict:
         "nav_perms": perms,
         "nav_registry": REGISTRY_VIEW in perms,
         "nav_admin": ACCOUNTS_MANAGE in perms or user.is_superuser,
+        "nav_exports": bool(perms & {EVENTS_VIEW, CASES_VIEW, REGISTRY_EXPORT}),
+        "upload_limits": upload_limits(),
         "nav_roles": ms,
     }

@@ -11,3 +11,27 @@ class LoginForm(StyledFormMixin, forms.Form):
     password = forms.CharField(
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
+
+
+class PasswordChangeForm(StyledFormMixin, forms.Form):
+    old_password = forms.CharField(label=_("Current password"), max_length=256, strip=False,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    new_password = forms.CharField(label=_("New password"), max_length=256, strip=False,
+                                   widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    new_password_again = forms.CharField(label=_("New password again"), max_length=256, strip=False,
+                                         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("new_password") and cleaned.get("new_password") != cleaned.get("new_password_again"):
+            self.add_error("new_password_again", _("The two new passwords differ."))
+        return cleaned
+
+
+TOKEN_DAYS = [(1, _("1 day")), (7, _("7 days")), (30, _("30 days")), (90, _("90 days"))]
+
+
+class TokenForm(StyledFormMixin, forms.Form):
+    name = forms.CharField(label=_("What the token is for"), max_length=64,
+                           widget=forms.TextInput(attrs={"placeholder": _("e.g. provincial platform")}))
+    days = forms.TypedChoiceField(label=_("Valid for"), choices=TOKEN_DAYS, coerce=int, initial=7)

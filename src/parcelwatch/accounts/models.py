@@ -123,14 +123,50 @@ class LoginFailure(models.Model):
         return f"{self.username} @ {self.at:%Y-%m-%d %H:%M}"
 
 
+class LoginThrottle(models.Model):
+    """Failed logins counted per (username, client address) and per client address, with a growing lock.
+
+    A stranger's failures lock only the stranger's address, never the account for its owner elsewhere.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class RateBucket(models.Model):
+    """Requests counted per key in fixed time windows (rate limits shared by every web process)."""
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window_start"], name="unique_rate_bucket")]
+        indexes = [models.Index(fields=["window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%H:%M}: {self.count}"
+
+
 class ApiToken(models.Model):
-    """A bearer token for the REST API. Only its SHA-256 is stored."""
+    """A bearer token for the REST API. Only its SHA-256 is stored.
+
+    `password_fingerprint` ties the token to the password it was issued under: changing the password
+    (anywhere: profile, admin, command line) ends every token at once.
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=64, blank=True)
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    password_fingerprint = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     def __str__(self) -> str:
         return f"API token of {self.user} until {self.expires_at:%Y-%m-%d}"
@@ -138,3 +174,32 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class MembershipChange(models.Model):
+    """Who granted or removed which role, where, for whom: the record of every change of access."""
+
+    class Action(models.TextChoices):
+        GRANT = "grant", _("Granted")
+        CHANGE = "change", _("Changed")
+        REVOKE = "revoke", _("Removed")
+
+    actor = models.ForeignKey(User, verbose_name=_("changed by"), null=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="membership_changes")
+    action = models.CharField(_("change"), max_length=8, choices=Action.choices)
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    jurisdiction = models.ForeignKey(Jurisdiction, verbose_name=_("jurisdiction"), on_delete=models.PROTECT,
+                                     related_name="+")
+    enterprise_name = models.CharField(_("enterprise"), max_length=128, blank=True)
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("change of access")
+        verbose_name_plural = _("changes of access")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.get_role_display()} @ {self.jurisdiction}"

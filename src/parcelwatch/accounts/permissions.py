@@ -20,24 +20,25 @@ CASES_VIEW = "cases.view"
 CASES_HANDLE = "cases.handle"  # propose, investigate, notify, serve, record payment
 CASES_APPROVE = "cases.approve"  # approve filing and penalty decisions
 ACCOUNTS_MANAGE = "accounts.manage"
+API_USE = "api.use"  # holds bearer tokens for the REST API (partner systems, mobile clients)
 CONFIG_MANAGE = "config.manage"
 
 _REGULATOR = frozenset(
-    {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EDIT, REGISTRY_IMPORT, REGISTRY_EXPORT}
+    {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EDIT, REGISTRY_IMPORT, REGISTRY_EXPORT, API_USE}
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.GRID_WORKER: frozenset({REGISTRY_VIEW, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM}),
+    Role.GRID_WORKER: frozenset({REGISTRY_VIEW, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM, API_USE}),
     Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW},
     Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE},
     Role.CITY_LEADER: frozenset(
-        {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE}
+        {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE}
     ),
     # Enterprise staff see their own enterprise's records, including their own staff's details.
     Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_FILE_CHANGE, EVENTS_VIEW,
-                                       EVENTS_ENTERPRISE, CASES_VIEW}),
+                                       EVENTS_ENTERPRISE, CASES_VIEW, API_USE}),
     # Partner departments see the public register of legal sites in their area, nothing private.
-    Role.PARTNER: frozenset({REGISTRY_VIEW}),
+    Role.PARTNER: frozenset({REGISTRY_VIEW, API_USE}),
     # IT administration: configuration only, no workflow actions.
     Role.ADMIN: frozenset({REGISTRY_VIEW, ACCOUNTS_MANAGE, CONFIG_MANAGE}),
 }

@@ -1,15 +1,28 @@
 from __future__ import annotations
 
-from django.contrib.auth import login, logout
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .access import memberships, user_permissions
-from .forms import LoginForm
-from .services import AuthenticationFailed, authenticate_user
+from parcelwatch.lib.forms import add_service_errors
+
+from .access import has_permission, memberships, user_permissions, valid_pk
+from .forms import LoginForm, PasswordChangeForm, TokenForm
+from .permissions import API_USE
+from .services import (
+    AuthenticationFailed,
+    authenticate_user,
+    change_password,
+    issue_api_token,
+    revoke_api_token,
+    tokens_of,
+)
 
 
 def login_view(request: HttpRequest) -> HttpResponse:
@@ -40,8 +53,62 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
+    uses_api = has_permission(request.user, API_USE)
     return render(
         request,
         "accounts/profile.html",
-        {"memberships": memberships(request.user), "permissions": sorted(user_permissions(request.user))},
+        {
+            "memberships": memberships(request.user), "permissions": sorted(user_permissions(request.user)),
+            "uses_api": uses_api, "tokens": tokens_of(request.user) if uses_api else [],
+            "token_form": TokenForm() if uses_api else None,
+            "new_token": request.session.pop("pw_new_token", None),
+        },
     )
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    if not has_permission(request.user, API_USE):
+        raise PermissionDenied
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        key, token = issue_api_token(request.user, days=form.cleaned_data["days"], name=form.cleaned_data["name"])
+        # Shown once, on the next page; only its hash is kept.
+        request.session["pw_new_token"] = {"key": key, "name": token.name,
+                                           "expires_at": token.expires_at.isoformat()}
+        messages.success(request, _("Token created. Copy it now: it is shown only once."))
+    else:
+        messages.error(request, _("The token was not created: give it a name."))
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = tokens_of(request.user).filter(pk=valid_pk(pk) or 0).first()
+    if token is None:
+        raise Http404
+    revoke_api_token(token, actor=request.user)
+    messages.success(request, _("Token “%(name)s” revoked: it no longer works.") % {"name": token.name or token.pk})
+    return redirect("accounts:profile")
+
+
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change_password(request.user, old_password=form.cleaned_data["old_password"],
+                            new_password=form.cleaned_data["new_password"])
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                add_service_errors(form, exc)
+            else:
+                form.add_error("new_password", exc)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Your password has been changed. Your API tokens no longer work; create new "
+                                        "ones if you need them."))
+            return redirect("accounts:profile")
+    return render(request, "accounts/password_change.html", {"form": form})

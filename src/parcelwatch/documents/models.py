@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -18,8 +19,12 @@ class NumberTemplate(models.Model):
     district's short name, for district documents).
     """
 
-    kind = models.CharField(_("kind"), max_length=32, choices=DocumentKind.choices, unique=True)
-    template = models.CharField(_("template"), max_length=64)
+    kind = models.CharField(_("document kind"), max_length=32, choices=DocumentKind.choices, unique=True)
+    template = models.CharField(
+        _("numbering template"), max_length=64,
+        help_text=_("Placeholders: {year}, {seq} (may be padded: {seq:03d}) and {issuer} (the issuing district, "
+                    "for district documents). Example: 莆邮管罚〔{year}〕{seq}号"),
+    )
     # Numbers restart each year and, when set, count separately per issuing district.
     per_issuer = models.BooleanField(_("separate numbering per district"), default=False)
 
@@ -29,6 +34,13 @@ class NumberTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.template}"
+
+    def clean(self) -> None:
+        from .services import template_problem
+
+        problem = template_problem(self.template, needs_issuer=self.per_issuer)
+        if problem:
+            raise ValidationError({"template": problem})
 
 
 class Counter(models.Model):
@@ -47,8 +59,8 @@ class Counter(models.Model):
 class OfficialDocument(models.Model):
     """A generated document: its number, its PDF (as evidence, with its hash) and what it concerns."""
 
-    kind = models.CharField(_("kind"), max_length=32, choices=DocumentKind.choices)
-    number = models.CharField(_("number"), max_length=64, unique=True)
+    kind = models.CharField(_("document kind"), max_length=32, choices=DocumentKind.choices)
+    number = models.CharField(_("document number"), max_length=64, unique=True)
     title = models.CharField(_("title"), max_length=128)
     subject_type = models.CharField(max_length=16)
     subject_id = models.PositiveBigIntegerField()

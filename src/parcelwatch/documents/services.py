@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.accounts.models import User
 from parcelwatch.evidence.attachments import store_attachment
 
 from .models import Counter, DocumentKind, NumberTemplate, OfficialDocument
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATES = {
     DocumentKind.EVENT: ("SJ{year}{seq:05d}", False),
@@ -22,10 +26,48 @@ DEFAULT_TEMPLATES = {
 }
 
 
+def template_problem(text: str, *, needs_issuer: bool = False) -> str | None:
+    """Why a numbering template cannot be used (checked when the administrator saves it), or None."""
+    import string
+
+    if not text or not text.strip():
+        return str(_("Enter a template."))
+    try:
+        fields = [f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f is not None]
+    except ValueError:
+        return str(_("Braces must come in pairs around a placeholder: {year}, {seq} or {issuer}."))
+    unknown = sorted({f for f in fields if f not in ("year", "seq", "issuer")})
+    if unknown:
+        return str(_("Unknown placeholder(s): %(names)s. Use {year}, {seq} and {issuer}.")
+                   % {"names": "、".join("{" + f + "}" for f in unknown)})
+    if "seq" not in fields:
+        return str(_("The template must contain {seq}, or every document would get the same number."))
+    try:
+        sample = text.format(year=2019, seq=12, issuer="涵江")
+    except (ValueError, IndexError, KeyError):
+        return str(_("A placeholder's format is not valid (e.g. {seq:03d} pads the number to three digits)."))
+    if len(sample) > 40:
+        return str(_("Numbers made from this template would be too long."))
+    if needs_issuer and "issuer" not in fields:
+        return str(_("Numbering per district needs {issuer} in the template, or two districts would issue the "
+                     "same number."))
+    return None
+
+
+def _template_for(kind: str) -> tuple[str, bool]:
+    """The administrator's template, or the default when the stored one cannot be used (never a failure)."""
+    stored = NumberTemplate.objects.filter(kind=kind).first()
+    if stored is None:
+        return DEFAULT_TEMPLATES[kind]
+    if template_problem(stored.template, needs_issuer=stored.per_issuer):
+        logger.error("Numbering template for %s is unusable (%r); using the default.", kind, stored.template)
+        return DEFAULT_TEMPLATES[kind]
+    return stored.template, stored.per_issuer
+
+
 def next_number(kind: str, *, year: int, issuer: str = "") -> str:
     """The next number of a kind in a year; safe when several processes ask at once."""
-    template = NumberTemplate.objects.filter(kind=kind).first()
-    text, per_issuer = (template.template, template.per_issuer) if template else DEFAULT_TEMPLATES[kind]
+    text, per_issuer = _template_for(kind)
     scope = issuer if per_issuer else ""
     with transaction.atomic():
         try:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -77,3 +78,25 @@ class EnforcementCase(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in self.FINISHED
+
+
+class EnforcementSettings(models.Model):
+    """The bureau's procedural settings, one row, edited by the administrator."""
+
+    hearing_days = models.PositiveSmallIntegerField(
+        _("statement and hearing period (working days)"), default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("Administrative Penalty Law Article 64: a hearing is requested within 5 days of being "
+                    "informed; Article 85: such periods are working days."),
+    )
+
+    class Meta:
+        verbose_name = _("enforcement settings")
+        verbose_name_plural = _("enforcement settings")
+
+    def __str__(self) -> str:
+        return str(_("Enforcement settings"))
+
+    @classmethod
+    def current(cls) -> EnforcementSettings:
+        return cls.objects.order_by("pk").first() or cls()

@@ -13,7 +13,7 @@ from parcelwatch.accounts.permissions import CASES_VIEW
 from parcelwatch.lib import params as p
 
 from .models import EnforcementCase
-from .workflow import CASE_TRANSITIONS, CaseTransition
+from .workflow import CASE_TRANSITIONS, WAITING_FOR, CaseTransition
 
 CASE_SCOPE = Scope(path_field="district__path", enterprise_field="enterprise_id")
 
@@ -78,3 +78,19 @@ def filter_cases(qs: QuerySet[EnforcementCase], *, year: int | None = None, dist
 def fines_total(qs: QuerySet[EnforcementCase]) -> Decimal:
     total = qs.filter(state__in=EnforcementCase.PENALISED).aggregate(total=Sum("fine_amount"))["total"]
     return total or Decimal("0")
+
+
+def case_todo_for(user: User, today: date | None = None) -> QuerySet[EnforcementCase]:
+    """Case steps waiting for this user: filings and decisions for leaders, the other steps for officers.
+
+    A decision waits for the leader once the party's statement period is over.
+    """
+    today = today or timezone.localdate()
+    by_perm: dict[str, list[str]] = {}
+    for state, perm in WAITING_FOR.items():
+        by_perm.setdefault(perm, []).append(state)
+    qs = EnforcementCase.objects.none()
+    for perm, states in by_perm.items():
+        qs = qs | scoped(EnforcementCase.objects.filter(state__in=states), user, perm, CASE_SCOPE)
+    qs = qs.exclude(state=EnforcementCase.State.NOTIFIED, hearing_deadline__gte=today)
+    return qs.select_related("enterprise", "site", "category", "district").order_by("proposed_at", "pk")

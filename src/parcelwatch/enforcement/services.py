@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -19,17 +20,19 @@ from parcelwatch.events.models import Event
 from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence import timeline
 from parcelwatch.evidence.models import Attachment
+from parcelwatch.lib.apitypes import FINDINGS_MAX, NOTE_MAX
 from parcelwatch.lib.money import yuan_in_words
-from parcelwatch.notifications.services import notify, users_with_role_covering
+from parcelwatch.lib.text import clean_text
+from parcelwatch.notifications.services import notify as notify_users
 from parcelwatch.notifications.services import on_commit as notify_on_commit
+from parcelwatch.notifications.services import users_with_role_covering
 from parcelwatch.workdays.services import add_working_days
 
-from .models import EnforcementCase
+from .models import EnforcementCase, EnforcementSettings
 from .selectors import can_on_case
 from .workflow import CASE_TRANSITIONS, PROPOSE
 
 C = EnforcementCase.State
-DEFAULT_HEARING_DAYS = 3
 
 
 def propose_case(event: Event, *, actor: User, note: str, when: datetime | None = None) -> EnforcementCase:
@@ -43,7 +46,7 @@ def propose_case(event: Event, *, actor: User, note: str, when: datetime | None 
     role = granting_role(actor, "cases.handle", path=event.district.path)
     timeline.append(case, action=PROPOSE, actor=actor, actor_role=role, to_state=C.PROPOSED, note=note,
                     data={"event": event.number}, at=when)
-    notify_on_commit(lambda: _notify(case, PROPOSE))
+    notify_on_commit(lambda: _notify(case, PROPOSE, actor=actor))
     return case
 
 
@@ -99,7 +102,15 @@ def perform_case(
                 % {"state": case.get_state_display(), "action": transition.label}, code="conflict")
         if not can_on_case(actor, transition.permission, case):
             raise TransitionError(_("You may not do this on this case."), code="forbidden")
-        note = (note or "").strip()
+        note = clean_text(note)
+        findings, justification, legal_basis = clean_text(findings), clean_text(justification), clean_text(
+            legal_basis, multiline=False)
+        for text, limit, label in ((note, NOTE_MAX, _("The note")), (findings, FINDINGS_MAX, _("The facts found")),
+                                   (justification, NOTE_MAX, _("The justification")),
+                                   (legal_basis, 255, _("The legal basis"))):
+            if len(text) > limit:
+                raise TransitionError(_("%(label)s is too long: at most %(limit)d characters (it has %(n)d).")
+                                      % {"label": label, "limit": limit, "n": len(text)})
         if transition.needs_note and not note:
             raise TransitionError(_("Give a reason or note for “%(action)s”.") % {"action": transition.label})
         if transition.needs_evidence and not attachments:
@@ -126,7 +137,7 @@ def perform_case(
                 raise TransitionError(_("Give the legal basis."))
             amount = _money(fine, _("The intended fine"))
             _check_range(case, amount, justification)
-            days = hearing_days if hearing_days is not None else DEFAULT_HEARING_DAYS
+            days = hearing_days if hearing_days is not None else EnforcementSettings.current().hearing_days
             if not 1 <= days <= 30:
                 raise TransitionError(_("The hearing period must be 1 to 30 working days."))
             case.findings, case.legal_basis, case.proposed_fine = findings, legal_basis, amount
@@ -137,7 +148,8 @@ def perform_case(
             data.update({"fine": str(amount), "hearing_days": days})
             if render_documents:
                 documents.append(_document(case, DocumentKind.PENALTY_NOTICE, "行政处罚事先告知书",
-                                           "documents/penalty_notice.html", actor, now, amount))
+                                           "documents/penalty_notice.html", actor, now, amount, hearing_days=days))
+                data["document"] = documents[-1].number
             else:
                 data["document"] = next_number(DocumentKind.PENALTY_NOTICE, year=today.year)
                 data["imported"] = True
@@ -185,11 +197,11 @@ def perform_case(
                         attachments=[*attachments, *(d.attachment for d in documents)], at=when)
         if case.is_finished:
             _conclude_events(case, when=when)
-        notify_on_commit(lambda: _notify(case, action))
+        notify_on_commit(lambda: _notify(case, action, actor=actor))
     return case
 
 
-def _document(case, kind, title, template, actor, when, amount, hearing_text=""):
+def _document(case, kind, title, template, actor, when, amount, hearing_text="", hearing_days=None):
     return issue_document(
         kind=kind, subject=case, title=title, template=template, actor=actor, when=when,
         context={
@@ -198,6 +210,7 @@ def _document(case, kind, title, template, actor, when, amount, hearing_text="")
             "findings": case.findings, "legal_basis": case.legal_basis, "fine": amount,
             "fine_chinese": yuan_in_words(amount), "justification": case.justification,
             "hearing_deadline": case.hearing_deadline, "hearing_text": hearing_text,
+            "hearing_days": hearing_days,
         },
     )
 
@@ -224,9 +237,11 @@ def _conclude(case: EnforcementCase, when: datetime | None, perform) -> None:
                     % {"case": case.display_number})
 
 
-def _notify(case: EnforcementCase, action: str) -> None:
+def _notify(case: EnforcementCase, action: str, actor: User | None = None) -> None:
+    """Tell whoever must take the next step; never the person who just acted."""
     from .workflow import CASE_ACTION_LABELS
 
+    notify = partial(notify_users, exclude=actor)
     path = case.district.path
     params = {"number": case.display_number, "action": str(CASE_ACTION_LABELS[action])}
     url = f"/enforcement/cases/{case.pk}/"

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,15 +14,16 @@ from django.views.decorators.http import require_POST
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import CASES_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to
-from parcelwatch.documents.models import OfficialDocument
+from parcelwatch.documents.selectors import documents_of
 from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence.attachments import store_uploads
 from parcelwatch.evidence.timeline import labelled_entries
 from parcelwatch.lib.forms import form_errors_text
+from parcelwatch.notifications.services import mark_read_for_url
 
 from . import services
 from .forms import CaseActionForm
-from .models import EnforcementCase
+from .models import EnforcementCase, EnforcementSettings
 from .selectors import (
     available_case_transitions,
     case_filters,
@@ -30,7 +32,7 @@ from .selectors import (
     fines_total,
     get_case_for_user,
 )
-from .workflow import CASE_ACTION_LABELS
+from .workflow import CASE_ACTION_LABELS, case_next_step
 
 
 @login_required
@@ -53,13 +55,15 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_for_user(request.user, pk)
+    mark_read_for_url(request.user, reverse("enforcement:detail", args=[case.pk]))
     entries = labelled_entries(case, action_labels=CASE_ACTION_LABELS,
                                state_labels=dict(EnforcementCase.State.choices))
     return render(request, "enforcement/case_detail.html", {
         "case": case, "entries": entries, "actions": available_case_transitions(case, request.user),
+        "next_step": case_next_step(case),
         "events": case.events.select_related("site").all(),
-        "documents": OfficialDocument.objects.filter(subject_type="enforcementcase", subject_id=case.pk)
-        .select_related("attachment"),
+        "documents": documents_of(case, entries),
+        "hearing_days_default": EnforcementSettings.current().hearing_days,
         "today": timezone.localdate(),
     })
 
@@ -75,7 +79,7 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
     d = form.cleaned_data
     try:
         attachments = store_uploads(d["attachments"], actor=request.user)
-        services.perform_case(
+        case = services.perform_case(
             case, d["action"], actor=request.user, note=d["note"], attachments=attachments, findings=d["findings"],
             legal_basis=d["legal_basis"], fine=d["fine"], justification=d["justification"],
             hearing_days=d["hearing_days"], hearing_waived=d["hearing_waived"], expected_version=d["version"],
@@ -87,5 +91,6 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "; ".join(exc.messages))
     else:
-        messages.success(request, _("Done: %(action)s.") % {"action": CASE_ACTION_LABELS.get(d["action"], d["action"])})
+        messages.success(request, _("Done: %(action)s. %(next)s") % {
+            "action": CASE_ACTION_LABELS.get(d["action"], d["action"]), "next": case_next_step(case)})
     return redirect("enforcement:detail", pk=case.pk)

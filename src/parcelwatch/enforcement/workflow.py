@@ -48,3 +48,37 @@ CASE_TRANSITIONS: dict[str, CaseTransition] = {
 
 PROPOSE = "propose"
 CASE_ACTION_LABELS = {PROPOSE: _("Case proposed"), **{a: t.label for a, t in CASE_TRANSITIONS.items()}}
+
+
+# Whose step each open state is (the to-do lists and home pages read this), and what is said about it.
+WAITING_FOR: dict[str, str] = {
+    C.PROPOSED: p.CASES_APPROVE,
+    C.FILED: p.CASES_HANDLE,
+    C.INVESTIGATING: p.CASES_HANDLE,
+    C.NOTIFIED: p.CASES_APPROVE,
+    C.DECIDED: p.CASES_HANDLE,
+    C.SERVED: p.CASES_HANDLE,
+    C.EXECUTED: p.CASES_HANDLE,
+}
+
+NEXT_STEPS: dict[str, object] = {
+    C.PROPOSED: _("Waiting for a bureau leader to approve or refuse the filing."),
+    C.FILED: _("Waiting for the enforcement officers to start the investigation."),
+    C.INVESTIGATING: _("Investigating: next, the officers notify the intended penalty (or a leader closes the case "
+                       "without penalty)."),
+    C.NOTIFIED: _("The party may make statements or request a hearing until %(deadline)s; then a bureau leader "
+                  "approves the penalty decision."),
+    C.DECIDED: _("Waiting for the officers to serve the penalty decision on the party."),
+    C.SERVED: _("Waiting for the party to pay the fine; the officers record the payment."),
+    C.EXECUTED: _("Fine paid: waiting for the officers to close the case."),
+    C.CLOSED: _("Closed."),
+    C.NOT_FILED: _("Not filed as a case: the event is back with the city bureau."),
+    C.NO_PENALTY: _("Closed without penalty."),
+}
+
+
+def case_next_step(case: EnforcementCase) -> str:
+    text = str(NEXT_STEPS.get(case.state, ""))
+    if "%(deadline)s" in text:
+        text = text % {"deadline": case.hearing_deadline.isoformat() if case.hearing_deadline else "—"}
+    return text

@@ -23,6 +23,12 @@ class EventCategory(models.Model):
     rectification_days = models.PositiveIntegerField(_("rectification period (working days)"), default=5)
     # Workflow actions that must carry at least one attachment for this category.
     evidence_required = models.JSONField(_("actions that require evidence"), default=list, blank=True)
+    # Whether the enterprise's rectification may file a change of the site's registered details (备案变更).
+    allows_filing_change = models.BooleanField(
+        _("rectification may file a change of the site's registration"), default=False,
+        help_text=_("For filing problems (BA01–BA03): the enterprise enters the new filed address when it "
+                    "submits its rectification, and the site's record is changed and versioned."),
+    )
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 

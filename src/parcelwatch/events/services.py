@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,12 +17,17 @@ from django.utils.translation import gettext as _
 from parcelwatch.accounts.access import granting_role
 from parcelwatch.accounts.models import Role, User
 from parcelwatch.accounts.permissions import EVENTS_REPORT
+from parcelwatch.accounts.selectors import city_of
 from parcelwatch.documents.models import DocumentKind
 from parcelwatch.documents.services import issue_document, next_number
 from parcelwatch.evidence import timeline
 from parcelwatch.evidence.models import Attachment
-from parcelwatch.notifications.services import notify, users_with_role_covering
+from parcelwatch.lib.apitypes import DESCRIPTION_MAX, NOTE_MAX
+from parcelwatch.lib.geo import clean_point
+from parcelwatch.lib.text import clean_text
+from parcelwatch.notifications.services import notify as notify_users
 from parcelwatch.notifications.services import on_commit as notify_on_commit
+from parcelwatch.notifications.services import users_with_role_covering
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import can_on_site
 from parcelwatch.workdays.services import add_working_days, working_days_between
@@ -48,6 +54,12 @@ class TransitionError(Exception):
         return {"invalid": 422, "forbidden": 403, "conflict": 409}[self.code]
 
 
+def _check_length(text: str, limit: int, label) -> None:
+    if len(text) > limit:
+        raise TransitionError(_("%(label)s is too long: at most %(limit)d characters (it has %(n)d).")
+                              % {"label": label, "limit": limit, "n": len(text)})
+
+
 def _today(when: datetime | None) -> date:
     return timezone.localdate(when) if when else timezone.localdate()
 
@@ -71,12 +83,19 @@ def report_event(
         raise TransitionError(_("You cannot report events for this site."), code="forbidden")
     if not category.active:
         raise TransitionError(_("This category is no longer in use."))
-    if not (description or "").strip():
+    description = clean_text(description)
+    if not description:
         raise TransitionError(_("Describe what you found."))
+    _check_length(description, DESCRIPTION_MAX, _("The description"))
     if not any(a.kind == Attachment.Kind.IMAGE for a in photos):
         raise TransitionError(_("Take at least one photo of the problem."))
     when = when or timezone.now()
     site = Site.objects.select_related("jurisdiction", "district").get(pk=site.pk)
+    city = city_of(site.jurisdiction)
+    try:
+        lng, lat = clean_point(lng, lat, bounds=city.bounds, place=city.name)
+    except ValidationError as exc:
+        raise TransitionError(_("Location: %(reason)s") % {"reason": exc.messages[0]}) from None
     event = Event.objects.create(
         number=next_number(DocumentKind.EVENT, year=timezone.localtime(when).year),
         site=site, category=category, description=description.strip(), jurisdiction=site.jurisdiction,
@@ -87,7 +106,7 @@ def report_event(
                             note=event.description, attachments=list(photos),
                             data={"lng": str(lng) if lng is not None else None,
                                   "lat": str(lat) if lat is not None else None}, at=when)
-    notify_on_commit(lambda: _notify_state(event, ACTION_LABELS[REPORT]))
+    notify_on_commit(lambda: _notify_state(event, ACTION_LABELS[REPORT], actor=actor))
     return event
 
 
@@ -149,7 +168,8 @@ def perform(
         if transition.permission is None and not _system:
             raise TransitionError(_("Only the system performs this step."), code="forbidden")
         role = _authorise(event, transition, actor)
-        note = (note or "").strip()
+        note = clean_text(note)
+        _check_length(note, NOTE_MAX, _("The note"))
         if transition.needs_note and not note:
             raise TransitionError(_("Give a reason or note for “%(action)s”.") % {"action": transition.label})
         if requires_evidence(transition, event) and not attachments:
@@ -192,6 +212,10 @@ def perform(
             if site_changes:
                 from parcelwatch.registry.services import file_site_change
 
+                if not event.category.allows_filing_change:
+                    raise TransitionError(
+                        _("Category %(category)s does not involve the site's registration; a filing change cannot "
+                          "be submitted with this rectification.") % {"category": event.category.name})
                 try:
                     changed = file_site_change(event.site, actor=actor, data=site_changes,
                                                note=_("Filing change for event %(number)s") % {"number": event.number})
@@ -242,7 +266,7 @@ def perform(
             from parcelwatch.enforcement.services import propose_case
 
             propose_case(event, actor=actor, note=note, when=now)
-        notify_on_commit(lambda: _notify_state(event, transition.label, entry_data=data, action=action))
+        notify_on_commit(lambda: _notify_state(event, transition.label, entry_data=data, action=action, actor=actor))
     return event
 
 
@@ -292,7 +316,10 @@ def enterprise_staff(event: Event) -> list[User]:
     ]
 
 
-def _notify_state(event: Event, action_label, entry_data: dict | None = None, action: str = "") -> None:
+def _notify_state(event: Event, action_label, entry_data: dict | None = None, action: str = "",
+                  actor: User | None = None) -> None:
+    """Tell whoever acts next; never the person who just acted."""
+    notify = partial(notify_users, exclude=actor)
     path = event.jurisdiction.path
     params = {"number": event.number, "site": event.site.name, "action": str(action_label)}
     url = f"/events/{event.pk}/"
@@ -338,7 +365,7 @@ def _sweep(today: date) -> dict[str, int]:
     for event in Event.objects.filter(state=S.RECTIFYING, deadline__gte=today, deadline__lte=tomorrow).select_related(
             "site__enterprise", "jurisdiction"):
         recipients = enterprise_staff(event) + users_with_role_covering(Role.DISTRICT_OFFICER, event.jurisdiction.path)
-        reminded += notify(recipients, kind="deadline_soon", url=f"/events/{event.pk}/",
+        reminded += notify_users(recipients, kind="deadline_soon", url=f"/events/{event.pk}/",
                            dedupe_key=f"deadline:{event.pk}:{event.deadline}", number=event.number,
                            site=event.site.name, deadline=event.deadline.isoformat())
     return {"escalated": escalated, "reminded": reminded}

@@ -3,29 +3,37 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from parcelwatch.accounts.access import has_permission
-from parcelwatch.accounts.permissions import EVENTS_REPORT, EVENTS_VIEW
+from parcelwatch.accounts.permissions import CASES_VIEW, EVENTS_REPORT, EVENTS_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
-from parcelwatch.documents.models import OfficialDocument
-from parcelwatch.evidence.attachments import store_uploads
+from parcelwatch.documents.selectors import documents_of
+from parcelwatch.enforcement.selectors import case_todo_for
+from parcelwatch.evidence.attachments import store_attachment, store_uploads
 from parcelwatch.evidence.timeline import labelled_entries
-from parcelwatch.lib.forms import add_service_errors, form_errors_text
+from parcelwatch.lib.forms import form_errors_text
+from parcelwatch.lib.geo import clean_point
+from parcelwatch.lib.text import clean_text
+from parcelwatch.notifications.services import mark_read_for_url
 from parcelwatch.registry.selectors import get_site_for_user, sites_visible_to
+from parcelwatch.workdays.services import add_working_days
 
 from . import services
-from .forms import ActionForm, ReportForm
+from .forms import MAX_PHOTOS, ActionForm, ReportForm
 from .models import Event, EventCategory
 from .selectors import (
     available_transitions,
@@ -36,7 +44,7 @@ from .selectors import (
     get_event_for_user,
     todo_for,
 )
-from .workflow import ACTION_LABELS, requires_evidence
+from .workflow import ACTION_LABELS, next_step, requires_evidence
 
 
 def _require(request: HttpRequest, perm: str) -> None:
@@ -61,51 +69,102 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def todo(request: HttpRequest) -> HttpResponse:
+    """What waits for this user: event steps (paginated) and case steps, with overdue and due-soon work."""
     _require(request, EVENTS_VIEW)
     today = timezone.localdate()
-    tasks = list(todo_for(request.user, today))
+    tasks = todo_for(request.user, today)
     visible = events_visible_to(request.user)
-    by_state = dict(visible.order_by().values_list("state").annotate(n=Count("pk")))
+    page = Paginator(tasks, 25).get_page(request.GET.get("page"))
+    # The same set as the event list's "overdue" filter, which the count links to.
+    overdue = filter_events(visible, overdue=True, today=today).order_by("deadline", "pk")
+    open_counts = dict(visible.filter(state__in=Event.OPEN_STATES).order_by().values_list("state")
+                       .annotate(n=Count("pk")))
+    cases = case_todo_for(request.user, today) if has_permission(request.user, CASES_VIEW) else None
     return render(request, "events/todo.html", {
-        "tasks": tasks,
-        "overdue": [e for e in tasks if e.is_overdue(today)],
-        "due_soon": list(due_soon(visible, today).order_by("deadline")[:50]),
-        "by_state": [(value, label, by_state.get(value, 0)) for value, label in Event.State.choices],
+        "page": page,
+        "querystring": "",
+        "overdue": list(overdue[:20]),
+        "overdue_count": overdue.count(),
+        "due_soon": list(due_soon(visible, today).order_by("deadline")[:20]),
+        "by_state": [(value, label, open_counts.get(value, 0)) for value, label in Event.State.choices
+                     if value in Event.OPEN_STATES],
+        "cases": list(cases[:50]) if cases is not None else [],
+        "case_count": cases.count() if cases is not None else 0,
         "today": today,
         "mine": visible.filter(reported_by=request.user).order_by("-reported_at")[:20]
         if has_permission(request.user, EVENTS_REPORT) else [],
     })
 
 
+def _kept_photos(request: HttpRequest, form: ReportForm) -> list:
+    """Photos received with an earlier submission of this report (the user's own, not yet used)."""
+    from parcelwatch.evidence.models import Attachment
+
+    ids = form.kept_photo_ids()
+    if not ids:
+        return []
+    return list(Attachment.objects.filter(pk__in=ids, uploaded_by=request.user, kind=Attachment.Kind.IMAGE,
+                                          timeline_entries__isnull=True).order_by("pk"))
+
+
 @login_required
 def report(request: HttpRequest) -> HttpResponse:
+    """Report from the phone. Photos are stored as soon as they arrive: a refused submission keeps them."""
     _require(request, EVENTS_REPORT)
     initial_site = None
     site_id = request.POST.get("site") or request.GET.get("site")
     if site_id:
         try:
-            initial_site = get_site_for_user(request.user, site_id)
-        except Http404:
+            initial_site = get_site_for_user(request.user, site_id, need=EVENTS_REPORT)
+        except (Http404, PermissionDenied):
             initial_site = None  # a bad or foreign site id just means "no site chosen"
-    form = ReportForm(request.POST or None, request.FILES or None, initial={"site": initial_site.pk if initial_site else None})
-    if request.method == "POST" and form.is_valid():
-        try:
-            site = get_site_for_user(request.user, form.cleaned_data["site"])
-            photos = store_uploads(form.cleaned_data["photos"], actor=request.user)
-            event = services.report_event(
-                actor=request.user, site=site, category=form.cleaned_data["category"],
-                description=form.cleaned_data["description"], photos=photos,
-                lng=form.cleaned_data.get("lng"), lat=form.cleaned_data.get("lat"),
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except services.TransitionError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("Event %(number)s reported. The district safety centre has been notified.")
-                             % {"number": event.number})
-            return redirect("events:detail", pk=event.pk)
-    return render(request, "events/report.html", {"form": form, "initial_site": initial_site})
+    form = ReportForm(request.POST or None, request.FILES or None,
+                      initial={"site": initial_site.pk if initial_site else None})
+    photos: list = []
+    if request.method == "POST":
+        photos = _kept_photos(request, form)
+        valid = form.is_valid()
+        for upload in request.FILES.getlist("photos")[: MAX_PHOTOS - len(photos)]:
+            try:
+                photos.append(store_attachment(upload, name=upload.name, actor=request.user))
+            except ValidationError as exc:
+                form.add_error("photos", exc.messages)
+                valid = False
+        if not photos and "photos" not in form.errors:
+            form.add_error("photos", _("Take at least one photo of the problem."))
+            valid = False
+        if valid:
+            try:
+                site = get_site_for_user(request.user, form.cleaned_data["site"], need=EVENTS_REPORT)
+                event = services.report_event(
+                    actor=request.user, site=site, category=form.cleaned_data["category"],
+                    description=form.cleaned_data["description"], photos=photos,
+                    lng=form.cleaned_data.get("lng") or None, lat=form.cleaned_data.get("lat") or None,
+                )
+            except (Http404, PermissionDenied):
+                form.add_error(None, _("Choose a site in your grid."))
+            except services.TransitionError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Event %(number)s reported. %(next)s")
+                                 % {"number": event.number, "next": next_step(event)})
+                return redirect("events:detail", pk=event.pk)
+    city = home_city(request.user)
+    return render(request, "events/report.html", {
+        "form": form, "initial_site": initial_site, "photos": photos,
+        "report_config": {
+            "sitesUrl": reverse("events:report_sites"), "bounds": city.bounds if city else None,
+            "maxFileBytes": settings.EVIDENCE_MAX_BYTES, "maxPhotos": MAX_PHOTOS,
+            "messages": {
+                "noSite": _("No site found."), "located": _("Location captured"),
+                "noLocation": _("Location not available; the site position will be used."),
+                "outside": _("Your position is outside the city; the site position will be used."),
+                "chooseSite": _("Choose the site."), "needPhoto": _("Take at least one photo of the problem."),
+                "tooLarge": _("This photo is larger than %(mb)d MB.") % {"mb": settings.EVIDENCE_MAX_BYTES // 2**20},
+                "needText": _("Describe what you found."), "needCategory": _("Choose the problem category."),
+            },
+        },
+    })
 
 
 def _distance_km(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
@@ -115,50 +174,74 @@ def _distance_km(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
     return 6371 * 2 * math.asin(math.sqrt(a))
 
 
-@login_required
-def report_sites(request: HttpRequest) -> JsonResponse:
-    """Sites the user may report on: by name, or nearest to a GPS position."""
-    _require(request, EVENTS_REPORT)
-    qs = sites_visible_to(request.user, EVENTS_REPORT)
-    q = request.GET.get("q", "").strip()
+def nearby_sites(user, *, q: str = "", lng=None, lat=None, limit: int = 15) -> list[dict]:
+    """Sites the user may report on, by name/address and nearest to a position (already checked)."""
+    qs = sites_visible_to(user, EVENTS_REPORT)
     if q:
-        qs = qs.filter(name__icontains=q) | qs.filter(address__icontains=q)
-    rows = list(qs.values("pk", "name", "address", "lng", "lat")[:2000])
-    try:
-        lng, lat = float(request.GET["lng"]), float(request.GET["lat"])
-    except (KeyError, ValueError):
-        lng = lat = None
+        qs = qs.filter(Q(name__icontains=q) | Q(address__icontains=q))
+    if lng is not None:
+        # Nearest first: a box around the position keeps the candidates few whatever the registry's size.
+        box = Decimal("0.05")
+        near = list(qs.filter(lng__range=(lng - box, lng + box), lat__range=(lat - box, lat + box))
+                    .values("pk", "name", "address", "lng", "lat")[:500])
+        rows = near if near or q else []
+        if not rows:
+            rows = list(qs.values("pk", "name", "address", "lng", "lat")[:500])
+    else:
+        rows = list(qs.order_by("name").values("pk", "name", "address", "lng", "lat")[:limit])
     for r in rows:
-        r["distance_km"] = (round(_distance_km(lng, lat, float(r["lng"]), float(r["lat"])), 2)
+        r["distance_km"] = (round(_distance_km(float(lng), float(lat), float(r["lng"]), float(r["lat"])), 2)
                             if lng is not None and r["lng"] is not None else None)
     if lng is not None:
         rows.sort(key=lambda r: (r["distance_km"] is None, r["distance_km"] or 0))
-    else:
-        rows.sort(key=lambda r: r["name"])
-    return JsonResponse({"sites": [{"id": r["pk"], "name": r["name"], "address": r["address"],
-                                    "distance_km": r["distance_km"]} for r in rows[:15]]})
+    return [{"id": r["pk"], "name": r["name"], "address": r["address"], "distance_km": r["distance_km"]}
+            for r in rows[:limit]]
+
+
+@login_required
+def report_sites(request: HttpRequest) -> JsonResponse:
+    """Sites the user may report on: by name, or nearest to a GPS position. Bad positions are a 422."""
+    _require(request, EVENTS_REPORT)
+    lng = lat = None
+    if request.GET.get("lng") or request.GET.get("lat"):
+        city = home_city(request.user)
+        try:
+            lng, lat = clean_point(request.GET.get("lng"), request.GET.get("lat"),
+                                   bounds=city.bounds if city else None, place=city.name if city else "")
+        except ValidationError as exc:
+            return JsonResponse({"detail": exc.messages[0]}, status=422)
+    q = clean_text(request.GET.get("q", ""), multiline=False)[:100]
+    return JsonResponse({"sites": nearby_sites(request.user, q=q, lng=lng, lat=lat)})
 
 
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_event_for_user(request.user, pk)
+    mark_read_for_url(request.user, reverse("events:detail", args=[event.pk]))
     transitions = available_transitions(event, request.user)
     entries = labelled_entries(event, action_labels=ACTION_LABELS, state_labels=dict(Event.State.choices))
-    documents = OfficialDocument.objects.filter(subject_type="event", subject_id=event.pk).select_related("attachment")
     gallery = [a for e in entries for a in e.attachments.all() if a.kind == "image"]
+    today = timezone.localdate()
+    city = home_city(request.user)
     return render(request, "events/event_detail.html", {
         "event": event,
+        "next_step": next_step(event),
         "actions": [(t, requires_evidence(t, event)) for t in transitions],
         "entries": entries,
-        "documents": documents,
+        "documents": documents_of(event, entries),
         "gallery": list({a.pk: a for a in gallery}.values()),
         "cases": event.cases.all(),
         "merge_candidates": events_visible_to(request.user).filter(
             site=event.site, category=event.category, state__in=Event.OPEN_STATES).exclude(pk=event.pk)
         if event.state == Event.State.REPORTED else [],
-        "today": timezone.localdate(),
-        "city": home_city(request.user),
-        "point": [float(event.lng or event.site.lng or 0), float(event.lat or event.site.lat or 0)],
+        "today": today,
+        "default_due": add_working_days(today, event.category.rectification_days)
+        if any(t.sets_deadline for t in transitions) else None,
+        "map_config": {
+            "mapName": city.map_name if city else "",
+            "point": [float(event.lng or event.site.lng or 0), float(event.lat or event.site.lat or 0)],
+        },
+        "city": city,
     })
 
 
@@ -177,7 +260,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
     site_changes = {"address": data["new_address"].strip()} if data.get("new_address", "").strip() else None
     try:
         attachments = store_uploads(data["attachments"], actor=request.user)
-        services.perform(
+        event = services.perform(
             event, data["action"], actor=request.user, note=data["note"], attachments=attachments,
             deadline_days=data.get("deadline_days"), expected_version=data.get("version"), duplicate_of=duplicate,
             site_changes=site_changes,
@@ -189,7 +272,22 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied from None
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Done: %(action)s.") % {"action": ACTION_LABELS.get(data["action"], data["action"])})
+        messages.success(request, _("Done: %(action)s. %(next)s") % {
+            "action": ACTION_LABELS.get(data["action"], data["action"]), "next": next_step(event)})
     return redirect("events:detail", pk=event.pk)
 
 
+@login_required
+def due_date(request: HttpRequest) -> JsonResponse:
+    """The calendar date N working days from today (holidays and make-up days counted), for deadline forms."""
+    _require(request, EVENTS_VIEW)
+    raw = request.GET.get("days", "")
+    if not raw.isdigit() or not 1 <= int(raw) <= 60:
+        return JsonResponse({"detail": _("The rectification period must be 1 to 60 working days.")}, status=422)
+    due = add_working_days(timezone.localdate(), int(raw))
+    return JsonResponse({"days": int(raw), "date": due.isoformat(), "weekday": _weekday(due)})
+
+
+def _weekday(day) -> str:
+    return str([_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"),
+                _("Sunday")][day.weekday()])

@@ -89,3 +89,29 @@ def requires_evidence(transition: Transition, event: Event) -> bool:
     if configured:
         return transition.action in configured
     return transition.evidence_by_default
+
+
+# What happens next, and who acts, in each state: said after every action and on the event page.
+NEXT_STEPS: dict[str, object] = {
+    S.REPORTED: _("Waiting for the district safety centre to accept the report."),
+    S.ACCEPTED: _("Waiting for the district safety centre to resolve it on the spot or issue a reminder letter."),
+    S.RECTIFYING: _("Waiting for the enterprise to rectify and submit its evidence by %(deadline)s."),
+    S.RECTIFICATION_SUBMITTED: _("Waiting for the district safety centre to check the rectification."),
+    S.ESCALATED: _("Waiting for the city bureau to open an enforcement case or return the event to the district."),
+    S.UNDER_ENFORCEMENT: _("The city bureau is handling an enforcement case; the enterprise still submits its "
+                           "rectification."),
+    S.AWAITING_CONFIRMATION: _("Waiting for the grid worker to confirm the fix on site."),
+    S.CLOSED: _("Closed: the fix was confirmed on site."),
+    S.REJECTED: _("Rejected: nothing more is done."),
+    S.MERGED: _("Merged into another event, which is followed instead."),
+}
+
+
+def next_step(event: Event) -> str:
+    text = str(NEXT_STEPS.get(event.state, ""))
+    if "%(deadline)s" in text:
+        text = text % {"deadline": event.deadline.isoformat() if event.deadline else "—"}
+    if event.state == S.UNDER_ENFORCEMENT and event.rectified_at:
+        text = str(_("The city bureau is handling an enforcement case; the enterprise has submitted its "
+                     "rectification."))
+    return text

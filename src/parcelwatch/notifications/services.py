@@ -32,12 +32,19 @@ def on_commit(callback) -> None:
     transaction.on_commit(callback)
 
 
-def notify(users: Iterable[User], *, kind: str, url: str = "", dedupe_key: str = "", **params) -> int:
-    """Create one notification per user; with a dedupe_key, a user gets it at most once."""
+def notify(users: Iterable[User], *, kind: str, url: str = "", dedupe_key: str = "", exclude: User | None = None,
+           **params) -> int:
+    """Create one notification per user; with a dedupe_key, a user gets it at most once.
+
+    `exclude` is the person whose action caused the notification: nobody is told about their own action.
+    """
     if getattr(_state, "muted", False):
         return 0
     sent = 0
-    for user in {u.pk: u for u in users}.values():
+    recipients = {u.pk: u for u in users}
+    if exclude is not None:
+        recipients.pop(exclude.pk, None)
+    for user in recipients.values():
         try:
             with transaction.atomic():
                 Notification.objects.create(recipient=user, kind=kind, params=params, url=url, dedupe_key=dedupe_key)
@@ -54,6 +61,11 @@ def notify_admins_once(*, key: str, kind: str, **params) -> None:
 
 def unread_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def mark_read_for_url(user: User, url: str) -> int:
+    """Opening an item clears the notifications that pointed to it."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True, url=url).update(read_at=timezone.now())
 
 
 def mark_read(user: User, notification_ids: list[int] | None = None) -> int:

@@ -51,7 +51,7 @@
       .then(r => r.json())
       .then(d => {
         data = d;
-        count.textContent = cfg.messages.shown + ": " + d.count.toLocaleString();
+        count.textContent = cfg.messages.shown + "：" + d.count.toLocaleString();
         age.textContent = d.age_text;
         render();
       });

@@ -11,6 +11,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from parcelwatch.events.tasks import sweep_deadlines
+from parcelwatch.housekeeping import housekeeping
+
+HOUSEKEEPING_EVERY = 3600
 
 
 class Command(BaseCommand):
@@ -28,9 +31,13 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+        last_housekeeping = 0.0
         while not stop:
             result = sweep_deadlines.enqueue()
             self.stdout.write(f"Queued deadline sweep {result.id}")
+            if time.monotonic() - last_housekeeping >= HOUSEKEEPING_EVERY or not last_housekeeping:
+                housekeeping.enqueue()
+                last_housekeeping = time.monotonic()
             if once:
                 return
             waited = 0.0

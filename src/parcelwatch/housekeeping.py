@@ -1,0 +1,23 @@
+"""Periodic clean-up queued by the scheduler: expired exports, old rate-limit windows, old login failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import task
+
+
+@task()
+def housekeeping() -> dict[str, int]:
+    from parcelwatch.accounts.models import LoginFailure, LoginThrottle
+    from parcelwatch.accounts.services import forget_old_rate_buckets
+    from parcelwatch.exports.services import delete_old_exports
+
+    now = timezone.now()
+    return {
+        "exports": delete_old_exports(),
+        "rate_buckets": forget_old_rate_buckets(),
+        "login_failures": LoginFailure.objects.filter(at__lt=now - timedelta(days=180)).delete()[0],
+        "login_throttles": LoginThrottle.objects.filter(last_failure_at__lt=now - timedelta(days=2)).delete()[0],
+    }

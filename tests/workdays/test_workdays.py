@@ -9,6 +9,13 @@ from parcelwatch.workdays.models import CalendarDay
 from parcelwatch.workdays.services import add_working_days, is_workday, working_days_between
 
 
+@pytest.fixture(autouse=True)
+def _fresh_warning_memory():
+    calendar_warnings._warned.clear()
+    yield
+    calendar_warnings._warned.clear()
+
+
 def test_may_day_2019_with_make_up_days(db):
     assert not is_workday(date(2019, 5, 1)) and not is_workday(date(2019, 5, 4))
     assert is_workday(date(2019, 4, 28)) and is_workday(date(2019, 5, 5))  # Sundays worked
@@ -27,17 +34,29 @@ def test_the_admin_table_overrides_the_package(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_unknown_year_falls_back_to_weekends_and_warns_the_admin(cast):
-    calendar_warnings._warned.clear()
-    # 2027 is not in chinese-calendar 1.11: weekends only, never an error.
+def test_an_unknown_year_falls_back_to_the_statutory_holidays_and_warns_the_admin(cast):
+    # 2027 is not in chinese-calendar 1.11: the statutory holidays and weekends, never an error.
     assert add_working_days(date(2027, 1, 1), 5) == date(2027, 1, 8)
     admins = Notification.objects.filter(kind="calendar_missing", recipient__memberships__role=Role.ADMIN)
     assert admins.count() == 1 and "2027" in admins.get().text
     add_working_days(date(2027, 3, 1), 5)
     assert admins.count() == 1  # warned once
-    # Once the admin enters the State Council's schedule, it is used.
+    # The admin's entries are used at once, over the statutory holidays.
     CalendarDay.objects.create(date=date(2027, 1, 4), kind=CalendarDay.Kind.HOLIDAY, name="元旦")
     assert add_working_days(date(2027, 1, 1), 5) == date(2027, 1, 11)
+
+
+def test_new_years_day_2027_is_a_holiday_before_the_schedule_is_entered(db):
+    # 1 January 2027 is a Friday; 2 and 3 January the weekend.
+    assert add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
+    assert working_days_between(date(2026, 12, 31), date(2027, 1, 4)) == 1
+
+
+def test_spring_festival_2027_counts_as_days_off_before_the_schedule_is_entered(db):
+    # Thursday 4 February, then 除夕 Fri 5, 初一 Sat 6, 初二 Sun 7, 初三 Mon 8, made up Tue 9 and Wed 10.
+    assert add_working_days(date(2027, 2, 4), 1) == date(2027, 2, 11)
+    assert [is_workday(date(2027, 2, d)) for d in range(4, 13)] == [
+        True, False, False, False, False, False, False, True, True]
 
 
 def test_negative_days_are_refused(db):

@@ -72,7 +72,10 @@ TRANSITIONS: dict[str, Transition] = {
 
 # The report itself is the first timeline entry of every event.
 REPORT = "report"
-ACTION_LABELS = {REPORT: _("Reported"), **{a: t.label for a, t in TRANSITIONS.items()}}
+# Recorded by the administrator's recomputation when a year's holiday schedule is entered (workdays.recompute).
+DEADLINE_RECOMPUTED = "deadline_recomputed"
+ACTION_LABELS = {REPORT: _("Reported"), DEADLINE_RECOMPUTED: _("Deadline recomputed for the holiday schedule"),
+                 **{a: t.label for a, t in TRANSITIONS.items()}}
 
 
 def target_state(transition: Transition, event: Event) -> str:

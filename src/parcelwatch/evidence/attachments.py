@@ -126,9 +126,13 @@ def _unescape_names(raw: bytes) -> bytes:
 def _pdf_is_active(fh: IO[bytes]) -> bool:
     """True when the PDF carries active content, in its plain text or inside compressed object streams."""
     fh.seek(0)
-    raw = _unescape_names(fh.read())
-    if any(re.search(re.escape(name) + rb"(?![A-Za-z])", raw) for name in ACTIVE_PDF_NAMES):
+    raw = fh.read()
+    # A quick look at the PDF's own syntax, stream bodies (binary) left out so that their bytes never look
+    # like names by chance.
+    syntax = _unescape_names(re.sub(rb"stream\r?\n.*?endstream", b"", raw, flags=re.S))
+    if any(re.search(re.escape(name) + rb"(?![A-Za-z0-9])", syntax) for name in ACTIVE_PDF_NAMES):
         return True
+    # Then every object reachable from the trailer, including those packed in compressed object streams.
     from pypdf import PdfReader
     from pypdf.generic import DictionaryObject, IndirectObject
 

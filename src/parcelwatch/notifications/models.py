@@ -9,7 +9,8 @@ MESSAGES = {
     "escalated": _("Escalated to the city bureau: %(number)s %(site)s"),
     "letter": _("Reminder letter %(letter)s for %(site)s: rectify by %(deadline)s"),
     "case_task": _("Enforcement case %(number)s — %(action)s"),
-    "calendar_missing": _("No holiday calendar for %(years)s: deadlines count weekends only. Enter the holidays."),
+    "calendar_missing": _("No complete holiday schedule for %(years)s: deadlines count the statutory holidays but no "
+                          "make-up working days. Enter the schedule and mark the year complete."),
 }
 
 

@@ -735,12 +735,12 @@ def commit_import(batch: ImportBatch, *, actor: User) -> dict[str, int]:
             raise ImportFileError(_("This import has already been committed or discarded."))
         # Re-check against the registry as it is now: it may have changed since the preview.
         rows = [
-            {k: v for k, v in r.items() if k in ("line", "values", "action", "skipped")}
+            {**{k: v for k, v in r.items() if k in ("line", "values", "action", "skipped")}, "errors": [], "notes": []}
             if r.get("action") == "skip" else {"line": r["line"], "values": r["values"]}
             for r in batch.rows
         ]
         check_rows(sheet, rows, actor=actor)
-        if any(r["errors"] for r in rows):
+        if any(r.get("errors") for r in rows):
             batch.rows = rows
             batch.save(update_fields=["rows"])
             raise ImportFileError(_("Some rows have errors. Fix the file and upload it again; nothing was imported."))

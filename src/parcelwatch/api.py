@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from parcelwatch.accounts.access import has_permission
@@ -29,6 +32,20 @@ class BearerToken(HttpBearer):
         return user
 
 
+class StrictJSONParser(Parser):
+    """JSON bodies only as application/json, and only real JSON (no NaN or Infinity tokens)."""
+
+    def parse_body(self, request: HttpRequest):
+        content_type = request.content_type or ""
+        if content_type != "application/json" and not content_type.endswith("+json"):
+            raise ValueError("wrong content type")
+
+        def refuse(token):
+            raise ValueError(f"{token} is not a number")
+
+        return json.loads(request.body, parse_constant=refuse)
+
+
 api = NinjaAPI(
     title="ParcelWatch API",
     version="1",
@@ -36,6 +53,7 @@ api = NinjaAPI(
     "then send `Authorization: Bearer <token>`.",
     auth=BearerToken(),
     urls_namespace="api-v1",
+    parser=StrictJSONParser(),
 )
 
 
@@ -65,7 +83,15 @@ def invalid(request, exc):
 
 @api.exception_handler(HttpError)
 def http_error(request, exc):
-    return _error(request, exc.status_code, str(exc))
+    message = str(exc)
+    if message.startswith("Cannot parse request body"):
+        message = _("The body must be valid JSON sent as application/json.")
+    return _error(request, exc.status_code, message)
+
+
+@api.exception_handler(MultiPartParserError)
+def bad_multipart(request, exc):
+    return _error(request, 400, _("The multipart body cannot be read."))
 
 
 @api.exception_handler(RequestDataTooBig)

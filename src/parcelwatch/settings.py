@@ -291,4 +291,6 @@ LOGGING = {
 }
 
 PAGE_SIZE = 25
+# Lists count matching rows up to this many and then say "more than" (see lib/pagination.py).
+LIST_COUNT_CAP = env_int("LIST_COUNT_CAP", 10_000)
 PRODUCT_NAME = _("ParcelWatch")

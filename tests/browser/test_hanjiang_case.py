@@ -85,7 +85,7 @@ def test_hanjiang_address_mismatch_case_end_to_end(transactional_db, cast, live_
         grid.get_by_label("现场照片").set_input_files(photo_file("现场.jpg", (200, 40, 40)))
         with grid.expect_navigation(timeout=60000):
             grid.get_by_role("button", name="提交上报").click()
-        expect(grid.get_by_text("已上报，已通知县区邮政业安全中心")).to_be_visible()
+        expect(grid.get_by_text("已上报。等待县区邮政业安全中心受理。")).to_be_visible()
         event = Event.objects.get()
         assert event.number == "SJ201900001"
 
@@ -131,8 +131,9 @@ def test_hanjiang_address_mismatch_case_end_to_end(transactional_db, cast, live_
         # 6. Investigation, notice of intended penalty (1,500 yuan), decision after the hearing period.
         city.goto(case_url)
         act(city, "start_investigation", note="两名执法人员现场检查，制作笔录")
+        # In 2019 the Administrative Penalty Law gave 3 days to ask for a hearing (5 working days since 2021).
         act(city, "notify_penalty", fields={"findings": "该营业部实际经营地址与备案地址不符，经提醒逾期未办理变更。",
-                                            "fine": "1500"})
+                                            "fine": "1500", "hearing_days": "3"})
         clock.move_to(datetime(2019, 4, 17, 9, 0, tzinfo=SH))
         leader.goto(case_url)
         act(leader, "decide", note="同意处罚")

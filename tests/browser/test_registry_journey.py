@@ -50,6 +50,6 @@ def test_wrong_password_and_the_map_on_a_phone(transactional_db, cast, live_serv
     expect(page.get_by_test_id("login-error")).to_contain_text("用户名或密码错误")
     login(page, live_server, "hanjiang_officer")
     page.goto(f"{live_server.url}/registry/sites/map/")
-    expect(page.get_by_test_id("map-count")).to_have_text("显示网点: 2")
+    expect(page.get_by_test_id("map-count")).to_have_text("显示网点：2")
     # ECharts drew the district boundaries from the npm package onto a canvas.
     expect(page.locator("#pw-map canvas")).to_have_count(1)

@@ -28,13 +28,44 @@ class Scope:
 
     path_field: lookup to a jurisdiction path ("jurisdiction__path").
     enterprise_field: lookup to the enterprise id, for enterprise staff.
-    extra_path_fields: further jurisdiction paths that also place the object
-    in an area (an enterprise is in every district where it runs a site).
+    extra: further jurisdiction paths that also place the object in an area (an enterprise is in every
+    district where it runs a site).
+    ids: for any of those path lookups, the equivalent lookups by id — (district lookup or None, node
+    lookup) — so that scoping is an indexed `IN` on the object's own columns instead of a join and a
+    LIKE on every row. The district lookup is used for memberships at district level and above, and is
+    only correct for objects that lie in a district (sites, events, cases); the node lookup for the rest.
     """
 
     path_field: str | None
     enterprise_field: str | None = None
     extra: tuple[str, ...] = ()
+    ids: tuple[tuple[str, str | None, str], ...] = ()
+
+
+ABOVE_TOWN = ("city", "district", "zone")
+
+
+def _subtree(m: Membership) -> tuple[list[int], list[int]]:
+    """(ids of every node under the membership's node, ids of the districts and zones among them), cached."""
+    cached = getattr(m, "_pw_subtree", None)
+    if cached is None:
+        from .models import Jurisdiction
+
+        rows = list(Jurisdiction.objects.filter(path__startswith=m.jurisdiction.path).values_list("pk", "level"))
+        cached = ([pk for pk, _level in rows], [pk for pk, level in rows if level in ("district", "zone")])
+        m._pw_subtree = cached
+    return cached
+
+
+def _place_q(m: Membership, field: str, scope: Scope) -> Q:
+    for path_lookup, district_lookup, node_lookup in scope.ids:
+        if path_lookup != field:
+            continue
+        nodes, districts = _subtree(m)
+        if district_lookup and m.jurisdiction.level in ABOVE_TOWN:
+            return Q(**{f"{district_lookup}__in": districts})
+        return Q(**{f"{node_lookup}__in": nodes})
+    return Q(**{f"{field}__startswith": m.jurisdiction.path})
 
 
 def memberships(user: User) -> list[Membership]:
@@ -72,7 +103,7 @@ def scope_q(user: User, perm: str, scope: Scope) -> Q:
             continue
         for field in (scope.path_field, *scope.extra):
             if field:
-                q |= Q(**{f"{field}__startswith": m.jurisdiction.path})
+                q |= _place_q(m, field, scope)
     return q
 
 

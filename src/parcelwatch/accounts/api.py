@@ -2,11 +2,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
-from parcelwatch.lib.apitypes import Code, Pagination
+from parcelwatch.lib.apitypes import Code, In, Pagination
 from parcelwatch.lib.net import client_ip
 
 from .access import has_permission, memberships
@@ -25,7 +25,7 @@ from .services import (
 router = Router(tags=["accounts"])
 
 
-class TokenIn(Schema):
+class TokenIn(In):
     username: str = Field(max_length=150)
     password: str = Field(max_length=256)
 
@@ -89,10 +89,10 @@ def revoke_token(request):
     token = ApiToken.objects.filter(pk=getattr(request.user, "_pw_api_token_id", None), user=request.user).first()
     if token is not None:
         revoke_api_token(token, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
-class PasswordIn(Schema):
+class PasswordIn(In):
     old_password: str = Field(max_length=256)
     new_password: str = Field(max_length=256)
 
@@ -104,7 +104,7 @@ def set_password(request, payload: PasswordIn):
         change_password(request.user, old_password=payload.old_password, new_password=payload.new_password)
     except ValidationError as exc:
         raise HttpError(422, "；".join(exc.messages)) from None
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut)

@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.lib.net import client_ip
+from parcelwatch.lib.text import clean_text
 
 from .models import (
     ApiToken,
@@ -112,7 +113,7 @@ def is_locked_out(username: str, ip: str = "") -> bool:
 
 def authenticate_user(username: str, password: str, *, request: HttpRequest | None = None) -> User:
     """Check a username and password, throttled by (username, address) and by address."""
-    username = (username or "").strip()[:150]
+    username = clean_text(username or "", multiline=False)[:150]
     ip = client_ip(request)
     locked_until, left = _reserve_attempt(username, ip)
     if locked_until is not None:

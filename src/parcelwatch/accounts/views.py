@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from parcelwatch.lib.forms import add_service_errors
+from parcelwatch.lib.forms import add_service_errors, posted
 
 from .access import has_permission, memberships, user_permissions, valid_pk
 from .forms import LoginForm, PasswordChangeForm, TokenForm
@@ -31,7 +31,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         next_url = ""
     if request.user.is_authenticated:
         return redirect(next_url or "home")
-    form = LoginForm(request.POST or None)
+    form = LoginForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             user = authenticate_user(
@@ -96,7 +96,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def password_change(request: HttpRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.POST or None)
+    form = PasswordChangeForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             change_password(request.user, old_password=form.cleaned_data["old_password"],

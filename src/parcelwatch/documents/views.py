@@ -1,7 +1,8 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from parcelwatch.lib.pagination import CappedPaginator
 
 from .models import DocumentKind
 from .selectors import documents_visible_to
@@ -18,7 +19,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "documents/list.html", {
-        "page": Paginator(qs, 25).get_page(request.GET.get("page")),
+        "page": CappedPaginator(qs, 25).get_page(request.GET.get("page")),
         "kinds": [(k.value, k.label) for k in LISTED_KINDS],
         "kind": kind,
         "querystring": params.urlencode(),

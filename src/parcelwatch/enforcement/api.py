@@ -1,5 +1,4 @@
 from datetime import datetime
-from decimal import Decimal
 
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
@@ -11,7 +10,7 @@ from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence.schemas import TimelineOut
 from parcelwatch.evidence.selectors import own_uploads
 from parcelwatch.evidence.timeline import entries_as_json
-from parcelwatch.lib.apitypes import Code, Findings, Id, Line, Money, Note, Pagination, Search, Year
+from parcelwatch.lib.apitypes import Code, Findings, Id, In, Line, Money, MoneyOut, Note, Pagination, Search, Year
 
 from . import services
 from .models import EnforcementCase
@@ -34,7 +33,7 @@ class CaseOut(Schema):
     proposed_at: datetime
     filed_at: datetime | None
     legal_basis: str
-    fine_amount: Decimal | None
+    fine_amount: MoneyOut | None
     decision_number: str
     paid_at: datetime | None
     closed_at: datetime | None
@@ -77,7 +76,8 @@ class CaseFilters(Schema):
 class CasePagination(Pagination):
     class Output(Schema):
         count: int
-        fines_total: Decimal
+        count_capped: bool = False
+        fines_total: MoneyOut
         items: list[CaseOut]
 
     def paginate_queryset(self, queryset, pagination, request=None, **params):
@@ -104,7 +104,7 @@ def get_case(request, case_id: int):
     return _detail(get_case_for_user(request.user, case_id), request.user)
 
 
-class CaseTransitionIn(Schema):
+class CaseTransitionIn(In):
     action: Code
     note: Note = ""
     version: int | None = Field(None, ge=1, le=2**31 - 1)

@@ -15,7 +15,8 @@ from parcelwatch.lib import params as p
 from .models import EnforcementCase
 from .workflow import CASE_TRANSITIONS, WAITING_FOR, CaseTransition
 
-CASE_SCOPE = Scope(path_field="district__path", enterprise_field="enterprise_id")
+CASE_SCOPE = Scope(path_field="district__path", enterprise_field="enterprise_id",
+                   ids=(("district__path", "district_id", "district_id"),))
 
 
 def cases_visible_to(user: User, perm: str = CASES_VIEW) -> QuerySet[EnforcementCase]:

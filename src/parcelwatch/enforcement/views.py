@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence.attachments import store_uploads
 from parcelwatch.evidence.timeline import labelled_entries
 from parcelwatch.lib.forms import form_errors_text
+from parcelwatch.lib.pagination import CappedPaginator
 from parcelwatch.notifications.services import mark_read_for_url
 
 from . import services
@@ -45,7 +45,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     params = g.copy()
     params.pop("page", None)
     return render(request, "enforcement/case_list.html", {
-        "page": Paginator(qs, 25).get_page(g.get("page")), "filters": filters, "count": qs.count(),
+        "page": CappedPaginator(qs, 25).get_page(g.get("page")), "filters": filters, "count": qs.count(),
         "fines_total": fines_total(qs), "querystring": params.urlencode(), "states": EnforcementCase.State.choices,
         "districts": districts_visible_to(request.user),
         "years": range(timezone.localdate().year, 2017, -1),

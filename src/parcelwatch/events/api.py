@@ -2,6 +2,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
@@ -15,7 +16,7 @@ from parcelwatch.evidence.models import Attachment
 from parcelwatch.evidence.schemas import AttachmentOut, TimelineOut
 from parcelwatch.evidence.selectors import own_uploads
 from parcelwatch.evidence.timeline import entries_as_json
-from parcelwatch.lib.apitypes import Code, Coordinate, Description, Id, Line, Note, Pagination, Search, Year
+from parcelwatch.lib.apitypes import Code, Coordinate, Description, Id, In, Line, Note, Pagination, Search, Year
 from parcelwatch.registry.selectors import get_site_for_user
 
 from . import services
@@ -123,7 +124,7 @@ def list_events(request, filters: Query[EventFilters]):
     return filter_events(events_visible_to(request.user), **f).order_by("-reported_at", "-pk")
 
 
-class ReportIn(Schema):
+class ReportIn(In):
     site: Id
     category: Code = Field(description="A category code from GET /categories.")
     description: Description
@@ -135,6 +136,9 @@ class ReportIn(Schema):
 def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFile]]):
     """Report an event (multipart): the site, the category code, a description and at least one photo."""
     _require(request, EVENTS_REPORT)
+    unknown = sorted(set(request.POST) - set(ReportIn.model_fields))
+    if unknown or set(request.FILES) - {"photos"}:
+        raise HttpError(422, f"未知字段：{'、'.join(unknown or sorted(set(request.FILES) - {'photos'}))}")
     if len(photos) > MAX_PHOTOS:
         raise HttpError(422, f"最多上传 {MAX_PHOTOS} 张照片。")
     try:
@@ -145,11 +149,14 @@ def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFil
     if category_obj is None:
         raise HttpError(422, f"未知的事件类别：{payload.category}")
     try:
-        stored = store_uploads(photos, actor=request.user)
-        event = services.report_event(actor=request.user, site=site_obj, category=category_obj,
-                                      description=payload.description, photos=stored, lng=payload.lng, lat=payload.lat)
+        # All or nothing: a refused report leaves no stored photo behind (the client still has them).
+        with transaction.atomic():
+            stored = store_uploads(photos, actor=request.user)
+            event = services.report_event(actor=request.user, site=site_obj, category=category_obj,
+                                          description=payload.description, photos=stored, lng=payload.lng,
+                                          lat=payload.lat)
     except DjangoValidationError as exc:
-        raise HttpError(422, "; ".join(exc.messages)) from None
+        raise HttpError(422, "；".join(exc.messages)) from None
     except services.TransitionError as exc:
         raise HttpError(exc.http_status, exc.message) from None
     return Status(201, _detail(get_event_for_user(request.user, event.pk), request.user))
@@ -160,7 +167,7 @@ def get_event(request, event_id: int):
     return _detail(get_event_for_user(request.user, event_id), request.user)
 
 
-class TransitionIn(Schema):
+class TransitionIn(In):
     action: Code
     note: Note = ""
     version: int | None = Field(None, ge=1, le=2**31 - 1)
@@ -195,8 +202,10 @@ def transition_event(request, event_id: int, payload: TransitionIn):
 def upload_evidence(request, file: File[UploadedFile]):
     """Upload one evidence file (photo, PDF or video); returns its id and SHA-256."""
     _require(request, EVENTS_VIEW)
+    if request.POST or len(request.FILES) != 1:
+        raise HttpError(422, "只接受一个文件字段 file。")
     try:
         attachment = store_attachment(file, name=file.name, actor=request.user)
     except DjangoValidationError as exc:
-        raise HttpError(422, "; ".join(exc.messages)) from None
+        raise HttpError(422, "；".join(exc.messages)) from None
     return Status(201, _attachment(attachment))

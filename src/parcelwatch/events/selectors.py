@@ -16,7 +16,8 @@ from parcelwatch.lib import params as p
 from .models import Event
 from .workflow import TRANSITIONS, Transition
 
-EVENT_SCOPE = Scope(path_field="jurisdiction__path", enterprise_field="site__enterprise_id")
+EVENT_SCOPE = Scope(path_field="jurisdiction__path", enterprise_field="site__enterprise_id",
+                    ids=(("jurisdiction__path", "district_id", "jurisdiction_id"),))
 
 
 def events_visible_to(user: User, perm: str = EVENTS_VIEW) -> QuerySet[Event]:
@@ -71,6 +72,20 @@ def event_filters(params: Mapping) -> dict:
     }
 
 
+def _search_q(q: str, *, bounded: bool) -> Q:
+    """Quick search: an event number (or its beginning), a site's name or address; the description too when
+    the search is narrowed to a period (reading every description ever written does not scale)."""
+    from parcelwatch.registry.models import Site
+
+    upper = q.upper()
+    match = Q(number__gte=upper, number__lt=upper + "\uffff")  # a prefix, by the number's unique index
+    sites = Site.objects.filter(Q(name__icontains=q) | Q(address__icontains=q)).values("pk")
+    match |= Q(site_id__in=sites)
+    if bounded:
+        match |= Q(description__icontains=q)
+    return match
+
+
 def _start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
@@ -109,7 +124,7 @@ def filter_events(
     elif overdue is False:
         qs = qs.exclude(state=Event.State.RECTIFYING, deadline__lt=today)
     if q:
-        qs = qs.filter(Q(number__icontains=q) | Q(site__name__icontains=q) | Q(description__icontains=q))
+        qs = qs.filter(_search_q(q, bounded=bool(year or reported_from or reported_to or closed_from or closed_to)))
     if year:
         qs = qs.filter(reported_at__gte=_start(date(year, 1, 1)), reported_at__lt=_start(date(year + 1, 1, 1)))
     if site:

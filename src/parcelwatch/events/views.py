@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -25,8 +24,9 @@ from parcelwatch.documents.selectors import documents_of
 from parcelwatch.enforcement.selectors import case_todo_for
 from parcelwatch.evidence.attachments import store_attachment, store_uploads
 from parcelwatch.evidence.timeline import labelled_entries
-from parcelwatch.lib.forms import form_errors_text
+from parcelwatch.lib.forms import form_errors_text, posted, posted_files
 from parcelwatch.lib.geo import clean_point
+from parcelwatch.lib.pagination import CappedPaginator
 from parcelwatch.lib.text import clean_text
 from parcelwatch.notifications.services import mark_read_for_url
 from parcelwatch.registry.selectors import get_site_for_user, sites_visible_to
@@ -57,13 +57,14 @@ def event_list(request: HttpRequest) -> HttpResponse:
     _require(request, EVENTS_VIEW)
     filters = event_filters(request.GET)
     qs = filter_events(events_visible_to(request.user), **filters).order_by("-reported_at", "-pk")
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, 25).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return render(request, "events/event_list.html", {
         "page": page, "filters": filters, "querystring": params.urlencode(), "today": timezone.localdate(),
         "states": Event.State.choices, "districts": districts_visible_to(request.user),
         "categories": EventCategory.objects.all(), "can_report": has_permission(request.user, EVENTS_REPORT),
+        "years": range(timezone.localdate().year, 2017, -1),
     })
 
 
@@ -74,7 +75,7 @@ def todo(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     tasks = todo_for(request.user, today)
     visible = events_visible_to(request.user)
-    page = Paginator(tasks, 25).get_page(request.GET.get("page"))
+    page = CappedPaginator(tasks, 25).get_page(request.GET.get("page"))
     # The same set as the event list's "overdue" filter, which the count links to.
     overdue = filter_events(visible, overdue=True, today=today).order_by("deadline", "pk")
     open_counts = dict(visible.filter(state__in=Event.OPEN_STATES).order_by().values_list("state")
@@ -118,7 +119,7 @@ def report(request: HttpRequest) -> HttpResponse:
             initial_site = get_site_for_user(request.user, site_id, need=EVENTS_REPORT)
         except (Http404, PermissionDenied):
             initial_site = None  # a bad or foreign site id just means "no site chosen"
-    form = ReportForm(request.POST or None, request.FILES or None,
+    form = ReportForm(posted(request), posted_files(request),
                       initial={"site": initial_site.pk if initial_site else None})
     photos: list = []
     if request.method == "POST":

@@ -7,12 +7,12 @@ from urllib.parse import parse_qsl
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from parcelwatch.lib.pagination import CappedPaginator
 from parcelwatch.lib.spreadsheets import content_disposition
 
 from . import services
@@ -38,7 +38,7 @@ def _status(job: ExportJob) -> dict:
 
 @login_required
 def export_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(exports_of(request.user), 20).get_page(request.GET.get("page"))
+    page = CappedPaginator(exports_of(request.user), 20).get_page(request.GET.get("page"))
     return render(request, "exports/list.html", {"page": page, "querystring": ""})
 
 

@@ -6,11 +6,11 @@ Text is cleaned of control characters as it is parsed, exactly like form input.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ConfigDict, PlainSerializer, WithJsonSchema
 
 from .text import clean_text
 
@@ -42,11 +42,37 @@ Line = Annotated[str, Field(max_length=255), AfterValidator(_line)]
 # Money: yuan with two decimals, as a JSON string ("1500.00") in responses: exact, never a float.
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("9999999999.99"), max_digits=12, decimal_places=2)]
 Coordinate = Annotated[Decimal, Field(ge=-1000, le=1000)]
+# Amounts in responses: always a string with exactly two decimals ("1182500.00"), never a float.
+MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="always"),
+                     WithJsonSchema({"type": "string", "pattern": r"^\d+\.\d{2}$", "example": "1500.00",
+                                     "description": "Yuan, two decimals, as a string."})]
+
+
+class In(Schema):
+    """Every request body: fields not in the schema are refused, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Pagination(LimitOffsetPagination):
-    """limit 1–500 (default 100); offset bounded so that no database is asked for an absurd row."""
+    """limit 1–500 (default 100); offset bounded so that no database is asked for an absurd row.
+
+    `count` is exact up to LIST_COUNT_CAP (10,000) matching items; beyond, it is that cap and
+    `count_capped` is true (narrow the filters, e.g. by date, to page through more).
+    """
 
     class Input(Schema):
         limit: int = Field(100, ge=1, le=500)
         offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+    class Output(Schema):
+        items: list[Any]
+        count: int
+        count_capped: bool = Field(False, description="More items match than `count` says.")
+
+    def paginate_queryset(self, queryset, pagination, request=None, **params):
+        from .pagination import capped_count
+
+        count, capped = capped_count(queryset)
+        offset, limit = pagination.offset, pagination.limit
+        return {"items": queryset[offset: offset + limit], "count": count, "count_capped": capped}

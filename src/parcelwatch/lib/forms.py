@@ -86,3 +86,16 @@ class StyledFormMixin:
     def add_error(self, field, error) -> None:
         super().add_error(field, error)
         self.mark_invalid()
+
+
+def posted(request):
+    """The form data of a POST (even an empty one: its missing fields get errors), None otherwise.
+
+    `request.POST or None` would treat an empty POST as "not submitted" and show the form again without
+    saying what is wrong.
+    """
+    return request.POST if request.method == "POST" else None
+
+
+def posted_files(request):
+    return request.FILES if request.method == "POST" else None

@@ -1,6 +1,6 @@
 """Spreadsheets with Chinese headers: column definitions and streaming .xlsx writing.
 
-Every value leaving the platform in a spreadsheet goes through `safe_cell`:
+Every value leaving the platform in a spreadsheet goes through `write_workbook`:
 control characters that Excel refuses are dropped, over-long text is cut at
 Excel's cell limit, and text that Excel would run as a formula (starting with
 =, +, -, @) is written as text, marked so that editing the cell keeps it text.
@@ -8,6 +8,7 @@ Excel's cell limit, and text that Excel would run as a formula (starting with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -79,40 +80,21 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def safe_text(value: str) -> str:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value[:EXCEL_CELL_MAX]
+
+def safe_text(value: str) -> str:
+    """Text Excel can hold: no control characters XML refuses, at most Excel's cell length."""
+    return _ILLEGAL_XML.sub("", value)[:EXCEL_CELL_MAX]
 
 
 def is_formula_like(value: str) -> bool:
     return value.startswith(FORMULA_TRIGGERS)
 
 
-def safe_cell(ws, value: Any):
-    """A write-only cell holding `value` as data, never as a formula."""
-    from openpyxl.cell import WriteOnlyCell
-
-    value = _plain(value)
-    if isinstance(value, str):
-        value = safe_text(value)
-        cell = WriteOnlyCell(ws, value=None)
-        cell.value = value  # assigned raw: openpyxl would otherwise read "=..." as a formula
-        cell.data_type = "s"
-        if is_formula_like(value):
-            cell.quotePrefix = True
-        return cell
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    elif isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
-    return cell
-
-
 def column_value(column: Column, obj: Any) -> Any:
-    return column.export(obj) if column.export else getattr(obj, column.key)
+    return column.export(obj) if column.export else (obj[column.key] if isinstance(obj, dict)
+                                                     else getattr(obj, column.key))
 
 
 def write_workbook(
@@ -126,32 +108,44 @@ def write_workbook(
 ) -> int:
     """Stream rows into an .xlsx written to `out`; memory stays flat whatever the row count.
 
-    Returns the number of data rows written.
+    Strings are always written as strings (never formulas, numbers or links); those Excel would take for a
+    formula when edited are also marked with a quote prefix. Returns the number of data rows written.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    import xlsxwriter
 
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=safe_text(str(title))[:31] or "Sheet1")
-    for i, col in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = col.width
-    ws.freeze_panes = "A2"
-    header = []
-    for col in columns:
-        cell = WriteOnlyCell(ws, value=col.header)
-        cell.font = Font(bold=True, color="FFFFFF" if col.required else "000000")
-        cell.fill = PatternFill("solid", fgColor="1F4E79" if col.required else "D9E1F2")
-        header.append(cell)
-    ws.append(header)
+    wb = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False, "tmpdir": None})
+    ws = wb.add_worksheet(safe_text(str(title))[:31] or "Sheet1")
+    head_required = wb.add_format({"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F4E79"})
+    head = wb.add_format({"bold": True, "bg_color": "#D9E1F2"})
+    as_text = wb.add_format({"quote_prefix": True})
+    as_date = wb.add_format({"num_format": "yyyy-mm-dd"})
+    as_datetime = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for i, col in enumerate(columns):
+        ws.set_column(i, i, col.width)
+        ws.write_string(0, i, col.header, head_required if col.required else head)
+    ws.freeze_panes(1, 0)
     written = 0
-    for obj in objects:
-        ws.append([safe_cell(ws, column_value(col, obj)) for col in columns])
+    for row_number, obj in enumerate(objects, start=1):
+        for i, col in enumerate(columns):
+            value = _plain(column_value(col, obj))
+            if value is None or value == "":
+                continue
+            if isinstance(value, str):
+                text = safe_text(value)
+                ws.write_string(row_number, i, text, as_text if is_formula_like(text) else None)
+            elif isinstance(value, datetime):
+                ws.write_datetime(row_number, i, value, as_datetime)
+            elif isinstance(value, date):
+                ws.write_datetime(row_number, i, datetime(value.year, value.month, value.day), as_date)
+            elif isinstance(value, bool):
+                ws.write_boolean(row_number, i, value)
+            else:
+                ws.write_number(row_number, i, value)
         written += 1
         if progress and written % progress_every == 0:
             progress(written)
-    wb.save(out)
+    wb.close()
     return written
 
 

@@ -1,9 +1,10 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from parcelwatch.lib.pagination import CappedPaginator
 
 from . import services
 from .models import Notification
@@ -12,7 +13,7 @@ from .models import Notification
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     qs = Notification.objects.filter(recipient=request.user)
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, 30).get_page(request.GET.get("page"))
     return render(request, "notifications/list.html", {"page": page, "querystring": ""})
 
 

@@ -13,18 +13,24 @@ from parcelwatch.accounts.permissions import REGISTRY_EDIT, REGISTRY_VIEW
 
 from .models import Enterprise, SafetyOfficer, Site
 
-SITE_SCOPE = Scope(path_field="jurisdiction__path", enterprise_field="enterprise_id")
+SITE_SCOPE = Scope(path_field="jurisdiction__path", enterprise_field="enterprise_id",
+                   ids=(("jurisdiction__path", "district_id", "jurisdiction_id"),))
 # An enterprise belongs to its registered district and to every area where it runs a site.
-ENTERPRISE_SCOPE = Scope(path_field="jurisdiction__path", enterprise_field="id", extra=("sites__jurisdiction__path",))
+ENTERPRISE_SCOPE = Scope(path_field="jurisdiction__path", enterprise_field="id", extra=("sites__jurisdiction__path",),
+                         ids=(("jurisdiction__path", None, "jurisdiction_id"),
+                              ("sites__jurisdiction__path", "sites__district_id", "sites__jurisdiction_id")))
 OFFICER_SCOPE = Scope(
     path_field="enterprise__jurisdiction__path",
     enterprise_field="enterprise_id",
     extra=("sites__jurisdiction__path",),
+    ids=(("enterprise__jurisdiction__path", None, "enterprise__jurisdiction_id"),
+         ("sites__jurisdiction__path", "sites__district_id", "sites__jurisdiction_id")),
 )
 # Writes reach only what is registered in the user's area: an enterprise registered at city level or in
 # another district is read-only for a district, even where it runs sites; so are its safety officers.
-ENTERPRISE_EDIT_SCOPE = Scope(path_field="jurisdiction__path")
-OFFICER_EDIT_SCOPE = Scope(path_field="enterprise__jurisdiction__path")
+ENTERPRISE_EDIT_SCOPE = Scope(path_field="jurisdiction__path", ids=(("jurisdiction__path", None, "jurisdiction_id"),))
+OFFICER_EDIT_SCOPE = Scope(path_field="enterprise__jurisdiction__path",
+                           ids=(("enterprise__jurisdiction__path", None, "enterprise__jurisdiction_id"),))
 
 SORTS = {
     "name": "name",

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Max, Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,7 +28,8 @@ from parcelwatch.accounts.permissions import (
 )
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.events.selectors import events_visible_to
-from parcelwatch.lib.forms import add_service_errors, form_errors_text
+from parcelwatch.lib.forms import add_service_errors, form_errors_text, posted, posted_files
+from parcelwatch.lib.pagination import CappedPaginator
 
 from . import importing, privacy, services
 from .forms import EnterpriseForm, ImportUploadForm, SafetyOfficerForm, SiteForm, TrainingRecordForm
@@ -61,7 +61,7 @@ def _require(request: HttpRequest, perm: str) -> None:
 
 
 def _page(request: HttpRequest, qs):
-    paginator = Paginator(qs, settings.PAGE_SIZE)
+    paginator = CappedPaginator(qs, settings.PAGE_SIZE)
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -125,7 +125,7 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def site_create(request: HttpRequest) -> HttpResponse:
     _require(request, REGISTRY_EDIT)
-    form = SiteForm(request.POST or None, user=request.user)
+    form = SiteForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             site = services.create_site(actor=request.user, data=form.cleaned_data)
@@ -141,7 +141,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def site_edit(request: HttpRequest, pk: int) -> HttpResponse:
     site = get_site_for_user(request.user, pk, need=REGISTRY_EDIT)
-    form = SiteForm(request.POST or None, instance=site, user=request.user)
+    form = SiteForm(posted(request), instance=site, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.update_site(site, actor=request.user, data=form.cleaned_data)
@@ -198,7 +198,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def enterprise_create(request: HttpRequest) -> HttpResponse:
     _require(request, REGISTRY_EDIT)
-    form = EnterpriseForm(request.POST or None, user=request.user)
+    form = EnterpriseForm(posted(request), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             enterprise = services.create_enterprise(actor=request.user, data=form.cleaned_data)
@@ -214,7 +214,7 @@ def enterprise_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
     enterprise = get_enterprise_for_user(request.user, pk, need=REGISTRY_EDIT)
-    form = EnterpriseForm(request.POST or None, instance=enterprise, user=request.user)
+    form = EnterpriseForm(posted(request), instance=enterprise, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.update_enterprise(enterprise, actor=request.user, data=form.cleaned_data)
@@ -276,7 +276,7 @@ def officer_create(request: HttpRequest) -> HttpResponse:
     enterprise = None
     if request.GET.get("enterprise"):
         enterprise = get_enterprise_for_user(request.user, request.GET["enterprise"], need=REGISTRY_EDIT)
-    form = SafetyOfficerForm(request.POST or None, user=request.user, enterprise=enterprise)
+    form = SafetyOfficerForm(posted(request), user=request.user, enterprise=enterprise)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         sites = list(data.pop("sites"))
@@ -294,7 +294,7 @@ def officer_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def officer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     officer = get_officer_for_user(request.user, pk, need=REGISTRY_EDIT)
-    form = SafetyOfficerForm(request.POST or None, instance=officer, user=request.user)
+    form = SafetyOfficerForm(posted(request), instance=officer, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         sites = list(data.pop("sites"))
@@ -342,7 +342,7 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
 def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
     _require(request, REGISTRY_IMPORT)
     sheet = importing.sheet_for(kind)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    form = ImportUploadForm(posted(request), posted_files(request))
     if request.method == "POST" and form.is_valid():
         try:
             batch = importing.stage_import(sheet, form.cleaned_data["file"], actor=request.user)

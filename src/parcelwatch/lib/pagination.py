@@ -1,0 +1,37 @@
+"""Pages of long lists that cost the same at ten thousand rows as at ten million.
+
+Counting every matching row is the one part of a list page that grows with history. Lists count up
+to a cap (LIST_COUNT_CAP, 10,000 by default) and say "more than 10,000" beyond it; the rows of any
+page are still exact.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.conf import settings
+from django.core.paginator import Paginator
+
+
+def capped_count(queryset, cap: int | None = None) -> tuple[int, bool]:
+    """(count, capped): the exact count up to `cap`, else (cap, True). One bounded query."""
+    cap = cap or settings.LIST_COUNT_CAP
+    if not hasattr(queryset, "query"):
+        n = len(queryset)
+        return (min(n, cap), n > cap)
+    n = queryset.order_by()[: cap + 1].count()
+    return (min(n, cap), n > cap)
+
+
+class CappedPaginator(Paginator):
+    @cached_property
+    def _capped(self) -> tuple[int, bool]:
+        return capped_count(self.object_list)
+
+    @cached_property
+    def count(self) -> int:
+        return self._capped[0]
+
+    @property
+    def capped(self) -> bool:
+        return self._capped[1]

@@ -1,0 +1,940 @@
+"""Every operation of the REST API, fed the hostile inputs of /work/shared/HOSTILE.md, generated from its schema.
+
+The operations are read from the OpenAPI schema when the tests are collected (``api.get_openapi_schema()``
+needs no database), one test per operation, so a new endpoint is a new test without anyone remembering. The
+requests are generated when the test runs from the schema served at GET /api/v1/openapi.json: the request
+body (application/json, or multipart form fields and files; ``$ref`` resolved into components/schemas), the
+query parameters and the path parameters. Writes (POST, PUT, PATCH, DELETE) and reads (GET) alike.
+
+Each operation gets a baseline request of plausible valid values (taken from the cast and, for ``action`` and
+``version``, from the object the path names), which must succeed; then each hostile value once in each field,
+the other fields staying at the baseline; then the request-level cases once.
+
+Every response, whatever was sent:
+  * is never 5xx;
+  * is JSON (Content-Type application/json; a 204 has an empty body), parses with a strict parser that refuses
+    NaN and Infinity, holds no C0 control character (other than tab and newline) in any string, and has a
+    ``detail`` when it is a 4xx;
+  * after a 4xx, leaves every table with exactly as many rows as before (login failures, login throttles and
+    rate buckets are bookkeeping a refused request may write).
+
+What a hostile value must get, class by class (the judgement calls):
+  * Numbers out of the declared range, not finite (1e20, 40 digits, 99999999999999999999, Infinity, NaN, inf;
+    as text, as JSON numbers and as raw JSON tokens) and wrong types: 4xx. A value the schema itself declares
+    valid for that field (offset=0 where the minimum is 0, fine=0) is not hostile there and may succeed.
+  * Dates -1, 10000-01-01, 2019-02-30, and anything else that is not a date: 4xx.
+  * Ids (another jurisdiction's object, 99999999999999999999, 0, -1, 40 digits) in a path or a body: 4xx
+    (404 for one the caller may not see). In a query *filter*, an in-range id the caller may not see may
+    succeed as a filter that matches nothing, and then the page must be empty.
+  * Lists of ids (attachment_ids): another user's upload, ids naming nothing, too many, wrong types: 4xx.
+  * Free text (notes, descriptions, search; fields without an enum or a format): markup, formulas, full-width
+    digits, non-breaking spaces and numbers written as text are text, so a 2xx is fine; but control
+    characters must not survive: after any write that carried them, no string in the database (any table,
+    bookkeeping included: PostgreSQL refuses NUL in text) and none in the response holds one. Text longer
+    than the schema's maxLength (one character over; 3 MB in one field per operation) is a 4xx, and every
+    free-text input must declare a maxLength. Text in an enum, date, number or boolean field is a 4xx.
+  * Files: empty, HTML renamed .jpg, SVG, an executable, decompression bombs, a truncated photo: 4xx. A good
+    photo under a hostile name (../../x, CRLF, control characters, 300 characters, markup) may succeed if the
+    name is stored without path, line breaks or control characters and at most 255 characters long.
+  * Request level: invalid JSON (and other bodies that are not an object), the wrong content type (the
+    baseline body as text/plain or form-encoded; JSON to a multipart endpoint), a broken multipart body,
+    each missing required field, an extra field (refused, not silently ignored: HOSTILE.md asks for a clear
+    refusal, and an ignored misspelt field would do nothing without telling anyone): 4xx. A body of
+    DATA_UPLOAD_MAX_MEMORY_SIZE + 1 bytes: exactly 413. Expired, revoked and malformed bearer tokens and no
+    token at all: exactly 401 (only for operations that require a token).
+
+Each request runs in a savepoint that is rolled back afterwards, so an accepted value does not change what the
+next request meets (the event is still "reported", rate limits and lockouts start afresh). All problems of an
+operation are collected and reported together, each with the request that caused it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, models, transaction
+from django.test import Client
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from django.utils import timezone
+
+from parcelwatch.accounts.models import (
+    ApiToken,
+    Jurisdiction,
+    LoginFailure,
+    LoginThrottle,
+    Membership,
+    RateBucket,
+    Role,
+)
+from parcelwatch.accounts.services import issue_api_token
+from parcelwatch.enforcement.models import EnforcementCase
+from parcelwatch.enforcement.services import perform_case, propose_case
+from parcelwatch.events.models import EventCategory
+from parcelwatch.events.services import perform, report_event
+from parcelwatch.evidence.attachments import store_attachment
+from parcelwatch.evidence.models import Attachment
+from tests import factories as f
+from tests.factories import PASSWORD
+from tests.hostile import (
+    BAD_JSON_BODIES,
+    BIG_TEXT,
+    CONTROL,
+    DATES,
+    IDS,
+    MALFORMED_AUTHORIZATION,
+    MARKUP,
+    NUMBER_LOOKALIKES,
+    NUMBERS,
+    TEXTS,
+    Hostile,
+    Upload,
+    as_text,
+    bad_file_names,
+    bad_files,
+    good_jpeg,
+)
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+SCHEMA_URL = "/api/v1/openapi.json"
+BOOKKEEPING = (LoginFailure, LoginThrottle, RateBucket)
+VERBOSE = bool(os.environ.get("HOSTILE_VERBOSE"))  # HOSTILE_VERBOSE=1 pytest -s: every request and its status
+
+
+def _operations() -> list[tuple[str, str]]:
+    """(METHOD, path) of every operation, from the schema, when the tests are collected."""
+    from parcelwatch.api import api
+
+    schema = api.get_openapi_schema()
+    return [(method.upper(), path) for path, methods in schema["paths"].items() for method in methods
+            if method.upper() in (*WRITE_METHODS, "GET")]
+
+
+OPERATIONS = _operations()
+
+
+# --- who calls, and with what --------------------------------------------------------------------------------
+
+# (method or None for any, path prefix, cast member): the first match calls the operation. Operations without
+# security in the schema are called anonymously; anything else by the city officer.
+CALLERS = (
+    ("POST", "/api/v1/events/{", "hanjiang_officer"),  # transitions
+    ("POST", "/api/v1/events", "hanjiang_grid"),  # reporting
+    (None, "/api/v1/events", "hanjiang_officer"),
+    (None, "/api/v1/cases", "city_officer"),
+)
+DEFAULT_CALLER = "city_officer"
+
+# Plausible valid values by field name; ids, id lists and files come from the object kind the name names.
+PLAUSIBLE = {
+    "username": "city_officer",
+    "password": PASSWORD,
+    "old_password": PASSWORD,
+    "new_password": "Hostile-Check-2026!",
+    "category": "BA02",
+    "description": "备案地址与实际经营地址不符",
+    "lng": "119.12",
+    "lat": "25.46",
+    "note": "经核实属实",
+    "findings": "现场检查发现未按规定执行收寄验视制度",
+    "legal_basis": "《快递暂行条例》第四十条",
+    "fine": "1500.00",
+    "justification": "情节较重",
+    "hearing_days": 5,
+    "hearing_waived": False,
+    "deadline_days": 10,
+}
+# For a field named action, the first of these the object allows; else the first it allows.
+PREFERRED_ACTIONS = ("accept", "notify_penalty")
+OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "attachment")
+
+ACCEPT, REFUSE, MAY_ACCEPT, MAY_ACCEPT_EMPTY, MAY_ACCEPT_NAME, STATUS_401, STATUS_413 = (
+    "accept", "refuse", "may-accept", "may-accept-empty", "may-accept-name", "401", "413")
+
+
+# --- the world ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(cast):
+    """The cast, an event and a case to act on, and objects the callers may not see (a sibling district, and
+    another city altogether)."""
+    ba02 = EventCategory.objects.get(code="BA02")
+
+    def photo(actor, colour):
+        return store_attachment(good_jpeg(colour), name="现场.jpg", actor=actor)
+
+    def reported(actor, site, colour):
+        return report_event(actor=actor, site=site, category=ba02, description="备案地址不符",
+                            photos=[photo(actor, colour)])
+
+    event = reported(cast.hanjiang_grid, cast.hanjiang_outlet, (200, 30, 30))
+    escalated = reported(cast.hanjiang_officer, cast.hanjiang_outlet_g2, (30, 200, 30))
+    perform(escalated, "accept", actor=cast.hanjiang_officer)
+    perform(escalated, "issue_letter", actor=cast.hanjiang_officer, render_documents=False)
+    perform(escalated, "escalate", actor=cast.hanjiang_officer, note="拒不整改")
+    perform(escalated, "open_case", actor=cast.city_officer, note="立案")
+    case = EnforcementCase.objects.get(events=escalated)
+    perform_case(case, "approve_filing", actor=cast.city_leader)
+    perform_case(case, "start_investigation", actor=cast.city_officer)
+    licheng_event = reported(cast.licheng_officer, cast.licheng_outlet, (30, 30, 200))
+
+    level = Jurisdiction.Level
+    fuzhou = f.node("350100", "福州市", level.CITY, None, lng=119.2965, lat=26.0745, bounds=[118.0, 25.2, 120.6, 26.8])
+    gulou = f.node("350102", "鼓楼区", level.DISTRICT, fuzhou)
+    gudong = f.node("350102001", "鼓东街道", level.TOWN, gulou)
+    grid = f.node("350102001001", "鼓东第一网格", level.GRID, gudong)
+    fz_enterprise = f.enterprise("福州市鼓楼区中通快递有限公司", gulou, brand=f.brand("zto"))
+    fz_site = f.site("中通鼓东营业部", grid, fz_enterprise, lng=Decimal("119.300000"), lat=Decimal("26.080000"))
+    fz_officer = f.officer("陈安全", fz_enterprise, fz_site, id_number="350102198003033456", phone="13700003333")
+    fz_worker = f.user("fz_grid", (Role.GRID_WORKER, grid))
+    fz_city = f.user("fz_city_officer", (Role.CITY_OFFICER, fuzhou))
+    fz_event = reported(fz_worker, fz_site, (100, 100, 20))
+    fz_case = propose_case(fz_event, actor=fz_city, note="立案")
+
+    return SimpleNamespace(
+        cast=cast,
+        mine={"site": cast.hanjiang_outlet, "enterprise": cast.zto_hanjiang, "officer": cast.zto_officer,
+              "event": event, "case": case},
+        sibling={"site": cast.licheng_outlet, "enterprise": cast.yto_licheng, "officer": cast.yto_officer,
+                 "event": licheng_event},
+        elsewhere={"site": fz_site, "enterprise": fz_enterprise, "officer": fz_officer, "event": fz_event,
+                   "case": fz_case},
+        others_uploads=[Attachment.objects.filter(uploaded_by=u).first() for u in (cast.licheng_officer, fz_worker)],
+        photo=photo,
+    )
+
+
+@dataclass
+class Context:
+    caller: Any
+    headers: dict
+    objects: dict  # kind -> a plausible object
+    foreign: dict  # kind -> objects the caller may not see (or uploads that are not theirs)
+    plausible: dict
+    problems: list = field(default_factory=list)
+
+
+def _context(world, method: str, path: str, op: dict) -> Context:
+    cast = world.cast
+    caller = None
+    if op.get("security"):
+        name = next((who for m, prefix, who in CALLERS if (m is None or m == method) and path.startswith(prefix)),
+                    DEFAULT_CALLER)
+        caller = getattr(cast, name)
+    headers = {}
+    objects = dict(world.mine)
+    foreign = {kind: [obj] for kind, obj in world.elsewhere.items()}
+    if caller is not None:
+        key, _token = issue_api_token(caller)
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+        paths = [m.jurisdiction.path for m in Membership.objects.filter(user=caller).select_related("jurisdiction")]
+        for kind, obj in world.sibling.items():
+            place = obj.enterprise.jurisdiction if kind == "officer" else obj.jurisdiction
+            if not any(place.path.startswith(p) for p in paths):
+                foreign[kind].insert(0, obj)
+        objects["attachment"] = world.photo(caller, (123, 45, 67))
+    foreign["attachment"] = world.others_uploads
+    return Context(caller=caller, headers=headers, objects=objects, foreign=foreign, plausible=dict(PLAUSIBLE))
+
+
+# --- reading the schema ---------------------------------------------------------------------------------------
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    node = node or {}
+    while "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        node = {**schema["components"]["schemas"][name], **{k: v for k, v in node.items() if k != "$ref"}}
+    if len(node.get("allOf", ())) == 1:
+        rest = {k: v for k, v in node.items() if k != "allOf"}
+        node = {**_resolve(schema, node["allOf"][0]), **rest}
+    return node
+
+
+def _variants(schema: dict, node: dict) -> list[dict]:
+    node = _resolve(schema, node)
+    alternatives = node.get("anyOf") or node.get("oneOf")
+    return [_resolve(schema, a) for a in alternatives] if alternatives else [node]
+
+
+def _object_kind(name: str) -> str | None:
+    base = name.removesuffix("_ids").removesuffix("_id")
+    return base if base in OBJECT_KINDS else None
+
+
+@dataclass
+class Field:
+    name: str
+    where: str  # path, query, json, form
+    kind: str  # id, ids, number, boolean, date, enum, text, file, files, array, object, unknown
+    node: dict  # the schema alternative the value is checked against
+    required: bool
+    nullable: bool
+    object_kind: str | None
+
+
+def _field(schema: dict, name: str, node: dict, where: str, required: bool) -> Field:
+    variants = _variants(schema, node)
+    real = [v for v in variants if v.get("type") != "null"] or variants
+    nullable = len(real) < len(variants)
+
+    def rank(v):
+        if "enum" in v:
+            return 0
+        return ["integer", "number", "boolean", "array", "string", "object"].index(v["type"]) + 1 \
+            if v.get("type") in ("integer", "number", "boolean", "array", "string", "object") else 9
+
+    main = min(real, key=rank)
+    kind_of_object = _object_kind(name)
+    typ, fmt = main.get("type"), main.get("format")
+    if typ == "string" and fmt == "binary":
+        kind = "file"
+    elif typ == "array":
+        items = _resolve(schema, main.get("items", {}))
+        if items.get("type") == "string" and items.get("format") == "binary":
+            kind = "files"
+        elif items.get("type") == "integer" and kind_of_object:
+            kind = "ids"
+        else:
+            kind = "array"
+    elif "enum" in main:
+        kind = "enum"
+    elif typ == "integer" and kind_of_object:
+        kind = "id"
+    elif typ in ("integer", "number"):
+        kind = "number"
+    elif typ == "boolean":
+        kind = "boolean"
+    elif typ == "string" and fmt in ("date", "date-time", "time"):
+        kind = "date"
+    elif typ == "string":
+        kind = "text"
+    elif typ == "object":
+        kind = "object"
+    else:
+        kind = "unknown"
+    return Field(name, where, kind, main, required, nullable, kind_of_object)
+
+
+@dataclass
+class Operation:
+    method: str
+    path: str
+    op: dict
+    fields: list[Field]
+    body_type: str | None  # json, form, or None
+
+
+def _operation(schema: dict, method: str, path: str) -> Operation:
+    op = schema["paths"][path][method.lower()]
+    fields = []
+    for p in op.get("parameters", []):
+        p = _resolve(schema, p)
+        if p["in"] in ("path", "query"):
+            fields.append(_field(schema, p["name"], p.get("schema", {}), p["in"], p.get("required", False)))
+    body_type = None
+    content = _resolve(schema, op.get("requestBody", {})).get("content", {})
+    for media_type, spec in content.items():
+        body = _resolve(schema, spec.get("schema", {}))
+        body_type = "json" if "json" in media_type else "form"
+        required = set(body.get("required", ()))
+        for name, node in body.get("properties", {}).items():
+            fields.append(_field(schema, name, node, body_type, name in required))
+        break
+    return Operation(method, path, op, fields, body_type)
+
+
+# --- values ---------------------------------------------------------------------------------------------------
+
+
+MISSING = object()
+
+
+def _number_ok(value: Any, node: dict) -> bool:
+    """Whether the schema itself declares this value valid (so it is not hostile for this field)."""
+    if isinstance(value, bool) or value is None:
+        return False
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else str(value))
+    except (InvalidOperation, ValueError):
+        return False
+    if not number.is_finite():
+        return False
+    if node.get("type") == "integer" and number != number.to_integral_value():
+        return False
+    if "minimum" in node and number < Decimal(str(node["minimum"])):
+        return False
+    if "maximum" in node and number > Decimal(str(node["maximum"])):
+        return False
+    if "exclusiveMinimum" in node and number <= Decimal(str(node["exclusiveMinimum"])):
+        return False
+    return not ("exclusiveMaximum" in node and number >= Decimal(str(node["exclusiveMaximum"])))
+
+
+def _plausible(fld: Field, ctx: Context) -> Any:
+    if fld.where == "query" and not fld.required:
+        return MISSING  # no filters: a filter that leaks shows up as a non-empty page
+    if fld.name in ctx.plausible:
+        return ctx.plausible[fld.name]
+    if fld.kind == "id" and fld.object_kind in ctx.objects:
+        return ctx.objects[fld.object_kind].pk
+    if fld.kind == "ids" and fld.object_kind in ctx.objects:
+        return [ctx.objects[fld.object_kind].pk]
+    if fld.kind == "file":
+        return Upload("现场.jpg", good_jpeg((1, 99, 199)), "image/jpeg")
+    if fld.kind == "files":
+        return [Upload("现场.jpg", good_jpeg((1, 99, 199)), "image/jpeg")]
+    if not fld.required:
+        return MISSING
+    # A required field nobody has described yet: a value of the right type (the baseline says if it is enough).
+    if fld.kind == "enum":
+        return fld.node["enum"][0]
+    if fld.kind in ("number", "id"):
+        return fld.node.get("minimum", 1)
+    return {"boolean": False, "date": timezone.localdate().isoformat(), "array": [], "object": {},
+            "ids": []}.get(fld.kind, "测试")
+
+
+def _hostile_values(fld: Field, ctx: Context, big: bool) -> list[tuple[str, Any, str]]:
+    """(label, value, expectation) for one field. Values are JSON values; text contexts get as_text()."""
+    out: list[tuple[str, Any, str]] = []
+    json_body = fld.where == "json"
+    in_query = fld.where == "query"
+
+    def add(label: str, value: Any, expect: str) -> None:
+        files = isinstance(value, Upload) or (isinstance(value, list) and value
+                                              and all(isinstance(v, Upload) for v in value))
+        out.append((label, value if json_body or files else as_text(value), expect))
+
+    wrong_scalars = (Hostile("an object", {"x": 1}), Hostile("a list", [1]), Hostile("text", "abc"))
+    if fld.kind == "number":
+        for h in (*NUMBERS, *NUMBER_LOOKALIKES, *wrong_scalars):
+            value = h.value if json_body else as_text(h.value)
+            add(h.label, value, MAY_ACCEPT if _number_ok(value, fld.node) else REFUSE)
+    elif fld.kind == "id":
+        for obj in ctx.foreign.get(fld.object_kind, ()):
+            add(f"another jurisdiction's {fld.object_kind} id", obj.pk, MAY_ACCEPT_EMPTY if in_query else REFUSE)
+        for h in (*IDS, Hostile("1e20", "1e20"), Hostile("raw NaN token", math.nan), *wrong_scalars):
+            value = h.value if json_body else as_text(h.value)
+            add(h.label, value, MAY_ACCEPT_EMPTY if in_query and _number_ok(value, fld.node) else REFUSE)
+    elif fld.kind == "ids":
+        mine = ctx.objects[fld.object_kind].pk
+        for obj in ctx.foreign.get(fld.object_kind, ()):
+            add(f"another user's {fld.object_kind} id in the list", [obj.pk], REFUSE)
+            add(f"one's own and another user's {fld.object_kind} id", [mine, obj.pk], REFUSE)
+        for h in (*IDS, Hostile("raw NaN token", math.nan), Hostile("null", None), Hostile("text", "abc"),
+                  Hostile("an object", {"x": 1})):
+            add(f"[{h.label}]", [h.value], REFUSE)
+        for h in (Hostile("text where a list is expected", "1"), Hostile("an object where a list is expected",
+                                                                          {"x": 1}),
+                  Hostile("a number where a list is expected", 1)):
+            add(h.label, h.value, REFUSE)
+        if "maxItems" in fld.node:
+            add(f"{fld.node['maxItems'] + 1} items", [mine] * (fld.node["maxItems"] + 1), REFUSE)
+    elif fld.kind == "boolean":
+        for h in (Hostile("-1", -1), Hostile("2", 2), Hostile("maybe", "maybe"), Hostile("'NaN'", "NaN"),
+                  Hostile("1e20", "1e20"), Hostile("control characters", CONTROL), Hostile("markup", MARKUP),
+                  Hostile("an object", {"x": 1}), Hostile("a list", [True])):
+            add(h.label, h.value, REFUSE)
+    elif fld.kind == "date":
+        for h in (*DATES, Hostile("text", "abc"), Hostile("control characters", CONTROL), Hostile("markup", MARKUP)):
+            add(h.label, h.value, REFUSE)
+        if json_body:
+            for h in (Hostile("a number", 20190101), Hostile("an object", {"x": 1})):
+                add(h.label, h.value, REFUSE)
+    elif fld.kind in ("text", "enum"):
+        free = fld.kind == "text"
+        for h in TEXTS:
+            add(h.label, h.value, MAY_ACCEPT if free else REFUSE)
+        # Numbers written as text are just text in a free-text field: two suffice there (each success of a
+        # case step renders a PDF); an enum must refuse them all.
+        for h in NUMBERS if not free else [n for n in NUMBERS if n.value in ("1e20", "NaN")]:
+            if isinstance(h.value, str) or not free or not json_body:
+                label = h.label if isinstance(h.value, str) else f"{as_text(h.value)} as text"
+                add(label, as_text(h.value), MAY_ACCEPT if free else REFUSE)
+        limit = fld.node.get("maxLength")
+        if limit is not None:
+            add(f"{limit + 1} characters (maxLength {limit})", "x" * (limit + 1), REFUSE)
+        elif free:
+            ctx.problems.append(f"{fld.where} field {fld.name!r}: free text without a maxLength in the schema")
+        if big:
+            add("3 MB of text", BIG_TEXT, REFUSE)
+        if json_body:
+            for h in (Hostile("a number where text is expected", 12), Hostile("raw NaN token", math.nan),
+                      Hostile("raw Infinity token", math.inf), Hostile("1e20 as a JSON number", 1e20),
+                      Hostile("an object where text is expected", {"x": "y"}),
+                      Hostile("a list where text is expected", ["a"]), Hostile("a boolean", True)):
+                add(h.label, h.value, REFUSE)
+    elif fld.kind == "file":
+        for h in bad_files():
+            add(h.label, h.value, REFUSE)
+        for h in bad_file_names():
+            add(h.label, h.value, MAY_ACCEPT_NAME)
+        add("text where a file is expected", "not a file", REFUSE)
+    elif fld.kind == "files":
+        for h in bad_files():
+            add(h.label, [h.value], REFUSE)
+        good = _plausible(fld, ctx)
+        for h in bad_files()[:2]:
+            add(f"a good photo and {h.label}", [*good, h.value], REFUSE)
+        for h in bad_file_names():
+            add(h.label, [h.value], MAY_ACCEPT_NAME)
+        add("text where files are expected", "not a file", REFUSE)
+    elif fld.kind in ("array", "object"):
+        for h in (Hostile("text", "x"), Hostile("a number", 1), Hostile("raw NaN token", math.nan),
+                  Hostile("a list" if fld.kind == "object" else "an object", [] if fld.kind == "object" else {})):
+            add(h.label, h.value, REFUSE)
+    else:
+        for h in (*NUMBERS, *TEXTS):
+            add(h.label, h.value, MAY_ACCEPT)
+    if json_body and not fld.nullable and fld.kind not in ("file", "files"):
+        add("null", None, REFUSE)
+    seen, unique = set(), []
+    for label, value, expect in out:
+        key = repr(value) if not isinstance(value, float) else repr(("float", str(value)))
+        if key not in seen:
+            seen.add(key)
+            unique.append((label, value, expect))
+    return unique
+
+
+# --- requests -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Request:
+    label: str
+    method: str
+    path: str
+    query: list
+    body: Callable[[], tuple[bytes, str]] | None
+    headers: dict
+    expect: str
+    describe: str = ""
+    carries_control: bool = False
+    who: str = ""
+
+    def url(self) -> str:
+        return self.path + ("?" + urlencode(self.query, doseq=True) if self.query else "")
+
+    def summary(self) -> str:
+        url = self.url()
+        if len(url) > 200:
+            url = url[:200] + f"…({len(url)} chars)"
+        auth = self.headers.get("HTTP_AUTHORIZATION")
+        who = self.who or ("without a token" if auth is None else f"with Authorization: {_short(auth, 60)}")
+        return f"{self.method} {url} {who}{(' body: ' + self.describe) if self.describe else ''}"
+
+
+def _short(value: Any, limit: int = 160) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"…({len(text)} chars)"
+
+
+def _materialise(value: Any) -> Any:
+    if isinstance(value, Upload):
+        return SimpleUploadedFile(value.name, value.content, content_type=value.content_type)
+    if isinstance(value, list):
+        return [_materialise(v) for v in value]
+    return value
+
+
+def _json_body(data: dict) -> Callable[[], tuple[bytes, str]]:
+    return lambda: (json.dumps(data, ensure_ascii=False).encode(), "application/json")
+
+
+def _form_body(data: dict) -> Callable[[], tuple[bytes, str]]:
+    def make():
+        fields = {}
+        for k, v in data.items():
+            v = _materialise(v)
+            fields[k] = v if isinstance(v, (SimpleUploadedFile, list)) else as_text(v)
+        return encode_multipart(BOUNDARY, fields), MULTIPART_CONTENT
+    return make
+
+
+def _describe(data: dict) -> str:
+    def one(v):
+        if isinstance(v, Upload):
+            return f"<file {_short(v.name, 60)}, {len(v.content)} bytes>"
+        if isinstance(v, list) and v and all(isinstance(u, Upload) for u in v):
+            return "[" + ", ".join(one(u) for u in v) + "]"
+        return _short(v, 80)
+    return "{" + ", ".join(f"{k!r}: {one(v)}" for k, v in data.items()) + "}"
+
+
+def _raw(body: bytes) -> str:
+    return _short(body.decode("utf-8", "backslashreplace"))
+
+
+def _contains_control(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(c in value for c in "\x00\x0b\x1f\r")
+    if isinstance(value, Upload):
+        return _contains_control(value.name)
+    if isinstance(value, (list, tuple)):
+        return any(_contains_control(v) for v in value)
+    if isinstance(value, dict):
+        return any(_contains_control(v) for v in value.values())
+    return False
+
+
+def _requests(operation: Operation, ctx: Context, tokens: dict) -> list[Request]:
+    method, fields = operation.method, operation.fields
+    path_values = {fl.name: _plausible(fl, ctx) for fl in fields if fl.where == "path"}
+    for name, value in path_values.items():
+        if value is MISSING:
+            ctx.problems.append(f"no plausible value for path parameter {name!r}: add it to PLAUSIBLE")
+
+    def fill(values: dict) -> str:
+        path = operation.path
+        for name, value in values.items():
+            path = path.replace("{" + name + "}", quote(as_text(value), safe=""))
+        return path
+
+    # action and version come from the object the path names (its detail, read with the caller's token).
+    if path_values and any(fl.name in ("action", "version") for fl in fields if fl.where in ("json", "form")):
+        resource = operation.path[: operation.path.rindex("}") + 1]
+        for name, value in path_values.items():
+            resource = resource.replace("{" + name + "}", str(value))
+        detail = Client().get(resource, **ctx.headers).json()
+        if "version" in detail:
+            ctx.plausible.setdefault("version", detail["version"])
+        actions = detail.get("available_actions") or []
+        chosen = next((a for a in PREFERRED_ACTIONS if a in actions), actions[0] if actions else None)
+        if chosen:
+            ctx.plausible.setdefault("action", chosen)
+
+    query_base = {fl.name: _plausible(fl, ctx) for fl in fields if fl.where == "query"}
+    query_base = {k: v for k, v in query_base.items() if v is not MISSING}
+    body_base = {fl.name: _plausible(fl, ctx) for fl in fields if fl.where == operation.body_type}
+    body_base = {k: v for k, v in body_base.items() if v is not MISSING}
+    make_body = _json_body if operation.body_type == "json" else _form_body
+
+    def request(label, expect, *, path=None, query=None, body=None, headers=None, raw=None, describe=None):
+        path_v = path_values if path is None else path
+        query_v = query_base if query is None else query
+        body_v = body_base if body is None else body
+        if raw is not None:
+            body_fn = raw
+        elif operation.body_type:
+            body_fn = make_body(body_v)
+        else:
+            body_fn = None
+        return Request(
+            label=label, method=method, path=fill(path_v), query=sorted(query_v.items()), body=body_fn,
+            headers=ctx.headers if headers is None else headers, expect=expect,
+            who=(f"as {ctx.caller.username}" if ctx.caller else "anonymously") if headers is None else "",
+            describe=describe if describe is not None else (_describe(body_v) if operation.body_type else ""),
+            carries_control=_contains_control([path_v, query_v, body_v]),
+        )
+
+    out = [request("baseline", ACCEPT)]
+    big_used = False
+    for fl in fields:
+        big = fl.kind == "text" and not big_used
+        big_used = big_used or big
+        for label, value, expect in _hostile_values(fl, ctx, big):
+            where = {"path": "path", "query": "query"}.get(fl.where, "body")
+            label = f"{where} {fl.name} = {label}"
+            if fl.where == "path":
+                out.append(request(label, expect, path={**path_values, fl.name: value}))
+            elif fl.where == "query":
+                out.append(request(label, expect, query={**query_base, fl.name: value}))
+            else:
+                out.append(request(label, expect, body={**body_base, fl.name: value}))
+        if fl.required and fl.where in ("query", "json", "form"):
+            if fl.where == "query":
+                out.append(request(f"query {fl.name} missing", REFUSE,
+                                   query={k: v for k, v in query_base.items() if k != fl.name}))
+            else:
+                out.append(request(f"body {fl.name} missing", REFUSE,
+                                   body={k: v for k, v in body_base.items() if k != fl.name}))
+
+    limit = _data_upload_max()
+    if operation.body_type == "json":
+        out.append(request("an extra field", REFUSE, body={**body_base, "unexpected_field": "x"}))
+        for h in BAD_JSON_BODIES:
+            out.append(request(h.label, REFUSE, raw=lambda b=h.value: (b, "application/json"),
+                               describe=_raw(h.value)))
+        text = json.dumps(body_base, ensure_ascii=False).encode()
+        for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+            out.append(request(f"the baseline JSON sent as {content_type}", REFUSE,
+                               raw=lambda ct=content_type: (text, ct), describe=f"{_raw(text)} as {content_type}"))
+        prefix = b'{"padding": "'
+        oversize = prefix + b"x" * (limit + 1 - len(prefix) - 2) + b'"}'
+        out.append(request(f"a JSON body of {limit + 1} bytes", STATUS_413,
+                           raw=lambda: (oversize, "application/json"), describe=f"{len(oversize)} bytes of JSON"))
+    elif operation.body_type == "form":
+        out.append(request("an extra field", REFUSE, body={**body_base, "unexpected_field": "x"}))
+        plain = {k: v for k, v in body_base.items() if not isinstance(v, (Upload, list))}
+        out.append(request("JSON sent to a multipart endpoint", REFUSE,
+                           raw=lambda: (json.dumps(plain).encode(), "application/json"), describe=_short(plain)))
+        out.append(request("a broken multipart body", REFUSE,
+                           raw=lambda: (b"--" + BOUNDARY.encode() + b"\r\ngarbage", MULTIPART_CONTENT),
+                           describe="'--BoUnDaRy\\r\\ngarbage'"))
+        out.append(request("multipart without a boundary", REFUSE,
+                           raw=lambda: (_form_body(body_base)()[0], "multipart/form-data"),
+                           describe="baseline body, Content-Type multipart/form-data without boundary"))
+        text_fields = [fl.name for fl in fields if fl.where == "form" and fl.kind == "text"] or ["padding"]
+        out.append(request(f"a form field of {limit + 1} bytes", STATUS_413,
+                           body={**body_base, text_fields[0]: "x" * (limit + 1)},
+                           describe=f"baseline with {text_fields[0]!r} = {limit + 1} bytes"))
+
+    if operation.op.get("security"):
+        out.append(request("no token", STATUS_401, headers={}))
+        for label, header in tokens.items():
+            out.append(request(label, STATUS_401, headers={"HTTP_AUTHORIZATION": header}))
+        for h in MALFORMED_AUTHORIZATION:
+            out.append(request(f"Authorization: {h.label}", STATUS_401, headers={"HTTP_AUTHORIZATION": h.value}))
+    return out
+
+
+def _data_upload_max() -> int:
+    from django.conf import settings
+
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+# --- the database ---------------------------------------------------------------------------------------------
+
+
+def _counted_models() -> list[type[models.Model]]:
+    return [m for m in apps.get_models(include_auto_created=True)
+            if m._meta.managed and not m._meta.proxy and m not in BOOKKEEPING]
+
+
+def _row_counter() -> Callable[[], tuple[int, ...]]:
+    counted = _counted_models()
+    qn = connection.ops.quote_name
+    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {qn(m._meta.db_table)})" for m in counted)
+
+    def count() -> tuple[int, ...]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return tuple(cursor.fetchone())
+
+    count.models = counted
+    return count
+
+
+CONTROL_CHARS = {chr(c) for c in range(32)} - {"\t", "\n"}
+
+
+def _strings_with_control(value: Any, where: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [f"{where}={_short(value, 80)}"] if CONTROL_CHARS.intersection(value) else []
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _strings_with_control(v, f"{where}.{k}")]
+    if isinstance(value, (list, tuple)):
+        return [s for i, v in enumerate(value) for s in _strings_with_control(v, f"{where}[{i}]")]
+    return []
+
+
+def _stored_control_characters() -> list[str]:
+    """Every stored string, in every table, that holds a control character other than tab and newline."""
+    found = []
+    for model in apps.get_models():
+        if not model._meta.managed or model._meta.proxy:
+            continue
+        names = [fl.attname for fl in model._meta.concrete_fields
+                 if isinstance(fl, (models.CharField, models.TextField, models.FileField, models.JSONField))]
+        if not names:
+            continue
+        for row in model.objects.values_list("pk", *names):
+            for name, value in zip(names, row[1:], strict=True):
+                for hit in _strings_with_control(value):
+                    found.append(f"{model._meta.label}#{row[0]}.{name}{hit}")
+    return found
+
+
+def _bad_stored_names() -> list[str]:
+    bad = []
+    for pk, name in Attachment.objects.values_list("pk", "original_name"):
+        if "/" in name or "\\" in name or "\r" in name or "\n" in name or len(name) > 255 \
+                or CONTROL_CHARS.intersection(name):
+            bad.append(f"Attachment#{pk}.original_name={_short(name, 80)}")
+    return bad
+
+
+# --- checking -------------------------------------------------------------------------------------------------
+
+
+class _Tracebacks(logging.Handler):
+    """Collects the exceptions logged while a request runs (the API logs what it turns into a 500)."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        if record.exc_info:
+            self.records.append(record)
+
+
+def _traceback_summary(exc_info) -> str:
+    if not exc_info or not exc_info[1]:
+        return ""
+    exc = exc_info[1]
+    frames = traceback.extract_tb(exc_info[2])
+    ours = [fr for fr in frames if "/src/parcelwatch/" in fr.filename] or frames
+    where = " <- ".join(f"{fr.filename.split('/src/')[-1].split('site-packages/')[-1]}:{fr.lineno} {fr.name}"
+                        for fr in reversed(ours[-3:]))
+    return f"{type(exc).__name__}: {str(exc)[:200]} at {where}"
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"not JSON: {name}")
+
+
+def _content(response) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def _check(req: Request, response, counts_before, counts_after, count, logged: list, problems: list) -> None:
+    status = response.status_code
+
+    def problem(text: str) -> None:
+        problems.append(f"[{req.label}] {req.summary()}\n      -> {status}: {text}")
+
+    body = _content(response)
+    data = None
+    if status >= 500:
+        tb = _traceback_summary(getattr(response, "exc_info", None)) or "; ".join(
+            _traceback_summary(r.exc_info) for r in logged)
+        problem(f"server error. {tb or body[:200]!r}")
+    if status == 204:
+        if body:
+            problem(f"a 204 with a body: {body[:100]!r}")
+    else:
+        content_type = response.get("Content-Type", "")
+        if not content_type.startswith("application/json"):
+            problem(f"not JSON: Content-Type {content_type!r}, body {body[:120]!r}")
+        try:
+            data = json.loads(body, parse_constant=_refuse_constant)
+        except ValueError as exc:
+            problem(f"invalid JSON ({exc}): {body[:160]!r}")
+        else:
+            if 400 <= status < 500 and not (isinstance(data, dict) and "detail" in data):
+                problem(f"a {status} without 'detail': {body[:160]!r}")
+            hits = _strings_with_control(data, "response")
+            if hits:
+                problem(f"control characters in the response: {hits[:3]}")
+    if 400 <= status < 500 and counts_after is not None and counts_before != counts_after:
+        changed = [f"{m._meta.label} {a}->{b}" for m, a, b in zip(count.models, counts_before, counts_after,
+                                                                      strict=True) if a != b]
+        problem(f"refused, but the database changed: {', '.join(changed)}")
+    detail = data.get("detail") if isinstance(data, dict) else None
+    ok = 200 <= status < 300
+    refused = 400 <= status < 500
+    if req.expect == ACCEPT and not ok:
+        problem(f"the baseline request must succeed (fix PLAUSIBLE or the cast): {_short(detail or body, 300)}")
+    elif req.expect == REFUSE and not refused and status < 500:
+        problem("a hostile value was accepted; expected a 4xx")
+    elif req.expect in (MAY_ACCEPT, MAY_ACCEPT_EMPTY, MAY_ACCEPT_NAME) and not (ok or refused) and status < 500:
+        problem("expected a 2xx or a 4xx")
+    elif req.expect == STATUS_401 and status != 401:
+        problem("expected 401")
+    elif req.expect == STATUS_413 and status != 413:
+        problem("expected 413")
+    if ok and req.expect == MAY_ACCEPT_EMPTY and isinstance(data, dict):
+        if data.get("count") or data.get("items"):
+            problem(f"a filter by an id the caller may not see found something: count={data.get('count')}")
+
+
+def _run(client: Client, req: Request, count, handler: _Tracebacks, problems: list) -> None:
+    handler.records.clear()
+    with transaction.atomic():
+        before = count()
+        if req.body is not None:
+            data, content_type = req.body()
+            response = client.generic(req.method, req.url(), data=data, content_type=content_type, **req.headers)
+        else:
+            response = client.generic(req.method, req.url(), **req.headers)
+        try:
+            after = count()
+        except Exception as exc:  # the request broke the transaction
+            after = None
+            problems.append(f"[{req.label}] {req.summary()}\n      -> the database is unusable after it: {exc!r}")
+        _check(req, response, before, after, count, list(handler.records), problems)
+        if VERBOSE:
+            print(f"{response.status_code} [{req.label}] {req.summary()[:160]}")
+        if after is not None and req.method != "GET":
+            if req.carries_control:
+                hits = _stored_control_characters()
+                if hits:
+                    problems.append(f"[{req.label}] {req.summary()}\n      -> {response.status_code}: control "
+                                    f"characters stored: {hits[:3]}")
+            if req.expect == MAY_ACCEPT_NAME and 200 <= response.status_code < 300:
+                bad = _bad_stored_names()
+                if bad:
+                    problems.append(f"[{req.label}] {req.summary()}\n      -> {response.status_code}: file name "
+                                    f"stored uncleaned: {bad[:3]}")
+        transaction.set_rollback(True)
+
+
+def _tokens(caller) -> dict:
+    if caller is None:
+        return {}
+    expired_key, expired = issue_api_token(caller)
+    ApiToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    revoked_key, revoked = issue_api_token(caller)
+    revoked.delete()
+    return {"an expired token": f"Bearer {expired_key}", "a revoked token": f"Bearer {revoked_key}"}
+
+
+# --- the tests ------------------------------------------------------------------------------------------------
+
+
+def test_every_operation_of_the_served_schema_is_covered(client, db):
+    schema = client.get(SCHEMA_URL).json()
+    served = [(m.upper(), p) for p, ms in schema["paths"].items() for m in ms if m.upper() in (*WRITE_METHODS, "GET")]
+    assert sorted(served) == sorted(OPERATIONS)
+    assert any(m in WRITE_METHODS for m, _p in OPERATIONS)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_hostile_input(world, operation):
+    method, path = operation
+    client = Client(raise_request_exception=False)
+    schema = client.get(SCHEMA_URL).json()
+    assert path in schema["paths"] and method.lower() in schema["paths"][path], "the served schema changed"
+    op = _operation(schema, method, path)
+    ctx = _context(world, method, path, op.op)
+    requests = _requests(op, ctx, _tokens(ctx.caller))
+    assert not _stored_control_characters(), "the cast itself holds control characters"
+    count = _row_counter()
+    handler = _Tracebacks()
+    root, django_request = logging.getLogger(), logging.getLogger("django.request")
+    root.addHandler(handler)
+    level = django_request.level
+    django_request.setLevel(logging.ERROR)  # hundreds of expected 4xx warnings would bury the report
+    problems = list(ctx.problems)
+    started = time.monotonic()
+    try:
+        for req in requests:
+            _run(client, req, count, handler, problems)
+    finally:
+        root.removeHandler(handler)
+        django_request.setLevel(level)
+    elapsed = time.monotonic() - started
+    if problems:
+        pytest.fail(f"{len(problems)} problem(s) in {len(requests)} requests ({elapsed:.1f}s):\n" + "\n".join(problems),
+                    pytrace=False)

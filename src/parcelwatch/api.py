@@ -86,7 +86,8 @@ def http_error(request, exc):
     message = str(exc)
     if message.startswith("Cannot parse request body"):
         message = _("The body must be valid JSON sent as application/json.")
-    return _error(request, exc.status_code, message)
+    extra = {"errors": exc.errors} if getattr(exc, "errors", None) else {}
+    return _error(request, exc.status_code, message, **extra)
 
 
 @api.exception_handler(MultiPartParserError)
@@ -106,11 +107,21 @@ def unexpected(request, exc):
 
 
 from parcelwatch.accounts.api import router as accounts_router  # noqa: E402
+from parcelwatch.documents.api import router as documents_router  # noqa: E402
 from parcelwatch.enforcement.api import router as enforcement_router  # noqa: E402
 from parcelwatch.events.api import router as events_router  # noqa: E402
+from parcelwatch.evidence.api import router as evidence_router  # noqa: E402
+from parcelwatch.exports.api import router as exports_router  # noqa: E402
+from parcelwatch.notifications.api import router as notifications_router  # noqa: E402
 from parcelwatch.registry.api import router as registry_router  # noqa: E402
+from parcelwatch.registry.imports_api import router as imports_router  # noqa: E402
 
 api.add_router("", accounts_router)
 api.add_router("", registry_router)
+api.add_router("", imports_router)
 api.add_router("", events_router)
+api.add_router("", evidence_router)
 api.add_router("", enforcement_router)
+api.add_router("", documents_router)
+api.add_router("", notifications_router)
+api.add_router("", exports_router)

@@ -15,7 +15,7 @@ from parcelwatch.accounts.access import has_permission, memberships
 from parcelwatch.accounts.permissions import CASES_VIEW, EVENTS_REPORT, EVENTS_VIEW, REGISTRY_VIEW
 from parcelwatch.enforcement.selectors import case_todo_for
 from parcelwatch.events.models import Event
-from parcelwatch.events.selectors import events_visible_to, filter_events, todo_for
+from parcelwatch.events.selectors import events_visible_to, filter_events, reports_of, todo_for
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import enterprises_visible_to, officers_visible_to, sites_visible_to
 
@@ -36,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if has_permission(user, EVENTS_REPORT):
         context["can_report"] = True
         context["my_reports"] = list(
-            events_visible_to(user).filter(reported_by=user).order_by("-reported_at", "-pk")[:5])
+            reports_of(user).order_by("-reported_at", "-pk")[:5])
         context["today"] = timezone.localdate()
     if has_permission(user, REGISTRY_VIEW):
         sites = sites_visible_to(user)

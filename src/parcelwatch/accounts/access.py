@@ -57,15 +57,16 @@ def _subtree(m: Membership) -> tuple[list[int], list[int]]:
     return cached
 
 
-def _place_q(m: Membership, field: str, scope: Scope) -> Q:
+def _place(m: Membership, field: str, scope: Scope) -> tuple[str | None, list[int]]:
+    """(id lookup, ids) for a membership's reach through a path field, or (None, []) to match by path."""
     for path_lookup, district_lookup, node_lookup in scope.ids:
         if path_lookup != field:
             continue
         nodes, districts = _subtree(m)
         if district_lookup and m.jurisdiction.level in ABOVE_TOWN:
-            return Q(**{f"{district_lookup}__in": districts})
-        return Q(**{f"{node_lookup}__in": nodes})
-    return Q(**{f"{field}__startswith": m.jurisdiction.path})
+            return district_lookup, districts
+        return node_lookup, nodes
+    return None, []
 
 
 def memberships(user: User) -> list[Membership]:
@@ -92,18 +93,30 @@ def has_permission(user: User, perm: str) -> bool:
 
 
 def scope_q(user: User, perm: str, scope: Scope) -> Q:
-    """A Q matching the objects some membership granting `perm` covers; matches nothing if none."""
+    """A Q matching the objects some membership granting `perm` covers; matches nothing if none.
+
+    Id lookups of several memberships are merged into one `IN` per column, which planners handle far
+    better than an OR of several.
+    """
     q = Q(pk__in=[])
+    merged: dict[str, set] = {}
     for m in memberships(user):
         if perm not in permissions_for_role(m.role):
             continue
         if m.role == Role.ENTERPRISE_SAFETY:
             if scope.enterprise_field:
-                q |= Q(**{scope.enterprise_field: m.enterprise_id})
+                merged.setdefault(scope.enterprise_field, set()).add(m.enterprise_id)
             continue
         for field in (scope.path_field, *scope.extra):
-            if field:
-                q |= _place_q(m, field, scope)
+            if not field:
+                continue
+            lookup, values = _place(m, field, scope)
+            if lookup is None:
+                q |= Q(**{f"{field}__startswith": m.jurisdiction.path})
+            else:
+                merged.setdefault(lookup, set()).update(values)
+    for lookup, values in merged.items():
+        q |= Q(**{f"{lookup}__in": sorted(values)})
     return q
 
 

@@ -6,7 +6,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
-from parcelwatch.lib.apitypes import Code, In, Pagination
+from parcelwatch.lib.apitypes import Code, Id, In, Pagination
 from parcelwatch.lib.net import client_ip
 
 from .access import has_permission, memberships
@@ -20,6 +20,7 @@ from .services import (
     issue_api_token,
     rate_limited,
     revoke_api_token,
+    tokens_of,
 )
 
 router = Router(tags=["accounts"])
@@ -137,3 +138,32 @@ def list_jurisdictions(request, level: Code | None = None, parent: Code | None =
     return qs.order_by("path")
 
 
+
+
+class TokenInfoOut(Schema):
+    id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    current: bool
+
+
+@router.get("/me/tokens", response=list[TokenInfoOut])
+def my_tokens(request):
+    """The user's live API tokens (never their keys); `current` marks the one this request used."""
+    current = getattr(request.user, "_pw_api_token_id", None)
+    return [{"id": t.pk, "name": t.name, "created_at": t.created_at, "expires_at": t.expires_at,
+             "last_used_at": t.last_used_at, "current": t.pk == current} for t in tokens_of(request.user)]
+
+
+@router.delete("/me/tokens/{token_id}", response={204: None})
+def revoke_my_token(request, token_id: Id):
+    """Revoke one of one's own tokens (404 for anybody else's)."""
+    from django.http import Http404
+
+    token = tokens_of(request.user).filter(pk=token_id).first()
+    if token is None:
+        raise Http404
+    revoke_api_token(token, actor=request.user)
+    return Status(204, None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from parcelwatch.accounts.models import User
 
@@ -13,9 +13,11 @@ def documents_visible_to(user: User) -> QuerySet[OfficialDocument]:
     from parcelwatch.enforcement.selectors import cases_visible_to
     from parcelwatch.events.selectors import events_visible_to
 
+    # One indexed lookup per document (EXISTS), never the list of every visible event.
+    event = Exists(events_visible_to(user).filter(pk=OuterRef("subject_id")))
+    case = Exists(cases_visible_to(user).filter(pk=OuterRef("subject_id")))
     return OfficialDocument.objects.filter(
-        Q(subject_type="event", subject_id__in=events_visible_to(user).values("pk"))
-        | Q(subject_type="enforcementcase", subject_id__in=cases_visible_to(user).values("pk"))
+        (Q(subject_type="event") & event) | (Q(subject_type="enforcementcase") & case)
     ).select_related("attachment", "issued_by")
 
 

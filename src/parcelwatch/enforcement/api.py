@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
@@ -14,7 +14,15 @@ from parcelwatch.lib.apitypes import Code, Findings, Id, In, Line, Money, MoneyO
 
 from . import services
 from .models import EnforcementCase
-from .selectors import available_case_transitions, cases_visible_to, filter_cases, fines_total, get_case_for_user
+from .selectors import (
+    available_case_transitions,
+    case_todo_for,
+    cases_visible_to,
+    filter_cases,
+    fines_total,
+    get_case_for_user,
+)
+from .workflow import case_next_step
 
 router = Router(tags=["enforcement"])
 
@@ -40,10 +48,20 @@ class CaseOut(Schema):
     version: int
 
 
+class EventLinkOut(Schema):
+    id: int
+    number: str
+    state: str
+    state_label: str
+
+
 class CaseDetailOut(CaseOut):
     findings: str
     justification: str
+    hearing_deadline: date | None
     available_actions: list[str]
+    next_step: str
+    events: list[EventLinkOut]
     timeline: list[TimelineOut]
 
 
@@ -60,8 +78,11 @@ def _case(c: EnforcementCase) -> dict:
 
 def _detail(c: EnforcementCase, user) -> dict:
     return {
-        **_case(c), "findings": c.findings, "justification": c.justification,
+        **_case(c), "findings": c.findings, "justification": c.justification, "hearing_deadline": c.hearing_deadline,
         "available_actions": [t.action for t in available_case_transitions(c, user)],
+        "next_step": case_next_step(c),
+        "events": [{"id": e.pk, "number": e.number, "state": e.state, "state_label": str(e.get_state_display())}
+                   for e in c.events.order_by("reported_at")],
         "timeline": entries_as_json(c),
     }
 
@@ -133,3 +154,20 @@ def transition_case(request, case_id: int, payload: CaseTransitionIn):
     except TransitionError as exc:
         raise HttpError(exc.http_status, exc.message) from None
     return _detail(get_case_for_user(request.user, case_id), request.user)
+
+
+
+class CaseListPagination(Pagination):
+    def paginate_queryset(self, queryset, pagination, request=None, **params):
+        result = super().paginate_queryset(queryset, pagination, request=request, **params)
+        result["items"] = [_case(c) for c in result["items"]]
+        return result
+
+
+@router.get("/todo/cases", response=list[CaseOut])
+@paginate(CaseListPagination)
+def todo_cases(request):
+    """Case steps waiting for this user: filings and decisions for leaders, the other steps for officers."""
+    if not has_permission(request.user, CASES_VIEW):
+        raise HttpError(403, "您没有执行此操作的权限。")
+    return case_todo_for(request.user).prefetch_related("events")

@@ -11,31 +11,33 @@ from ninja.pagination import paginate
 
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import EVENTS_REPORT, EVENTS_VIEW
-from parcelwatch.evidence.attachments import store_attachment, store_uploads
-from parcelwatch.evidence.models import Attachment
-from parcelwatch.evidence.schemas import AttachmentOut, TimelineOut
+from parcelwatch.evidence.attachments import store_uploads
+from parcelwatch.evidence.schemas import TimelineOut
 from parcelwatch.evidence.selectors import own_uploads
 from parcelwatch.evidence.timeline import entries_as_json
-from parcelwatch.lib.apitypes import Code, Coordinate, Description, Id, In, Line, Note, Pagination, Search, Year
+from parcelwatch.lib.apitypes import (
+    Code,
+    Coordinate,
+    Description,
+    Id,
+    In,
+    Line,
+    MoneyOut,
+    Note,
+    Pagination,
+    Search,
+    Year,
+)
 from parcelwatch.registry.selectors import get_site_for_user
 
 from . import services
 from .models import Event, EventCategory
-from .selectors import available_transitions, events_visible_to, filter_events, get_event_for_user
+from .selectors import available_transitions, events_visible_to, filter_events, get_event_for_user, todo_for
+from .workflow import TRANSITIONS, next_step, requires_evidence
 
 router = Router(tags=["events"])
 MAX_PHOTOS = 10
 
-
-
-class UploadedOut(AttachmentOut):
-    content_type: str
-    size: int
-
-
-def _attachment(a: Attachment) -> dict:
-    return {"id": a.pk, "sha256": a.sha256, "kind": a.kind, "content_type": a.content_type, "size": a.size,
-            "name": a.original_name, "url": f"/evidence/{a.pk}/"}
 
 
 class EventOut(Schema):
@@ -60,8 +62,17 @@ class EventOut(Schema):
     version: int
 
 
+class CaseLinkOut(Schema):
+    id: int
+    number: str | None
+    state: str
+    state_label: str
+
+
 class EventDetailOut(EventOut):
     available_actions: list[str]
+    next_step: str
+    cases: list[CaseLinkOut]
     timeline: list[TimelineOut]
 
 
@@ -77,9 +88,14 @@ def _event(e: Event) -> dict:
 
 
 def _detail(e: Event, user) -> dict:
+    from parcelwatch.enforcement.selectors import cases_visible_to
+
     return {
         **_event(e),
         "available_actions": [t.action for t in available_transitions(e, user)],
+        "next_step": next_step(e),
+        "cases": [{"id": c.pk, "number": c.number, "state": c.state, "state_label": str(c.get_state_display())}
+                  for c in cases_visible_to(user).filter(events=e).order_by("proposed_at")],
         "timeline": entries_as_json(e),
     }
 
@@ -198,14 +214,63 @@ def transition_event(request, event_id: int, payload: TransitionIn):
     return _detail(get_event_for_user(request.user, event_id), request.user)
 
 
-@router.post("/evidence", response={201: UploadedOut})
-def upload_evidence(request, file: File[UploadedFile]):
-    """Upload one evidence file (photo, PDF or video); returns its id and SHA-256."""
+
+# --- reference data and work queues ------------------------------------------------------------------------------
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    legal_basis: str
+    penalty_range: str
+    fine_min: MoneyOut | None
+    fine_max: MoneyOut | None
+    rectification_days: int
+    evidence_required: list[str] = Field(description="Workflow actions that must carry evidence in this category.")
+    allows_filing_change: bool
+    active: bool
+
+
+@router.get("/categories", response=list[CategoryOut])
+def list_categories(request):
+    """Event categories: the `category` codes POST /events accepts, with legal basis and fine range."""
     _require(request, EVENTS_VIEW)
-    if request.POST or len(request.FILES) != 1:
-        raise HttpError(422, "只接受一个文件字段 file。")
-    try:
-        attachment = store_attachment(file, name=file.name, actor=request.user)
-    except DjangoValidationError as exc:
-        raise HttpError(422, "；".join(exc.messages)) from None
-    return Status(201, _attachment(attachment))
+    categories = list(EventCategory.objects.order_by("sort_order", "code"))
+    for c in categories:
+        c.evidence_required = [a for a, t in TRANSITIONS.items() if t.permission and requires_evidence(t, _Probe(c))]
+    return categories
+
+
+class _Probe:
+    """`requires_evidence` reads the category through an event; this stands in for one."""
+
+    def __init__(self, category: EventCategory) -> None:
+        self.category = category
+
+
+@router.get("/todo/events", response=list[EventOut])
+@paginate(EventPagination)
+def todo_events(request):
+    """Events waiting for this user's action (the to-do page), soonest deadline first."""
+    _require(request, EVENTS_VIEW)
+    return todo_for(request.user)
+
+
+class DueDateOut(Schema):
+    start: date
+    working_days: int
+    date: date
+
+
+@router.get("/calendar/due-date", response=DueDateOut)
+def due_date(request, days: int = Query(..., ge=1, le=60), start: date | None = None):
+    """The date `days` working days after `start` (today by default): weekends and public holidays are not
+    counted, make-up working days are. What a rectification deadline will be."""
+    from django.utils import timezone
+
+    from parcelwatch.workdays.services import add_working_days
+
+    start = start or timezone.localdate()
+    if not 2000 <= start.year <= 2100:
+        raise HttpError(422, "start 超出范围。")
+    return {"start": start, "working_days": days, "date": add_working_days(start, days)}

@@ -71,17 +71,18 @@ class Event(models.Model):
                                  related_name="events")
     description = models.TextField(_("description"))
     # Where the site was when reported: the event stays in that jurisdiction.
+    # These three are indexed by the composite indexes below (as their first column).
     jurisdiction = models.ForeignKey(Jurisdiction, verbose_name=_("town / grid"), on_delete=models.PROTECT,
-                                     related_name="events")
+                                     related_name="events", db_index=False)
     district = models.ForeignKey(Jurisdiction, verbose_name=_("district"), on_delete=models.PROTECT,
-                                 related_name="district_events")
+                                 related_name="district_events", db_index=False)
     reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("reported by"), on_delete=models.PROTECT,
-                                    related_name="reported_events")
+                                    related_name="reported_events", db_index=False)
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now, db_index=True)
     lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
-    state = models.CharField(_("state"), max_length=32, choices=State.choices, default=State.REPORTED, db_index=True)
-    deadline = models.DateField(_("rectification deadline"), null=True, blank=True, db_index=True)
+    state = models.CharField(_("state"), max_length=32, choices=State.choices, default=State.REPORTED)
+    deadline = models.DateField(_("rectification deadline"), null=True, blank=True)
     handled_level = models.CharField(_("handled at"), max_length=8, choices=Level.choices, default=Level.DISTRICT)
     closure_level = models.CharField(_("closed at level"), max_length=8, choices=Level.choices, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -99,7 +100,16 @@ class Event(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["-reported_at", "-pk"]
-        indexes = [models.Index(fields=["state", "deadline"]), models.Index(fields=["district", "state"])]
+        # Lists filter by district, state or place and show the newest first; "my reports" by reporter, newest
+        # first; the deadline sweep and "overdue" by state and deadline. Each index serves a page that must stay
+        # fast at a million events (bench/scale.py).
+        indexes = [models.Index(fields=["state", "deadline"]),
+                   models.Index(fields=["state", "reported_at"], name="event_state_time"),
+                   models.Index(fields=["district", "state", "reported_at"], name="event_district_state_time"),
+                   models.Index(fields=["reported_by", "reported_at"], name="event_reporter_time"),
+                   models.Index(fields=["jurisdiction", "reported_at"], name="event_place_time"),
+                   # Counts by district and category (the statistics' usual cut) read the index alone.
+                   models.Index(fields=["district", "category", "state"], name="event_district_category")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.site.name}"

@@ -2,36 +2,53 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can
-from parcelwatch.accounts.models import User
+from parcelwatch.accounts.models import Jurisdiction, User
 from parcelwatch.accounts.permissions import EVENTS_VIEW
 from parcelwatch.lib import params as p
+from parcelwatch.registry.models import Brand
 
-from .models import Event
+from .models import Event, EventCategory
 from .workflow import TRANSITIONS, Transition
 
 EVENT_SCOPE = Scope(path_field="jurisdiction__path", enterprise_field="site__enterprise_id",
                     ids=(("jurisdiction__path", "district_id", "jurisdiction_id"),))
 
 
+_RELATED = ("site__enterprise", "category", "district", "jurisdiction", "reported_by")
+
+
 def events_visible_to(user: User, perm: str = EVENTS_VIEW) -> QuerySet[Event]:
-    qs = scoped(Event.objects.all(), user, perm, EVENT_SCOPE)
-    if perm == EVENTS_VIEW and user.is_authenticated:
-        # A grid worker always sees what they reported.
-        qs = qs | Event.objects.filter(reported_by=user)
-    return qs.select_related("site__enterprise", "category", "district", "jurisdiction", "reported_by")
+    """Events in the user's jurisdiction (lists, counts, exports): an indexed filter on the event's own ids."""
+    return scoped(Event.objects.all(), user, perm, EVENT_SCOPE).select_related(*_RELATED)
+
+
+def reports_of(user: User) -> QuerySet[Event]:
+    """What the user reported, wherever they work now ("my reports")."""
+    return Event.objects.filter(reported_by=user).select_related(*_RELATED)
+
+
+def event_ids_visible_to(user: User, ids) -> set[int]:
+    """Of these events, those the user may open: in the jurisdiction, or reported by them (one small query)."""
+    ids = list(ids)
+    if not ids or not user.is_authenticated:
+        return set()
+    return set(scoped(Event.objects.filter(pk__in=ids), user, EVENTS_VIEW, EVENT_SCOPE).values_list("pk", flat=True)) | set(
+        Event.objects.filter(pk__in=ids, reported_by=user).values_list("pk", flat=True))
 
 
 def get_event_for_user(user: User, pk: object, need: str = EVENTS_VIEW) -> Event:
-    return get_object_for_user(
-        events_visible_to(user), user, pk, scope=EVENT_SCOPE, view=EVENTS_VIEW, need=need
-    )
+    """The event, if in the user's jurisdiction, or reported by them (a grid worker who moved keeps their reports)."""
+    visible = events_visible_to(user) | reports_of(user) if user.is_authenticated else events_visible_to(user)
+    return get_object_for_user(visible, user, pk, scope=EVENT_SCOPE, view=EVENTS_VIEW, need=need)
 
 
 def can_on_event(user: User, perm: str, event: Event) -> bool:
@@ -115,10 +132,11 @@ def filter_events(
         qs = qs.filter(state__in=Event.OPEN_STATES)
     elif state:
         qs = qs.filter(state=state)
+    # Codes become ids first, so the filters use the event's own indexed columns instead of joins.
     if district:
-        qs = qs.filter(district__code=district)
+        qs = qs.filter(district_id__in=list(Jurisdiction.objects.filter(code=district).values_list("pk", flat=True)))
     if category:
-        qs = qs.filter(category__code=category)
+        qs = qs.filter(category_id__in=list(EventCategory.objects.filter(code=category).values_list("pk", flat=True)))
     if overdue is True:
         qs = qs.filter(state=Event.State.RECTIFYING, deadline__lt=today)
     elif overdue is False:
@@ -130,7 +148,7 @@ def filter_events(
     if site:
         qs = qs.filter(site_id=site)
     if brand:
-        qs = qs.filter(site__brand__code=brand)
+        qs = qs.filter(site__brand_id__in=list(Brand.objects.filter(code=brand).values_list("pk", flat=True)))
     if enterprise:
         qs = qs.filter(site__enterprise_id=enterprise)
     if closure_level:
@@ -170,4 +188,40 @@ def todo_for(user: User, today: date | None = None) -> QuerySet[Event]:
 def due_soon(qs: QuerySet[Event], today: date | None = None, days: int = 2) -> QuerySet[Event]:
     today = today or timezone.localdate()
     return qs.filter(state=Event.State.RECTIFYING, deadline__gte=today, deadline__lte=today + timedelta(days=days))
+
+
+
+def _distance_km(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    rad = math.radians
+    dlat, dlng = rad(lat2 - lat1), rad(lng2 - lng1)
+    a = math.sin(dlat / 2) ** 2 + math.cos(rad(lat1)) * math.cos(rad(lat2)) * math.sin(dlng / 2) ** 2
+    return 6371 * 2 * math.asin(math.sqrt(a))
+
+
+def nearby_sites(user, *, q: str = "", lng=None, lat=None, limit: int = 15) -> list[dict]:
+    """Sites the user may report on, by name/address and nearest to a position (already checked)."""
+    from parcelwatch.accounts.permissions import EVENTS_REPORT
+    from parcelwatch.registry.selectors import sites_visible_to
+
+    qs = sites_visible_to(user, EVENTS_REPORT)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(address__icontains=q))
+    if lng is not None:
+        # Nearest first: a box around the position keeps the candidates few whatever the registry's size.
+        box = Decimal("0.05")
+        near = list(qs.filter(lng__range=(lng - box, lng + box), lat__range=(lat - box, lat + box))
+                    .values("pk", "name", "address", "lng", "lat")[:500])
+        rows = near if near or q else []
+        if not rows:
+            rows = list(qs.values("pk", "name", "address", "lng", "lat")[:500])
+    else:
+        rows = list(qs.order_by("name").values("pk", "name", "address", "lng", "lat")[:limit])
+    for r in rows:
+        r["distance_km"] = (round(_distance_km(float(lng), float(lat), float(r["lng"]), float(r["lat"])), 2)
+                            if lng is not None and r["lng"] is not None else None)
+    if lng is not None:
+        rows.sort(key=lambda r: (r["distance_km"] is None, r["distance_km"] or 0))
+    return [{"id": r["pk"], "name": r["name"], "address": r["address"], "distance_km": r["distance_km"]}
+            for r in rows[:limit]]
+
 

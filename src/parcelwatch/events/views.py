@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
-from decimal import Decimal
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,7 +26,7 @@ from parcelwatch.lib.geo import clean_point
 from parcelwatch.lib.pagination import CappedPaginator
 from parcelwatch.lib.text import clean_text
 from parcelwatch.notifications.services import mark_read_for_url
-from parcelwatch.registry.selectors import get_site_for_user, sites_visible_to
+from parcelwatch.registry.selectors import get_site_for_user
 from parcelwatch.workdays.services import add_working_days
 
 from . import services
@@ -42,6 +39,8 @@ from .selectors import (
     events_visible_to,
     filter_events,
     get_event_for_user,
+    nearby_sites,
+    reports_of,
     todo_for,
 )
 from .workflow import ACTION_LABELS, next_step, requires_evidence
@@ -92,7 +91,7 @@ def todo(request: HttpRequest) -> HttpResponse:
         "cases": list(cases[:50]) if cases is not None else [],
         "case_count": cases.count() if cases is not None else 0,
         "today": today,
-        "mine": visible.filter(reported_by=request.user).order_by("-reported_at")[:20]
+        "mine": reports_of(request.user).order_by("-reported_at")[:20]
         if has_permission(request.user, EVENTS_REPORT) else [],
     })
 
@@ -166,37 +165,6 @@ def report(request: HttpRequest) -> HttpResponse:
             },
         },
     })
-
-
-def _distance_km(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
-    rad = math.radians
-    dlat, dlng = rad(lat2 - lat1), rad(lng2 - lng1)
-    a = math.sin(dlat / 2) ** 2 + math.cos(rad(lat1)) * math.cos(rad(lat2)) * math.sin(dlng / 2) ** 2
-    return 6371 * 2 * math.asin(math.sqrt(a))
-
-
-def nearby_sites(user, *, q: str = "", lng=None, lat=None, limit: int = 15) -> list[dict]:
-    """Sites the user may report on, by name/address and nearest to a position (already checked)."""
-    qs = sites_visible_to(user, EVENTS_REPORT)
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(address__icontains=q))
-    if lng is not None:
-        # Nearest first: a box around the position keeps the candidates few whatever the registry's size.
-        box = Decimal("0.05")
-        near = list(qs.filter(lng__range=(lng - box, lng + box), lat__range=(lat - box, lat + box))
-                    .values("pk", "name", "address", "lng", "lat")[:500])
-        rows = near if near or q else []
-        if not rows:
-            rows = list(qs.values("pk", "name", "address", "lng", "lat")[:500])
-    else:
-        rows = list(qs.order_by("name").values("pk", "name", "address", "lng", "lat")[:limit])
-    for r in rows:
-        r["distance_km"] = (round(_distance_km(float(lng), float(lat), float(r["lng"]), float(r["lat"])), 2)
-                            if lng is not None and r["lng"] is not None else None)
-    if lng is not None:
-        rows.sort(key=lambda r: (r["distance_km"] is None, r["distance_km"] or 0))
-    return [{"id": r["pk"], "name": r["name"], "address": r["address"], "distance_km": r["distance_km"]}
-            for r in rows[:limit]]
 
 
 @login_required

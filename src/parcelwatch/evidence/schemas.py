@@ -4,6 +4,18 @@ from datetime import date, datetime
 
 from ninja import Schema
 
+from .models import Attachment
+
+
+def file_url(attachment: Attachment) -> str:
+    """Where an API client downloads the file, with its bearer token."""
+    return f"/api/v1/evidence/{attachment.pk}/file"
+
+
+def attachment_json(a: Attachment) -> dict:
+    return {"id": a.pk, "sha256": a.sha256, "kind": a.kind, "name": a.original_name, "url": file_url(a),
+            "thumbnail_url": f"/api/v1/evidence/{a.pk}/thumbnail" if a.thumbnail else None}
+
 
 class AttachmentOut(Schema):
     id: int
@@ -11,6 +23,12 @@ class AttachmentOut(Schema):
     kind: str
     name: str
     url: str
+    thumbnail_url: str | None = None
+
+
+class UploadedOut(AttachmentOut):
+    content_type: str
+    size: int
 
 
 class TimelineOut(Schema):

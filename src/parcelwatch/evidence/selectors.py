@@ -13,7 +13,7 @@ def get_attachment_for_user(user: User, pk: int) -> Attachment:
     from parcelwatch.accounts.access import valid_pk
     from parcelwatch.documents.models import OfficialDocument
     from parcelwatch.enforcement.selectors import cases_visible_to
-    from parcelwatch.events.selectors import events_visible_to
+    from parcelwatch.events.selectors import event_ids_visible_to
 
     attachment = Attachment.objects.filter(pk=valid_pk(pk) or 0).first()
     if attachment is None or not user.is_authenticated:
@@ -25,7 +25,7 @@ def get_attachment_for_user(user: User, pk: int) -> Attachment:
     ) | set(OfficialDocument.objects.filter(attachment=attachment).values_list("subject_type", "subject_id"))
     event_ids = [sid for stype, sid in subjects if stype == "event"]
     case_ids = [sid for stype, sid in subjects if stype == "enforcementcase"]
-    if event_ids and events_visible_to(user).filter(pk__in=event_ids).exists():
+    if event_ids and event_ids_visible_to(user, event_ids):
         return attachment
     if case_ids and cases_visible_to(user).filter(pk__in=case_ids).exists():
         return attachment

@@ -158,16 +158,15 @@ def labelled_entries(subject: models.Model, *, action_labels: dict, state_labels
 
 def entries_as_json(subject: models.Model) -> list[dict]:
     """The subject's entries for the API, with their hashes and attachment hashes."""
+    from .schemas import attachment_json
+
     return [
         {
             "seq": t.seq, "action": t.action, "actor": t.actor_name, "actor_role": t.actor_role,
             "from_state": t.from_state, "to_state": t.to_state, "note": t.note,
             "deadline": t.deadline.isoformat() if t.deadline else None, "data": t.data,
             "created_at": t.created_at.isoformat(),
-            "attachments": [
-                {"id": a.pk, "sha256": a.sha256, "kind": a.kind, "name": a.original_name, "url": f"/evidence/{a.pk}/"}
-                for a in t.attachments.all()
-            ],
+            "attachments": [attachment_json(a) for a in t.attachments.all()],
             "entry_hash": t.entry_hash, "prev_hash": t.prev_hash,
         }
         for t in entries_for(subject)

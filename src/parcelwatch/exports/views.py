@@ -47,9 +47,8 @@ def export_status(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(_status(get_export_for_user(request.user, pk)))
 
 
-@login_required
-def export_download(request: HttpRequest, pk: int) -> FileResponse:
-    job = get_export_for_user(request.user, pk)
+def download_response(job: ExportJob) -> FileResponse:
+    """The finished spreadsheet of a job (pages and API alike); 404 until it is ready."""
     if job.state != ExportJob.State.DONE or not job.file:
         raise Http404
     try:
@@ -61,3 +60,8 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     response["Content-Disposition"] = content_disposition(job.filename or "export.xlsx")
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    return download_response(get_export_for_user(request.user, pk))

@@ -8,10 +8,10 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet
 
 from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can, valid_pk
-from parcelwatch.accounts.models import User
+from parcelwatch.accounts.models import Jurisdiction, User
 from parcelwatch.accounts.permissions import REGISTRY_EDIT, REGISTRY_VIEW
 
-from .models import Enterprise, SafetyOfficer, Site
+from .models import Brand, Enterprise, SafetyOfficer, Site
 
 SITE_SCOPE = Scope(path_field="jurisdiction__path", enterprise_field="enterprise_id",
                    ids=(("jurisdiction__path", "district_id", "jurisdiction_id"),))
@@ -140,9 +140,9 @@ def filter_sites(
             | Q(enterprise__name__icontains=q)
         )
     if district:
-        qs = qs.filter(district__code=district)
+        qs = qs.filter(district_id__in=list(Jurisdiction.objects.filter(code=district).values_list("pk", flat=True)))
     if brand:
-        qs = qs.filter(brand__code=brand)
+        qs = qs.filter(brand_id__in=list(Brand.objects.filter(code=brand).values_list("pk", flat=True)))
     if kind:
         qs = qs.filter(kind=kind)
     if status:
@@ -212,7 +212,7 @@ def map_points(user: User, filters: dict, *, fresh: bool = False) -> tuple[bytes
     from django.core.cache import cache
     from django.utils import timezone
 
-    from .models import Brand
+
 
     version = cache.get("registry:version", 1)
     key_source = json.dumps([_scope_signature(user), filters, version], sort_keys=True, default=str)

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST
 
 from parcelwatch.accounts.access import has_permission, memberships
@@ -404,6 +405,7 @@ def site_map(request: HttpRequest) -> HttpResponse:
     })
 
 
+@gzip_page  # about 40 bytes a site before compression, under 10 after: 50,000 sites in half a megabyte
 @login_required
 def site_map_data(request: HttpRequest) -> HttpResponse:
     """The map's points as a compact payload, cached per jurisdiction and filters (the age is shown)."""

@@ -1,0 +1,96 @@
+"""A partner system gets everything a person gets: every web action has its API counterpart.
+
+The test walks the web URL configuration and the API schema side by side; a new page without an API
+counterpart fails it, unless ALLOWED_WITHOUT_API says why.
+"""
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from parcelwatch.api import api
+
+# web URL name -> the API operations that do the same for the same role
+WEB_TO_API = {
+    "home": ["GET /api/v1/me", "GET /api/v1/todo/events", "GET /api/v1/todo/cases"],
+    "accounts:login": ["POST /api/v1/auth/token"],
+    "accounts:logout": ["DELETE /api/v1/auth/token"],
+    "accounts:profile": ["GET /api/v1/me", "GET /api/v1/me/tokens"],
+    "accounts:password_change": ["POST /api/v1/me/password"],
+    "accounts:token_create": ["POST /api/v1/auth/token"],
+    "accounts:token_revoke": ["DELETE /api/v1/me/tokens/{token_id}"],
+    "registry:site_list": ["GET /api/v1/sites"],
+    "registry:site_create": ["POST /api/v1/sites"],
+    "registry:site_map": ["GET /api/v1/sites"],
+    "registry:site_map_data": ["GET /api/v1/sites"],
+    "registry:site_detail": ["GET /api/v1/sites/{site_id}"],
+    "registry:site_edit": ["PATCH /api/v1/sites/{site_id}"],
+    "registry:enterprise_list": ["GET /api/v1/enterprises"],
+    "registry:enterprise_create": ["POST /api/v1/enterprises"],
+    "registry:enterprise_detail": ["GET /api/v1/enterprises/{enterprise_id}"],
+    "registry:enterprise_edit": ["PATCH /api/v1/enterprises/{enterprise_id}"],
+    "registry:officer_list": ["GET /api/v1/safety-officers"],
+    "registry:officer_create": ["POST /api/v1/safety-officers"],
+    "registry:officer_detail": ["GET /api/v1/safety-officers/{officer_id}"],
+    "registry:officer_edit": ["PATCH /api/v1/safety-officers/{officer_id}"],
+    "registry:officer_add_training": ["POST /api/v1/safety-officers/{officer_id}/trainings"],
+    "registry:import_upload": ["POST /api/v1/imports/{kind}"],
+    "registry:import_template": ["GET /api/v1/imports/{kind}/template"],
+    "registry:import_preview": ["GET /api/v1/imports/batches/{batch_id}", "POST /api/v1/imports/batches/{batch_id}/commit",
+                                "POST /api/v1/imports/batches/{batch_id}/discard"],
+    "events:list": ["GET /api/v1/events"],
+    "events:todo": ["GET /api/v1/todo/events", "GET /api/v1/todo/cases"],
+    "events:report": ["POST /api/v1/events", "GET /api/v1/categories"],
+    "events:report_sites": ["GET /api/v1/sites/nearby"],
+    "events:due_date": ["GET /api/v1/calendar/due-date"],
+    "events:detail": ["GET /api/v1/events/{event_id}"],
+    "events:act": ["POST /api/v1/events/{event_id}/transitions", "POST /api/v1/evidence"],
+    "enforcement:list": ["GET /api/v1/cases"],
+    "enforcement:detail": ["GET /api/v1/cases/{case_id}"],
+    "enforcement:act": ["POST /api/v1/cases/{case_id}/transitions", "POST /api/v1/evidence"],
+    "evidence:file": ["GET /api/v1/evidence/{attachment_id}/file"],
+    "evidence:thumb": ["GET /api/v1/evidence/{attachment_id}/thumbnail"],
+    "documents:list": ["GET /api/v1/documents", "GET /api/v1/documents/{document_id}/file"],
+    "notifications:list": ["GET /api/v1/notifications"],
+    "notifications:open": ["POST /api/v1/notifications/read"],
+    "notifications:read_all": ["POST /api/v1/notifications/read"],
+    "exports:list": ["GET /api/v1/exports"],
+    "exports:create": ["POST /api/v1/exports"],
+    "exports:status": ["GET /api/v1/exports/{export_id}"],
+    "exports:download": ["GET /api/v1/exports/{export_id}/file"],
+}
+
+ALLOWED_WITHOUT_API = {
+    "set_language": "chooses the language of the pages; the API has no pages",
+    "api-v1": "the API itself",
+    "admin": "configuration by the system administrator, not a role's work",
+}
+
+
+def _web_names(resolver=None, namespace=""):
+    for p in (resolver or get_resolver()).url_patterns:
+        if isinstance(p, URLResolver):
+            yield from _web_names(p, p.namespace or namespace)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{namespace}:{p.name}" if namespace else p.name, namespace
+
+
+def _api_operations() -> set[str]:
+    schema = api.get_openapi_schema()
+    return {f"{method.upper()} {path}" for path, ops in schema["paths"].items() for method in ops}
+
+
+def test_every_web_action_has_an_api_counterpart():
+    operations = _api_operations()
+    missing = []
+    for name, namespace in _web_names():
+        if name in ALLOWED_WITHOUT_API or namespace in ALLOWED_WITHOUT_API:
+            continue
+        if name not in WEB_TO_API:
+            missing.append(f"{name}: no API counterpart listed")
+            continue
+        missing += [f"{name}: {op} is not in the API" for op in WEB_TO_API[name] if op not in operations]
+    assert missing == []
+
+
+def test_the_mapping_names_only_pages_that_exist():
+    names = {name for name, _ns in _web_names()}
+    assert set(WEB_TO_API) <= names

@@ -16,6 +16,6 @@ def test_every_message_is_translated():
 def test_compiled_catalogue_matches_the_source():
     po = polib.pofile(str(LOCALE / "django.po"))
     mo = polib.mofile(str(LOCALE / "django.mo"))
-    compiled = {e.msgid: e.msgstr for e in mo if not e.msgid_plural}
-    source = {e.msgid: e.msgstr for e in po.translated_entries() if not e.msgid_plural}
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo if not e.msgid_plural}
+    source = {(e.msgctxt, e.msgid): e.msgstr for e in po.translated_entries() if not e.msgid_plural}
     assert compiled == source, "run `make messages` to recompile django.mo"

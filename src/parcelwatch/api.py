@@ -49,8 +49,10 @@ class StrictJSONParser(Parser):
 api = NinjaAPI(
     title="ParcelWatch API",
     version="1",
-    description="寄递安全监管指挥平台 REST API. Authenticate with POST /api/v1/auth/token, "
-    "then send `Authorization: Bearer <token>`.",
+    description="寄递安全监管指挥平台 REST API。先用 POST /api/v1/auth/token（用户名、密码）换取令牌，"
+    "或在“我的账号”页面创建令牌，然后在每个请求中发送 `Authorization: Bearer <令牌>`。"
+    "数据范围与网页相同：只返回您的角色和辖区可以看到的数据；金额为两位小数的字符串；"
+    "列表的 count 最多精确到 10,000（count_capped 为 true 时请缩小筛选范围）。",
     auth=BearerToken(),
     urls_namespace="api-v1",
     parser=StrictJSONParser(),

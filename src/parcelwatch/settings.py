@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "ninja",
     "csp",
     "django_tasks",
-    "django_tasks_db",
+    "parcelwatch.lib.apps.TasksDatabaseConfig",
     "parcelwatch.lib",
     "parcelwatch.accounts",
     "parcelwatch.registry",

@@ -60,3 +60,23 @@ def test_every_page_survives_hostile_input(client, cast, ids, route, name):
         ]
         for response in responses:
             assert response.status_code < 500, (path, user, response.status_code)
+
+
+def test_no_template_runs_inline_script():
+    """The Content-Security-Policy allows scripts from our static files only: no inline code may creep back."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "src" / "parcelwatch"
+    offenders = []
+    for template in root.rglob("templates/**/*.html"):
+        text = template.read_text()
+        for m in re.finditer(r"<script\b([^>]*)>", text):
+            attrs = m.group(1)
+            if "src=" not in attrs and "application/json" not in attrs:
+                offenders.append(f"{template.relative_to(root)}: inline <script>")
+        for m in re.finditer(r"\son[a-z]+\s*=", text):
+            offenders.append(f"{template.relative_to(root)}: inline handler {m.group(0).strip()}")
+        if "javascript:" in text:
+            offenders.append(f"{template.relative_to(root)}: javascript: URL")
+    assert offenders == []

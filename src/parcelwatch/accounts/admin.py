@@ -23,7 +23,7 @@ admin.site.login = _admin_login
 admin.site.unregister(Group)
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.StackedInline):
     """Roles of a user. An administrator never changes their own: another administrator does, on the record."""
 
     model = Membership
@@ -48,7 +48,7 @@ class MembershipChangeInline(admin.TabularInline):
     fk_name = "user"
     extra = 0
     can_delete = False
-    fields = ("at", "actor", "action", "role", "jurisdiction", "enterprise_name", "detail")
+    fields = ("at", "actor", "action", "role", "jurisdiction", "detail")
     readonly_fields = fields
     verbose_name_plural = _("changes of access")
 

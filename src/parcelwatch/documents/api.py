@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from parcelwatch.accounts.access import valid_pk
@@ -27,8 +27,9 @@ class DocumentOut(Schema):
     subject_id: int
     subject_number: str | None
     issued_at: datetime
-    sha256: str
-    file_url: str
+    paper_original: bool = Field(description="Recorded by its number; the original is on paper (no file).")
+    sha256: str | None
+    file_url: str | None
 
 
 def _subject_numbers(documents: list[OfficialDocument]) -> dict[tuple[str, int], str]:
@@ -48,7 +49,9 @@ def _document(d: OfficialDocument, numbers: dict) -> dict:
         "id": d.pk, "kind": d.kind, "kind_label": str(d.get_kind_display()), "number": d.number, "title": d.title,
         "subject_type": "case" if d.subject_type == "enforcementcase" else "event", "subject_id": d.subject_id,
         "subject_number": numbers.get((d.subject_type, d.subject_id)), "issued_at": d.issued_at,
-        "sha256": d.attachment.sha256, "file_url": file_url(d.attachment),
+        "paper_original": d.attachment_id is None,
+        "sha256": d.attachment.sha256 if d.attachment_id else None,
+        "file_url": file_url(d.attachment) if d.attachment_id else None,
     }
 
 
@@ -93,5 +96,10 @@ def get_document(request, document_id: Id):
 
 @router.get("/documents/{document_id}/file", response={200: None})
 def document_file(request, document_id: Id):
-    """The PDF as issued (its SHA-256 in the X-Evidence-SHA256 header)."""
-    return file_response(_get(request, document_id).attachment)
+    """The PDF as issued (its SHA-256 in the X-Evidence-SHA256 header); 404 for a paper original."""
+    from django.http import Http404
+
+    document = _get(request, document_id)
+    if document.attachment_id is None:
+        raise Http404
+    return file_response(document.attachment)

@@ -33,7 +33,7 @@ class NumberTemplate(models.Model):
         verbose_name_plural = _("numbering templates")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.template}"
+        return f"{self.get_kind_display()}：{self.template}"
 
     def clean(self) -> None:
         from .services import template_problem
@@ -64,7 +64,10 @@ class OfficialDocument(models.Model):
     title = models.CharField(_("title"), max_length=128)
     subject_type = models.CharField(max_length=16)
     subject_id = models.PositiveBigIntegerField()
-    attachment = models.ForeignKey("evidence.Attachment", on_delete=models.PROTECT, related_name="+")
+    # The PDF as issued; none for a paper original recorded by its number (imported history).
+    attachment = models.ForeignKey("evidence.Attachment", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    paper_original = models.BooleanField(_("paper original"), default=False)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField(_("issued at"))
 

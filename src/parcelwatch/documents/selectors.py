@@ -50,11 +50,11 @@ def documents_of(subject, entries) -> list[dict]:
                 "number": number,
                 "title": doc.title if doc else PAPER_TITLES.get(entry.action, ""),
                 "attachment": doc.attachment if doc else None,
-                "paper": doc is None,
+                "paper": doc is None or doc.attachment is None,
                 "issued_at": doc.issued_at if doc else entry.created_at,
             })
     for number, doc in generated.items():
         if number not in seen:
-            listed.append({"number": number, "title": doc.title, "attachment": doc.attachment, "paper": False,
-                           "issued_at": doc.issued_at})
+            listed.append({"number": number, "title": doc.title, "attachment": doc.attachment,
+                           "paper": doc.attachment is None, "issued_at": doc.issued_at})
     return listed

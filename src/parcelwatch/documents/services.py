@@ -108,3 +108,15 @@ def issue_document(
         kind=kind, number=number, title=title, subject_type=subject._meta.model_name, subject_id=subject.pk,
         attachment=attachment, issued_by=actor, issued_at=when,
     )
+
+
+def record_paper_document(
+    *, kind: str, subject: models.Model, title: str, actor: User | None, issuer: str = "", when: datetime | None = None
+) -> OfficialDocument:
+    """Number a document whose original is on paper (imported history): listed like any other, without a file."""
+    when = when or timezone.now()
+    number = next_number(kind, year=timezone.localtime(when).year, issuer=issuer)
+    return OfficialDocument.objects.create(
+        kind=kind, number=number, title=title, subject_type=subject._meta.model_name, subject_id=subject.pk,
+        attachment=None, paper_original=True, issued_by=actor, issued_at=when,
+    )

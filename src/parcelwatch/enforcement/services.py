@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from parcelwatch.accounts.access import granting_role
 from parcelwatch.accounts.models import Role, User
 from parcelwatch.documents.models import DocumentKind
-from parcelwatch.documents.services import issue_document, next_number
+from parcelwatch.documents.services import issue_document, next_number, record_paper_document
 from parcelwatch.events.models import Event
 from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence import timeline
@@ -151,7 +151,8 @@ def perform_case(
                                            "documents/penalty_notice.html", actor, now, amount, hearing_days=days))
                 data["document"] = documents[-1].number
             else:
-                data["document"] = next_number(DocumentKind.PENALTY_NOTICE, year=today.year)
+                data["document"] = record_paper_document(kind=DocumentKind.PENALTY_NOTICE, subject=case,
+                                                         title="行政处罚事先告知书", actor=actor, when=now).number
                 data["imported"] = True
         elif action == "decide":
             if case.hearing_deadline and today <= case.hearing_deadline and not hearing_waived:
@@ -174,7 +175,8 @@ def perform_case(
                 documents.append(decision)
                 case.decision_number = decision.number
             else:
-                case.decision_number = next_number(DocumentKind.PENALTY_DECISION, year=today.year)
+                case.decision_number = record_paper_document(kind=DocumentKind.PENALTY_DECISION, subject=case,
+                                                             title="行政处罚决定书", actor=actor, when=now).number
                 data["imported"] = True
             fields.add("decision_number")
             data.update({"fine": str(amount), "decision": case.decision_number, "hearing_waived": hearing_waived})

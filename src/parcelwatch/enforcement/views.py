@@ -89,7 +89,7 @@ def case_act(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied from None
         messages.error(request, exc.message)
     except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
+        messages.error(request, "；".join(exc.messages))
     else:
         messages.success(request, _("Done: %(action)s. %(next)s") % {
             "action": CASE_ACTION_LABELS.get(d["action"], d["action"]), "next": case_next_step(case)})

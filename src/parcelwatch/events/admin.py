@@ -17,7 +17,9 @@ class EventCategoryForm(forms.ModelForm):
     class Meta:
         model = EventCategory
         fields = ["code", "name", "legal_basis", "penalty_range", "fine_min", "fine_max", "rectification_days",
-                  "evidence_required", "active", "sort_order"]
+                  "evidence_required", "allows_filing_change", "active", "sort_order"]
+        widgets = {"legal_basis": forms.Textarea(attrs={"rows": 3, "cols": 80}),
+                   "penalty_range": forms.Textarea(attrs={"rows": 2, "cols": 80})}
 
 
 @admin.register(EventCategory)

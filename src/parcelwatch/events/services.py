@@ -19,7 +19,7 @@ from parcelwatch.accounts.models import Role, User
 from parcelwatch.accounts.permissions import EVENTS_REPORT
 from parcelwatch.accounts.selectors import city_of
 from parcelwatch.documents.models import DocumentKind
-from parcelwatch.documents.services import issue_document, next_number
+from parcelwatch.documents.services import issue_document, next_number, record_paper_document
 from parcelwatch.evidence import timeline
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import DESCRIPTION_MAX, NOTE_MAX
@@ -220,7 +220,7 @@ def perform(
                     changed = file_site_change(event.site, actor=actor, data=site_changes,
                                                note=_("Filing change for event %(number)s") % {"number": event.number})
                 except ValidationError as exc:
-                    raise TransitionError("; ".join(exc.messages)) from None
+                    raise TransitionError("；".join(exc.messages)) from None
                 data["site_changes"] = {k: str(v) for k, v in site_changes.items()} if changed else {}
             if from_state == S.UNDER_ENFORCEMENT and _case_finished(event):
                 to_state = S.AWAITING_CONFIRMATION
@@ -256,8 +256,9 @@ def perform(
                 entry_attachments.append(letter.attachment)
                 data["document"] = letter.number
             else:
-                data["document"] = next_number(DocumentKind.REMINDER_LETTER, year=timezone.localtime(now).year,
-                                               issuer=_issuer(event))
+                paper = record_paper_document(kind=DocumentKind.REMINDER_LETTER, subject=event, title="提醒函",
+                                              actor=actor, issuer=_issuer(event), when=now)
+                data["document"] = paper.number
                 data["imported"] = True
         timeline.append(event, action=action, actor=actor, actor_role=role, from_state=from_state,
                         to_state=to_state, note=note, deadline=deadline, data=data,

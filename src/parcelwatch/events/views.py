@@ -235,7 +235,7 @@ def act(request: HttpRequest, pk: int) -> HttpResponse:
             site_changes=site_changes,
         )
     except ValidationError as exc:
-        messages.error(request, "; ".join(exc.messages))
+        messages.error(request, "；".join(exc.messages))
     except services.TransitionError as exc:
         if exc.code == "forbidden":
             raise PermissionDenied from None

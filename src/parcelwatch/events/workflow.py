@@ -111,6 +111,9 @@ NEXT_STEPS: dict[str, object] = {
 
 
 def next_step(event: Event) -> str:
+    if event.is_overdue():
+        return str(_("The deadline of %(deadline)s has passed without a fix: the system escalates the event to the "
+                     "city bureau (the district may escalate it now).") % {"deadline": event.deadline.isoformat()})
     text = str(NEXT_STEPS.get(event.state, ""))
     if "%(deadline)s" in text:
         text = text % {"deadline": event.deadline.isoformat() if event.deadline else "—"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from .phones import parse_phone
 from .text import clean_text, normalise_identifier
@@ -41,19 +42,26 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
 
 
 def form_errors_text(form: forms.Form) -> str:
-    """All of a form's errors on one line, for a flash message."""
-    return "; ".join(
-        f"{form.fields[f].label if f in form.fields else ''}: {' '.join(errors)}".lstrip(": ")
+    """All of a form's errors on one line, for a flash message (Chinese punctuation)."""
+    return "；".join(
+        f"{form.fields[f].label if f in form.fields else ''}：{' '.join(errors)}".lstrip("：")
         for f, errors in form.errors.items()
     )
 
 
 class StyledFormMixin:
-    """Give every widget the Bootstrap class it needs, and mark fields with errors."""
+    """Give every widget the Bootstrap class it needs, and mark fields with errors.
+
+    Empty choices read "请选择" rather than Django's "---------".
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField) and field.empty_label == "---------":
+                field.empty_label = _("Choose…")
+            elif isinstance(field, forms.ChoiceField) and field.choices and list(field.choices)[0][1] == "---------":
+                field.choices = [("", _("Choose…")), *list(field.choices)[1:]]
             widget = field.widget
             if isinstance(widget, (forms.Select, forms.SelectMultiple)):
                 css = "form-select"

@@ -767,7 +767,7 @@ def commit_import(batch: ImportBatch, *, actor: User) -> dict[str, int]:
             transaction.set_rollback(True)
             raise ImportFileError(
                 _("Line %(line)d could not be imported (%(detail)s); nothing was imported.") % {
-                    "line": row.get("line", 0), "detail": "; ".join(exc.messages)}
+                    "line": row.get("line", 0), "detail": "；".join(exc.messages)}
             ) from None
         batch.state = ImportBatch.State.COMMITTED
         batch.rows = rows

@@ -321,7 +321,7 @@ def officer_add_training(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.add_training_record(officer, actor=request.user, data=form.cleaned_data)
         except ValidationError as exc:
-            messages.error(request, "; ".join(exc.messages))
+            messages.error(request, "；".join(exc.messages))
         else:
             messages.success(request, _("Training record added."))
     else:

@@ -1,6 +1,8 @@
 // Small behaviours shared by every page (no inline scripts: the Content-Security-Policy forbids them).
 (function () {
   document.querySelectorAll("[data-pw-back]").forEach(b => b.addEventListener("click", () => history.back()));
+  // Filters that apply as soon as they change (no inline handlers: the Content-Security-Policy forbids them).
+  document.querySelectorAll("[data-pw-autosubmit]").forEach(el => el.addEventListener("change", () => el.form.submit()));
 
   // Deadline forms show the calendar date the working days lead to, before anything is issued.
   document.querySelectorAll("[data-pw-due-date]").forEach(input => {

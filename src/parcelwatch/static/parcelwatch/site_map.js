@@ -25,17 +25,19 @@
       coordinateSystem: "geo",
       large: data.points.length > 5000,
       largeThreshold: 5000,
-      symbolSize: kind === "sorting_center" ? 12 : 6,
-      itemStyle: {color: colours[kind] || "#6c757d"},
+      symbolSize: kind === "sorting_center" ? 11 : 5,
+      itemStyle: {color: colours[kind] || "#6c757d", opacity: 0.75},
       data: data.points.filter(p => p[2] === k),
     }));
     chart.setOption({
-      tooltip: {trigger: "item", formatter: tooltip},
+      tooltip: {trigger: "item", formatter: tooltip, confine: true},
       legend: {top: 8, left: 8},
       geo: {
         map: cfg.mapName, roam: true, zoom: cfg.focus ? cfg.focus.zoom : 1.1,
         center: cfg.focus ? cfg.focus.center : undefined,
-        label: {show: true, color: "#33475b", fontSize: 12},
+        // District names above the points, with a halo so they stay legible among thousands of sites.
+        label: {show: true, color: "#0b3a6e", fontSize: 13, fontWeight: "bold", textBorderColor: "#fff",
+                textBorderWidth: 3},
         itemStyle: {areaColor: "#e8eef6", borderColor: "#7a8ca3"},
         emphasis: {itemStyle: {areaColor: "#cfdcec"}, label: {color: "#0b3a6e"}},
       },

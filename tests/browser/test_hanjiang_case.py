@@ -156,13 +156,13 @@ def test_hanjiang_address_mismatch_case_end_to_end(transactional_db, cast, live_
         city.goto(case_url)
         act(city, "record_payment", note="罚款已缴纳", files=[photo_file("缴款凭证.jpg", (9, 99, 9))])
         act(city, "close", note="结案")
-        expect(city.get_by_test_id("case-state")).to_contain_text("已关闭")
+        expect(city.get_by_test_id("case-state")).to_contain_text("已结案")
 
         # 8. The grid worker confirms the fix on site: closed at city level.
         clock.move_to(datetime(2019, 4, 30, 15, 0, tzinfo=SH))
         grid.goto(f"{live_server.url}/events/{event.pk}/")
         act(grid, "confirm", note="现场复核，已按实际地址备案", files=[photo_file("复核.jpg", (1, 150, 150))])
-        expect(grid.get_by_test_id("event-state")).to_contain_text("已关闭")
+        expect(grid.get_by_test_id("event-state")).to_contain_text("已办结")
         expect(grid.get_by_test_id("closure-level")).to_contain_text("市")
 
     event.refresh_from_db()

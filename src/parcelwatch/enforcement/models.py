@@ -21,7 +21,7 @@ class EnforcementCase(models.Model):
         DECIDED = "decided", _("Penalty decided")
         SERVED = "served", _("Decision served")
         EXECUTED = "executed", _("Fine paid")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", _("Case closed")
         NOT_FILED = "not_filed", _("Filing refused (not filed as a case)")
         NO_PENALTY = "no_penalty", _("Closed without penalty")
 

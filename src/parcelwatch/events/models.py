@@ -53,7 +53,7 @@ class Event(models.Model):
         ESCALATED = "escalated", _("Escalated to the city bureau")
         UNDER_ENFORCEMENT = "under_enforcement", _("Under enforcement")
         AWAITING_CONFIRMATION = "awaiting_confirmation", _("Awaiting on-site confirmation")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", _("Closed: confirmed on site")
         MERGED = "merged", _("Merged as duplicate")
 
     class Level(models.TextChoices):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -52,9 +51,6 @@ RUNS = 5
 BATCH = 5000
 SH = timedelta(hours=8)
 
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # --- data -------------------------------------------------------------------------------------------------------

@@ -2,15 +2,19 @@
 
 A value is what a JSON client would send: text, an integer, a float (``json.dumps`` writes ``nan`` and ``inf``
 as the raw tokens ``NaN`` and ``Infinity``, which Python's own parser accepts), an object or a list. Query
-strings, form fields and paths carry ``as_text(value)``.
+strings, form fields and paths carry ``as_text(value)``. Files are ``Upload``s: photos and their bombs for
+evidence, spreadsheets and theirs (zip bomb, truncated workbook, oversized CSV field, other encodings) for
+registry imports.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
 import struct
+import zipfile
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -114,6 +118,7 @@ class Upload:
     name: str
     content: bytes
     content_type: str = "application/octet-stream"
+    control: bool = False  # the content carries control characters (the stored data is then checked)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -184,3 +189,112 @@ MALFORMED_AUTHORIZATION = (
     Hostile("a bearer token with control characters", "Bearer " + CONTROL),
     Hostile("a full-width bearer token", "Bearer １２３"),
 )
+
+
+# --- spreadsheets (registry imports) --------------------------------------------------------------------------
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx(rows: list[list]) -> bytes:
+    """A real .xlsx whose first sheet holds these rows."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def csv_file(rows: list[list], encoding: str = "utf-8", bom: bool = False) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\r\n").writerows(rows)
+    return (b"\xef\xbb\xbf" if bom else b"") + text.getvalue().encode(encoding)
+
+
+def xlsx_bomb(good: bytes, unpacked: int) -> bytes:
+    """The workbook `good` with its sheet replaced by one that unpacks to `unpacked` bytes (of blanks inside real
+    sheet XML, so a reader without a limit would really parse them); about 100 KB on the wire."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in source.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                bomb.writestr(info.filename, source.read(info.filename))
+                continue
+            head = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                    b'spreadsheetml/2006/main"><sheetData>')
+            tail = b"</sheetData></worksheet>"
+            with bomb.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+                fh.write(head)
+                blanks, left = b" " * (1 << 20), unpacked - len(head) - len(tail)
+                while left > 0:
+                    fh.write(blanks[:left])
+                    left -= len(blanks)
+                fh.write(tail)
+    return out.getvalue()
+
+
+def bad_sheets(header: list[str], row: list, *, max_bytes: int, max_rows: int, max_unpacked: int) -> tuple[Hostile, ...]:
+    """Import files that must be refused (a clean 4xx, nothing staged), whatever their name says."""
+    good = xlsx([header, row])
+    good_csv = csv_file([header, row])
+    zipped_text = io.BytesIO()
+    with zipfile.ZipFile(zipped_text, "w") as z:
+        z.writestr("readme.txt", "not a workbook")
+    huge = good_csv + b"\r\n" * ((max_bytes + 1 - len(good_csv)) // 2 + 1)
+    long_field = csv_file([header, ["x" * (csv.field_size_limit() + 1), *row[1:]]])
+    return (
+        Hostile("an empty .xlsx", Upload("空.xlsx", b"", XLSX_TYPE)),
+        Hostile("an empty .csv", Upload("空.csv", b"", "text/csv")),
+        Hostile("a truncated .xlsx", Upload("cut.xlsx", good[: len(good) // 2], XLSX_TYPE)),
+        Hostile(f"an .xlsx that unpacks to {max_unpacked // 2**20 + 1} MB (zip bomb)",
+                Upload("bomb.xlsx", xlsx_bomb(good, max_unpacked + 2**20), XLSX_TYPE)),
+        Hostile("a zip that is no workbook, named .xlsx", Upload("x.xlsx", zipped_text.getvalue(), XLSX_TYPE)),
+        Hostile("a JPEG named .xlsx", Upload("photo.xlsx", good_jpeg((5, 5, 5)), XLSX_TYPE)),
+        Hostile("a CSV named .xlsx", Upload("table.xlsx", good_csv, XLSX_TYPE)),
+        Hostile("HTML named .csv", Upload("x.csv", b"<html><script>alert(1)</script></html>", "text/csv")),
+        Hostile("a good .xlsx named .xls", Upload("网点.xls", good, "application/vnd.ms-excel")),
+        Hostile("a good .xlsx named .txt", Upload("网点.txt", good, "text/plain")),
+        Hostile("a good .xlsx without an extension", Upload("网点", good)),
+        Hostile("an .xlsx with a header and no data rows", Upload("header.xlsx", xlsx([header]), XLSX_TYPE)),
+        Hostile("an .xlsx without the required columns", Upload("other.xlsx", xlsx([["甲", "乙"], ["1", "2"]]),
+                                                                XLSX_TYPE)),
+        Hostile(f"a CSV field over the csv module's limit ({csv.field_size_limit()} characters)",
+                Upload("long.csv", long_field, "text/csv")),
+        Hostile("a UTF-16 CSV", Upload("utf16.csv", "\r\n".join(",".join(map(str, r)) for r in [header, row])
+                                       .encode("utf-16"), "text/csv")),
+        Hostile(f"a CSV of {max_rows + 1} data rows", Upload("many.csv", csv_file([header] + [row] * (max_rows + 1)),
+                                                              "text/csv")),
+        Hostile(f"a CSV of {len(huge)} bytes (over {max_bytes})", Upload("huge.csv", huge, "text/csv")),
+    )
+
+
+def good_sheets(header: list[str], row: list) -> tuple[Hostile, ...]:
+    """The same sheet in the other forms clerks have it: these must be read exactly like the .xlsx."""
+    return (
+        Hostile("a UTF-8 CSV", Upload("网点.csv", csv_file([header, row]), "text/csv")),
+        Hostile("a UTF-8 CSV with a BOM", Upload("网点.csv", csv_file([header, row], bom=True), "text/csv")),
+        Hostile("a GBK CSV", Upload("网点.csv", csv_file([header, row], "gbk"), "text/csv")),
+    )
+
+
+def hostile_cells(header: list[str], row: list, cells: dict[str, str]) -> Upload:
+    """A CSV (openpyxl refuses to write control characters) whose row carries hostile text in some columns."""
+    unknown = set(cells) - set(header)
+    assert not unknown, f"no such columns: {unknown}"
+    values = [cells.get(h, v) for h, v in zip(header, row, strict=True)]
+    return Upload("网点.csv", csv_file([header, values]), "text/csv", control=True)
+
+
+def sheet_names(good: bytes) -> tuple[Hostile, ...]:
+    """A good .xlsx under a hostile name: may be accepted if the name is stored cleaned."""
+    return (
+        Hostile("name ../../x.xlsx", Upload("../../x.xlsx", good, XLSX_TYPE)),
+        Hostile("name with CRLF", Upload("a\r\nContent-Type: text/html.xlsx", good, XLSX_TYPE)),
+        Hostile("name with control characters", Upload("a\x00b\x0bc\x1f.xlsx", good, XLSX_TYPE)),
+        Hostile("a 300-character name", Upload("名" * 300 + ".xlsx", good, XLSX_TYPE)),
+        Hostile("name with markup", Upload("<img src=x onerror=alert(1)>.xlsx", good, XLSX_TYPE)),
+    )

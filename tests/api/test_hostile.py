@@ -6,15 +6,22 @@ requests are generated when the test runs from the schema served at GET /api/v1/
 body (application/json, or multipart form fields and files; ``$ref`` resolved into components/schemas), the
 query parameters and the path parameters. Writes (POST, PUT, PATCH, DELETE) and reads (GET) alike.
 
-Each operation gets a baseline request of plausible valid values (taken from the cast and, for ``action`` and
-``version``, from the object the path names), which must succeed; then each hostile value once in each field,
-the other fields staying at the baseline; then the request-level cases once.
+Each operation gets a baseline request of plausible valid values, which must succeed and mean something: the
+values come from the cast and PLAUSIBLE, from the object the path names (``action`` and ``version``), and, for
+operations that need more than a field name says (a fresh credit code, a staged import, a rendered letter, a
+finished export, one's own notification or token), from the operation's entry in SETUPS, which also says what
+its answer must show (the record created with the values sent, the import staged with one row to create). The
+baseline of a read that answers a list must list something. Then each hostile value once in each field, the
+other fields staying at the baseline; then the request-level cases once.
 
 Every response, whatever was sent:
   * is never 5xx;
   * is JSON (Content-Type application/json; a 204 has an empty body), parses with a strict parser that refuses
-    NaN and Infinity, holds no C0 control character (other than tab and newline) in any string, and has a
-    ``detail`` when it is a 4xx;
+    NaN and Infinity, holds no C0 control character (other than tab and newline) in any string or key, and
+    has a ``detail`` when it is a 4xx. The one exception is the success of an operation whose schema declares
+    a success without JSON content (a file download: import template, evidence file and thumbnail, document
+    PDF, export): that is the file, whose bytes must be what its Content-Type says (JPEG, PDF or .xlsx, never
+    HTML or JSON), sent with a Content-Disposition. Its refusals are JSON like any other;
   * after a 4xx, leaves every table with exactly as many rows as before (login failures, login throttles and
     rate buckets are bookkeeping a refused request may write).
 
@@ -22,20 +29,38 @@ What a hostile value must get, class by class (the judgement calls):
   * Numbers out of the declared range, not finite (1e20, 40 digits, 99999999999999999999, Infinity, NaN, inf;
     as text, as JSON numbers and as raw JSON tokens) and wrong types: 4xx. A value the schema itself declares
     valid for that field (offset=0 where the minimum is 0, fine=0) is not hostile there and may succeed.
+  * Coordinates (where the baseline carries both lng and lat): outside the city's box, swapped: 4xx; one
+    without the other: 4xx, except in a PATCH (the other stays as stored); more decimals than the column holds
+    may succeed (rounded).
   * Dates -1, 10000-01-01, 2019-02-30, and anything else that is not a date: 4xx.
-  * Ids (another jurisdiction's object, 99999999999999999999, 0, -1, 40 digits) in a path or a body: 4xx
-    (404 for one the caller may not see). In a query *filter*, an in-range id the caller may not see may
-    succeed as a filter that matches nothing, and then the page must be empty.
-  * Lists of ids (attachment_ids): another user's upload, ids naming nothing, too many, wrong types: 4xx.
+  * Ids (another jurisdiction's object, another user's own object (token, import, export, notification),
+    99999999999999999999, 0, -1, 40 digits, 1e20, NaN, Infinity) in a path or a body: 4xx (404 for one the
+    caller may not see); the other numbers and look-alikes are judged as numbers ("１２３" may be read as 123).
+    In a query *filter*, an in-range id the caller may not see may succeed as a filter that matches nothing,
+    and then the page must be empty.
+  * Codes that name something are treated like ids: another jurisdiction's district, town or grid code, a
+    brand, category, export source, state or action that names nothing: 4xx in a body; in a query filter a
+    2xx must be an empty page.
+  * Lists of ids (attachment_ids, site_ids, notification ids): another user's or another jurisdiction's
+    object, ids naming nothing, too many, wrong types: 4xx.
   * Free text (notes, descriptions, search; fields without an enum or a format): markup, formulas, full-width
     digits, non-breaking spaces and numbers written as text are text, so a 2xx is fine; but control
     characters must not survive: after any write that carried them, no string in the database (any table,
     bookkeeping included: PostgreSQL refuses NUL in text) and none in the response holds one. Text longer
     than the schema's maxLength (one character over; 3 MB in one field per operation) is a 4xx, and every
-    free-text input must declare a maxLength. Text in an enum, date, number or boolean field is a 4xx.
+    free-text input must declare a maxLength (the values of a text-to-text object such as export filters
+    included). Text in an enum, date, number or boolean field is a 4xx.
+  * Identifiers the registry checks (credit code, phones, ID number) are not free text: the hostile texts
+    are a 4xx there. Every identifier (those and filing and licence numbers) given in full-width characters
+    or with spaces around and inside must be accepted and answered in its plain ASCII form.
   * Files: empty, HTML renamed .jpg, SVG, an executable, decompression bombs, a truncated photo: 4xx. A good
     photo under a hostile name (../../x, CRLF, control characters, 300 characters, markup) may succeed if the
     name is stored without path, line breaks or control characters and at most 255 characters long.
+  * Spreadsheets for imports: empty, truncated, a zip bomb, a zip or photo or CSV named .xlsx, a good sheet
+    under the wrong extension, no data rows, missing columns, a CSV field over the csv module's limit, UTF-16,
+    too many rows, too many bytes: 4xx and nothing staged. The same sheet as CSV in UTF-8 with and without a
+    BOM and in GBK must be staged like the .xlsx; control characters in cells must not be stored; a good
+    sheet under a hostile name is judged like a photo's.
   * Request level: invalid JSON (and other bodies that are not an object), the wrong content type (the
     baseline body as text/plain or form-encoded; JSON to a multipart endpoint), a broken multipart body,
     each missing required field, an extra field (refused, not silently ignored: HOSTILE.md asks for a clear
@@ -44,12 +69,14 @@ What a hostile value must get, class by class (the judgement calls):
     token at all: exactly 401 (only for operations that require a token).
 
 Each request runs in a savepoint that is rolled back afterwards, so an accepted value does not change what the
-next request meets (the event is still "reported", rate limits and lockouts start afresh). All problems of an
-operation are collected and reported together, each with the request that caused it.
+next request meets (the event is still "reported", rate limits and lockouts start afresh, a credit code or
+filing number created by one request is free again for the next). All problems of an operation are collected
+and reported together, each with the request that caused it.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
@@ -66,6 +93,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, models, transaction
 from django.test import Client
@@ -82,12 +110,19 @@ from parcelwatch.accounts.models import (
     Role,
 )
 from parcelwatch.accounts.services import issue_api_token
+from parcelwatch.documents.models import DocumentKind, OfficialDocument
+from parcelwatch.documents.services import record_paper_document
 from parcelwatch.enforcement.models import EnforcementCase
 from parcelwatch.enforcement.services import perform_case, propose_case
 from parcelwatch.events.models import EventCategory
 from parcelwatch.events.services import perform, report_event
 from parcelwatch.evidence.attachments import store_attachment
 from parcelwatch.evidence.models import Attachment
+from parcelwatch.exports.models import ExportJob
+from parcelwatch.exports.services import request_export, run_export
+from parcelwatch.notifications.models import Notification
+from parcelwatch.registry import importing
+from parcelwatch.registry.models import ImportBatch
 from tests import factories as f
 from tests.factories import PASSWORD
 from tests.hostile import (
@@ -101,12 +136,18 @@ from tests.hostile import (
     NUMBER_LOOKALIKES,
     NUMBERS,
     TEXTS,
+    XLSX_TYPE,
     Hostile,
     Upload,
     as_text,
     bad_file_names,
     bad_files,
+    bad_sheets,
     good_jpeg,
+    good_sheets,
+    hostile_cells,
+    sheet_names,
+    xlsx,
 )
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -130,16 +171,25 @@ OPERATIONS = _operations()
 # --- who calls, and with what --------------------------------------------------------------------------------
 
 # (method or None for any, path prefix, cast member): the first match calls the operation. Operations without
-# security in the schema are called anonymously; anything else by the city officer.
+# security in the schema are called anonymously; anything else by the city officer. A district officer calls
+# where objects of the sibling district must then be refused (registry writes, imports, evidence, documents).
 CALLERS = (
     ("POST", "/api/v1/events/{", "hanjiang_officer"),  # transitions
     ("POST", "/api/v1/events", "hanjiang_grid"),  # reporting
     (None, "/api/v1/events", "hanjiang_officer"),
     (None, "/api/v1/cases", "city_officer"),
+    ("GET", "/api/v1/sites/nearby", "hanjiang_grid"),  # the sites one may report on: needs events.report
+    *((method, prefix, "hanjiang_officer") for method in ("POST", "PATCH")
+      for prefix in ("/api/v1/enterprises", "/api/v1/sites", "/api/v1/safety-officers")),
+    (None, "/api/v1/imports", "hanjiang_officer"),
+    ("GET", "/api/v1/evidence/", "hanjiang_officer"),
+    (None, "/api/v1/documents", "hanjiang_officer"),
+    ("GET", "/api/v1/todo/events", "hanjiang_officer"),  # the reported event waits for the district
 )
 DEFAULT_CALLER = "city_officer"
 
 # Plausible valid values by field name; ids, id lists and files come from the object kind the name names.
+# What only one operation can say (a fresh credit code, its own object) is in SETUPS below.
 PLAUSIBLE = {
     "username": "city_officer",
     "password": PASSWORD,
@@ -160,7 +210,27 @@ PLAUSIBLE = {
 }
 # For a field named action, the first of these the object allows; else the first it allows.
 PREFERRED_ACTIONS = ("accept", "notify_penalty")
-OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "attachment")
+OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "attachment", "token", "batch", "document",
+                "export", "notification")
+PERSONAL_KINDS = ("token", "batch", "export", "notification")  # one's own: anybody else's is "another user's"
+# Fields whose name does not say what they name: (path, field) -> object kind.
+FIELD_OBJECT_KINDS = {("/api/v1/notifications/read", "ids"): "notification"}
+
+# Identifiers with a format the registry checks (hostile text is refused there), and free-form ones; all are
+# normalised. The sample is the valid value whose full-width and spaced forms are sent (credit codes are fresh
+# per test, see _context).
+CHECKED_IDENTIFIERS = ("credit_code", "phone", "contact_phone", "manager_phone", "id_number")
+IDENTIFIER_SAMPLES = {
+    "phone": "13700000000",
+    "contact_phone": "13800001234",
+    "manager_phone": "13900001234",
+    "id_number": "35030319900101123X",
+    "filing_number": "PT-HOSTILE-0001",
+    "licence_number": "XK-2026-0001",
+}
+# Coordinates outside the city's box (Shanghai), and with more decimals than the column's six.
+OUTSIDE_THE_CITY = {"lng": "121.47", "lat": "31.23"}
+TOO_PRECISE = {"lng": "119.123456789012", "lat": "25.460000000001"}
 
 ACCEPT, REFUSE, MAY_ACCEPT, MAY_ACCEPT_EMPTY, MAY_ACCEPT_NAME, STATUS_401, STATUS_413 = (
     "accept", "refuse", "may-accept", "may-accept-empty", "may-accept-name", "401", "413")
@@ -174,13 +244,16 @@ def world(cast):
     """The cast, an event and a case to act on, and objects the callers may not see (a sibling district, and
     another city altogether)."""
     ba02 = EventCategory.objects.get(code="BA02")
+    photos = {}
 
     def photo(actor, colour):
         return store_attachment(good_jpeg(colour), name="现场.jpg", actor=actor)
 
     def reported(actor, site, colour):
-        return report_event(actor=actor, site=site, category=ba02, description="备案地址不符",
-                            photos=[photo(actor, colour)])
+        shot = photo(actor, colour)
+        event = report_event(actor=actor, site=site, category=ba02, description="备案地址不符", photos=[shot])
+        photos[event.pk] = shot
+        return event
 
     event = reported(cast.hanjiang_grid, cast.hanjiang_outlet, (200, 30, 30))
     escalated = reported(cast.hanjiang_officer, cast.hanjiang_outlet_g2, (30, 200, 30))
@@ -214,9 +287,15 @@ def world(cast):
                  "event": licheng_event},
         elsewhere={"site": fz_site, "enterprise": fz_enterprise, "officer": fz_officer, "event": fz_event,
                    "case": fz_case},
+        sibling_codes={"district": cast.licheng.code, "town": cast.zhenhai.code, "grid": cast.zhenhai_g1.code},
+        elsewhere_codes={"district": gulou.code, "town": gudong.code, "grid": grid.code},
         others_uploads=[Attachment.objects.filter(uploaded_by=u).first() for u in (cast.licheng_officer, fz_worker)],
+        report_photos=photos,
         photo=photo,
     )
+
+
+Verify = Callable[[Any, bytes, Any], "str | None"]  # (parsed JSON or None, body, response) -> a problem or None
 
 
 @dataclass
@@ -226,7 +305,16 @@ class Context:
     objects: dict  # kind -> a plausible object
     foreign: dict  # kind -> objects the caller may not see (or uploads that are not theirs)
     plausible: dict
+    sees_sibling: bool = True  # the caller's jurisdiction covers the sibling district
     problems: list = field(default_factory=list)
+    baseline: dict = field(default_factory=dict)  # field -> value for this operation, before PLAUSIBLE
+    samples: dict = field(default_factory=dict)  # identifier field -> a valid value of it
+    codes: dict = field(default_factory=dict)  # code field -> [(label, a code naming what the caller may not use)]
+    verify: Verify | None = None  # what the baseline's answer must show
+    bad_files: tuple | None = None  # hostile files for this operation (default: bad photos)
+    file_names: tuple | None = None  # a good file under hostile names (default: a photo's)
+    good_files: tuple = ()  # other forms of the baseline file that must be accepted like it
+    odd_files: tuple = ()  # valid files with hostile content that may be accepted
 
 
 def _context(world, method: str, path: str, op: dict) -> Context:
@@ -239,17 +327,322 @@ def _context(world, method: str, path: str, op: dict) -> Context:
     headers = {}
     objects = dict(world.mine)
     foreign = {kind: [obj] for kind, obj in world.elsewhere.items()}
+    sees_sibling = True
     if caller is not None:
         key, _token = issue_api_token(caller)
         headers["HTTP_AUTHORIZATION"] = f"Bearer {key}"
         paths = [m.jurisdiction.path for m in Membership.objects.filter(user=caller).select_related("jurisdiction")]
+        sees_sibling = any(cast.licheng.path.startswith(p) for p in paths)
         for kind, obj in world.sibling.items():
             place = obj.enterprise.jurisdiction if kind == "officer" else obj.jurisdiction
             if not any(place.path.startswith(p) for p in paths):
                 foreign[kind].insert(0, obj)
         objects["attachment"] = world.photo(caller, (123, 45, 67))
     foreign["attachment"] = world.others_uploads
-    return Context(caller=caller, headers=headers, objects=objects, foreign=foreign, plausible=dict(PLAUSIBLE))
+    ctx = Context(caller=caller, headers=headers, objects=objects, foreign=foreign, plausible=dict(PLAUSIBLE),
+                  sees_sibling=sees_sibling)
+    ctx.samples = {**IDENTIFIER_SAMPLES, "credit_code": f.credit_code(cast.hanjiang.code)}
+    ctx.codes = _codes(world, ctx)
+    for m, pattern, setup in SETUPS:
+        if (m is None or m == method) and (path.startswith(pattern[:-1]) if pattern.endswith("*") else path == pattern):
+            setup(world, ctx)
+    return ctx
+
+
+def _codes(world, ctx: Context) -> dict:
+    """Codes that name what the caller may not use (another jurisdiction's places), or nothing at all."""
+    sibling, elsewhere = world.sibling_codes, world.elsewhere_codes
+    districts = ([] if ctx.sees_sibling else [("another jurisdiction's district code", sibling["district"])]) + [
+        ("another city's district code", elsewhere["district"])]
+    places = ([] if ctx.sees_sibling else [("another jurisdiction's town code", sibling["town"]),
+                                            ("another jurisdiction's grid code", sibling["grid"])]) + [
+        ("another city's grid code", elsewhere["grid"]),
+        ("a district code where a town or grid is expected", world.cast.hanjiang.code)]
+    return {
+        "district": districts,
+        "parent": districts,
+        "jurisdiction": places,
+        "brand": [("a brand code naming nothing", "nosuch")],
+        "category": [("a category code naming nothing", "ZZ99")],
+        "source": [("an export source naming nothing", "nosuch")],
+        "state": [("a state naming nothing", "nosuch")],
+        "action": [("an action naming nothing", "no_such_action")],
+    }
+
+
+# --- what some operations need beyond their field names --------------------------------------------------------
+
+# (method or None, path, setup): every match runs, in order; a path ending in * is a prefix.
+SETUPS: list[tuple[str | None, str, Callable[[Any, Context], None]]] = []
+
+
+def setup_for(method: str | None, pattern: str):
+    def register(fn):
+        SETUPS.append((method, pattern, fn))
+        return fn
+    return register
+
+
+def _expect(**want) -> Verify:
+    """The answer must hold these values (a__b reads data["a"]["b"])."""
+    def verify(data, _body, _response):
+        wrong = []
+        for key, value in want.items():
+            got = data
+            for part in key.split("__"):
+                got = got.get(part) if isinstance(got, dict) else None
+            if got != value:
+                wrong.append(f"{key}={got!r}, expected {value!r}")
+        return "; ".join(wrong) or None
+    return verify
+
+
+def _magic(prefix: bytes, what: str) -> Verify:
+    return lambda _data, body, _response: None if body.startswith(prefix) else f"not {what}: {body[:20]!r}"
+
+
+def _workbook_with(first_cell: str, min_rows: int) -> Verify:
+    def verify(_data, body, _response):
+        from openpyxl import load_workbook
+
+        try:
+            rows = list(load_workbook(io.BytesIO(body), read_only=True).worksheets[0].iter_rows(values_only=True))
+        except Exception as exc:  # noqa: BLE001 - any failure to read is the finding
+            return f"not a readable workbook: {exc!r}"
+        if len(rows) < min_rows or first_cell not in [c for c in rows[0] if c]:
+            return f"a workbook of {len(rows)} rows, first row {rows[0] if rows else None!r}"
+        return None
+    return verify
+
+
+def _site_row(cast, filing_number: str) -> tuple[list[str], list[str]]:
+    """The site sheet's header and one valid row for Hanjiang (a site to create)."""
+    header = importing.SITE_SHEET.header_labels()
+    values = {"网点名称": "中通涵东导入营业部", "网点类型": "营业网点", "运营企业统一社会信用代码": cast.zto_hanjiang.credit_code,
+              "备案编号": filing_number, "地址": "莆田市涵江区涵东街道导入路1号", "县区": "涵江", "乡镇街道": "涵东街道",
+              "负责人电话": "13900005678"}
+    return header, [values.get(h, "") for h in header]
+
+
+def _staged_one(data, _body, _response):
+    summary = data.get("summary", {})
+    if summary.get("create") != 1 or summary.get("errors") or data.get("state") != "preview":
+        return f"expected one row to create and none in error: {_short(data, 300)}"
+    values = data["rows"][0]["values"]
+    if values.get("name") != "中通涵东导入营业部" or values.get("district") != "涵江":
+        return f"the row was not read as written: {_short(values, 200)}"
+    return None
+
+
+@setup_for("POST", "/api/v1/enterprises")
+def _new_enterprise(world, ctx):
+    code = ctx.samples["credit_code"]
+    ctx.baseline.update(name="莆田市涵江区极兔速递有限公司", credit_code=code, district=world.cast.hanjiang.code,
+                        brand="zto", contact_phone=ctx.samples["contact_phone"])
+    ctx.verify = _expect(credit_code=code, district_code=world.cast.hanjiang.code, brand__code="zto",
+                         contact_phone=ctx.samples["contact_phone"])
+
+
+@setup_for("PATCH", "/api/v1/enterprises/{enterprise_id}")
+def _change_enterprise(world, ctx):
+    ctx.baseline.update(contact_person="张联系", address="莆田市涵江区涵东街道涵华路100号")
+    ctx.verify = _expect(id=world.cast.zto_hanjiang.pk, contact_person="张联系")
+
+
+@setup_for("POST", "/api/v1/sites")
+def _new_site(world, ctx):
+    cast = world.cast
+    ctx.baseline.update(kind="outlet", name="中通涵东新街营业部", enterprise=cast.zto_hanjiang.pk, brand="zto",
+                        address="莆田市涵江区涵东街道新街1号", jurisdiction=cast.handong_g1.code, lng=119.12, lat=25.46,
+                        filing_number=ctx.samples["filing_number"], manager_phone=ctx.samples["manager_phone"])
+    ctx.verify = _expect(enterprise_id=cast.zto_hanjiang.pk, jurisdiction_code=cast.handong_g1.code,
+                         district_code=cast.hanjiang.code, filing_number=ctx.samples["filing_number"], lng=119.12)
+
+
+@setup_for("PATCH", "/api/v1/sites/{site_id}")
+def _change_site(world, ctx):
+    ctx.baseline.update(name="中通涵东营业部（迁址）", address="莆田市涵江区涵东街道涵华路120号")
+    ctx.verify = _expect(id=world.cast.hanjiang_outlet.pk, name="中通涵东营业部（迁址）")
+
+
+@setup_for("POST", "/api/v1/safety-officers")
+def _new_officer(world, ctx):
+    cast = world.cast
+    ctx.baseline.update(enterprise=cast.zto_hanjiang.pk, name="郑安全", id_number=ctx.samples["id_number"],
+                        phone=ctx.samples["phone"], site_ids=[cast.hanjiang_outlet.pk])
+    ctx.verify = _expect(enterprise_id=cast.zto_hanjiang.pk, name="郑安全", site_ids=[cast.hanjiang_outlet.pk],
+                         id_number=ctx.samples["id_number"])
+
+
+@setup_for("PATCH", "/api/v1/safety-officers/{officer_id}")
+def _change_officer(world, ctx):
+    outlet = world.cast.hanjiang_outlet
+    ctx.baseline.update(phone="13700009999", site_ids=[outlet.pk])
+    ctx.verify = _expect(id=world.cast.zto_officer.pk, phone="13700009999", site_ids=[outlet.pk])
+
+
+@setup_for("POST", "/api/v1/safety-officers/{officer_id}/trainings")
+def _training(world, ctx):
+    day = timezone.localdate().isoformat()
+    ctx.baseline.update(date=day, topic="寄递安全生产培训", hours=2.5, organiser="涵江区邮政管理局")
+    ctx.verify = _expect(date=day, topic="寄递安全生产培训", hours=2.5)
+
+
+@setup_for("GET", "/api/v1/sites/nearby")
+def _nearby(world, ctx):
+    ctx.baseline.update(lng="119.12", lat="25.46", q="中通")
+    ctx.verify = lambda data, _b, _r: None if data and data[0].get("distance_km") is not None else \
+        f"no site with its distance: {_short(data)}"
+
+
+@setup_for("GET", "/api/v1/calendar/due-date")
+def _due_date(world, ctx):
+    ctx.baseline.update(days=10, start="2025-06-03")  # a Tuesday: 10 working days later, after the weekends
+    ctx.verify = _expect(start="2025-06-03", working_days=10, date="2025-06-17")
+
+
+@setup_for("GET", "/api/v1/imports/{kind}/template")
+def _template(world, ctx):
+    ctx.verify = _workbook_with("网点名称", 1)
+
+
+@setup_for("POST", "/api/v1/imports/{kind}")
+def _stage(world, ctx):
+    header, row = _site_row(world.cast, "PT-IMPORT-0001")
+    good = xlsx([header, row])
+    ctx.baseline["file"] = Upload("网点.xlsx", good, XLSX_TYPE)
+    ctx.verify = _staged_one
+    ctx.bad_files = bad_sheets(header, row, max_bytes=settings.IMPORT_MAX_BYTES, max_rows=settings.IMPORT_MAX_ROWS,
+                               max_unpacked=settings.IMPORT_MAX_UNPACKED_BYTES)
+    ctx.file_names = sheet_names(good)
+    ctx.good_files = good_sheets(header, row)
+    ctx.odd_files = (Hostile("a CSV with control characters, formulas and markup in its cells", hostile_cells(
+        header, row, {"网点名称": "中通\x00涵东\x0b营业部\x1f", "地址": MARKUP, "驿站品牌": '=HYPERLINK("http://evil","x")',
+                      "负责人": "@SUM(A1)"})),)
+
+
+@setup_for(None, "/api/v1/imports/batches/*")
+def _batches(world, ctx):
+    header, row = _site_row(world.cast, "PT-IMPORT-0002")
+
+    def stage(user):
+        upload = SimpleUploadedFile("网点.xlsx", xlsx([header, row]), content_type=XLSX_TYPE)
+        return importing.stage_import(importing.SITE_SHEET, upload, actor=user)
+
+    batch = stage(ctx.caller)
+    ctx.objects["batch"] = batch
+    ctx.foreign["batch"] = [stage(world.cast.city_officer)]  # another user's, in the same city
+    ctx.verify = _expect(id=batch.pk, state="preview", summary__create=1)
+
+
+@setup_for("POST", "/api/v1/imports/batches/{batch_id}/commit")
+def _commit(world, ctx):
+    ctx.verify = _expect(id=ctx.objects["batch"].pk, state="committed", result__created=1)
+
+
+@setup_for("POST", "/api/v1/imports/batches/{batch_id}/discard")
+def _discard(world, ctx):
+    ctx.verify = _expect(id=ctx.objects["batch"].pk, state="discarded")
+
+
+@setup_for("GET", "/api/v1/evidence/{attachment_id}*")
+def _evidence(world, ctx):
+    photo = world.report_photos[world.mine["event"].pk]
+    ctx.objects["attachment"] = photo  # attached to an event the caller sees, by somebody else
+    ctx.foreign["attachment"] = [
+        *([] if ctx.sees_sibling else [world.report_photos[world.sibling["event"].pk]]),
+        world.report_photos[world.elsewhere["event"].pk],
+        world.photo(world.cast.hanjiang_grid, (77, 77, 77)),  # another user's upload, attached to nothing yet
+    ]
+    ctx.verify = _expect(id=photo.pk, sha256=photo.sha256)
+
+
+@setup_for("GET", "/api/v1/evidence/{attachment_id}/file")
+def _evidence_file(world, ctx):
+    photo = ctx.objects["attachment"]
+    jpeg = _magic(b"\xff\xd8\xff", "a JPEG")
+    ctx.verify = lambda data, body, response: jpeg(data, body, response) or (
+        None if response.get("X-Evidence-SHA256") == photo.sha256 else "no or a wrong X-Evidence-SHA256")
+
+
+@setup_for("GET", "/api/v1/evidence/{attachment_id}/thumbnail")
+def _evidence_thumbnail(world, ctx):
+    ctx.verify = _magic(b"\xff\xd8\xff", "a JPEG")
+
+
+@setup_for(None, "/api/v1/documents*")
+def _documents(world, ctx):
+    cast, event = world.cast, world.mine["event"]
+    perform(event, "accept", actor=cast.hanjiang_officer)
+    perform(event, "issue_letter", actor=cast.hanjiang_officer)  # renders the PDF
+    letter = OfficialDocument.objects.get(subject_type="event", subject_id=event.pk)
+    ctx.objects["document"] = letter
+
+    def paper(subject, actor):
+        return record_paper_document(kind=DocumentKind.REMINDER_LETTER, subject=subject, title="提醒函", actor=actor)
+
+    ctx.foreign["document"] = [*([] if ctx.sees_sibling else [paper(world.sibling["event"], cast.licheng_officer)]),
+                               paper(world.elsewhere["event"], None)]
+    ctx.verify = _expect(id=letter.pk, number=letter.number, paper_original=False)
+
+
+@setup_for("GET", "/api/v1/documents")
+def _document_list(world, ctx):
+    ctx.verify = None
+
+
+@setup_for("GET", "/api/v1/documents/{document_id}/file")
+def _document_file(world, ctx):
+    ctx.verify = _magic(b"%PDF-", "a PDF")
+
+
+@setup_for(None, "/api/v1/exports*")
+def _exports(world, ctx):
+    job = request_export(actor=ctx.caller, source="events", params={})
+    run_export(job.pk)
+    ctx.objects["export"] = ExportJob.objects.get(pk=job.pk)
+    ctx.foreign["export"] = [request_export(actor=world.cast.hanjiang_officer, source="events", params={})]
+    ctx.verify = _expect(id=job.pk, state="done", file_url=f"/api/v1/exports/{job.pk}/file")
+
+
+@setup_for("POST", "/api/v1/exports")
+def _new_export(world, ctx):
+    ctx.baseline.update(source="events", filters={"state": "reported"})
+    ctx.verify = _expect(source="events", state="queued", filters={"state": "reported"})
+
+
+@setup_for("GET", "/api/v1/exports")
+def _export_list(world, ctx):
+    ctx.verify = None
+
+
+@setup_for("GET", "/api/v1/exports/{export_id}/file")
+def _export_file(world, ctx):
+    ctx.verify = _workbook_with("事件编号", 2)
+
+
+@setup_for(None, "/api/v1/notifications*")
+def _notifications(world, ctx):
+    def note(user):
+        return Notification.objects.create(recipient=user, kind="event_task", url="/events/",
+                                           params={"number": "PT-1", "site": "中通涵东营业部", "action": "受理"})
+
+    mine = note(ctx.caller)
+    ctx.objects["notification"] = mine
+    ctx.foreign["notification"] = [note(world.cast.hanjiang_officer)]
+
+
+@setup_for("POST", "/api/v1/notifications/read")
+def _read(world, ctx):
+    ctx.baseline["ids"] = [ctx.objects["notification"].pk]
+    ctx.verify = _expect(marked=1)
+
+
+@setup_for(None, "/api/v1/me/tokens*")
+def _tokens_of_mine(world, ctx):
+    _key, spare = issue_api_token(ctx.caller, name="备用")
+    ctx.objects["token"] = spare
+    ctx.foreign["token"] = [issue_api_token(world.cast.hanjiang_officer, name="别人的")[1]]
 
 
 # --- reading the schema ---------------------------------------------------------------------------------------
@@ -288,7 +681,7 @@ class Field:
     object_kind: str | None
 
 
-def _field(schema: dict, name: str, node: dict, where: str, required: bool) -> Field:
+def _field(schema: dict, name: str, node: dict, where: str, required: bool, object_kind: str | None = None) -> Field:
     variants = _variants(schema, node)
     real = [v for v in variants if v.get("type") != "null"] or variants
     nullable = len(real) < len(variants)
@@ -300,7 +693,7 @@ def _field(schema: dict, name: str, node: dict, where: str, required: bool) -> F
             if v.get("type") in ("integer", "number", "boolean", "array", "string", "object") else 9
 
     main = min(real, key=rank)
-    kind_of_object = _object_kind(name)
+    kind_of_object = object_kind or _object_kind(name)
     typ, fmt = main.get("type"), main.get("format")
     if typ == "string" and fmt == "binary":
         kind = "file"
@@ -338,6 +731,7 @@ class Operation:
     op: dict
     fields: list[Field]
     body_type: str | None  # json, form, or None
+    file_download: bool = False  # its success is a file, not JSON (the schema declares no content for it)
 
 
 def _operation(schema: dict, method: str, path: str) -> Operation:
@@ -346,7 +740,8 @@ def _operation(schema: dict, method: str, path: str) -> Operation:
     for p in op.get("parameters", []):
         p = _resolve(schema, p)
         if p["in"] in ("path", "query"):
-            fields.append(_field(schema, p["name"], p.get("schema", {}), p["in"], p.get("required", False)))
+            fields.append(_field(schema, p["name"], p.get("schema", {}), p["in"], p.get("required", False),
+                                 FIELD_OBJECT_KINDS.get((path, p["name"]))))
     body_type = None
     content = _resolve(schema, op.get("requestBody", {})).get("content", {})
     for media_type, spec in content.items():
@@ -354,9 +749,12 @@ def _operation(schema: dict, method: str, path: str) -> Operation:
         body_type = "json" if "json" in media_type else "form"
         required = set(body.get("required", ()))
         for name, node in body.get("properties", {}).items():
-            fields.append(_field(schema, name, node, body_type, name in required))
+            fields.append(_field(schema, name, node, body_type, name in required,
+                                 FIELD_OBJECT_KINDS.get((path, name))))
         break
-    return Operation(method, path, op, fields, body_type)
+    file_download = any(code.startswith("2") and code != "204" and not spec.get("content")
+                        for code, spec in op.get("responses", {}).items())
+    return Operation(method, path, op, fields, body_type, file_download)
 
 
 # --- values ---------------------------------------------------------------------------------------------------
@@ -387,6 +785,8 @@ def _number_ok(value: Any, node: dict) -> bool:
 
 
 def _plausible(fld: Field, ctx: Context) -> Any:
+    if fld.name in ctx.baseline:
+        return ctx.baseline[fld.name]
     if fld.where == "query" and not fld.required:
         return MISSING  # no filters: a filter that leaks shows up as a non-empty page
     if fld.name in ctx.plausible:
@@ -410,16 +810,32 @@ def _plausible(fld: Field, ctx: Context) -> Any:
             "ids": []}.get(fld.kind, "测试")
 
 
-def _hostile_values(fld: Field, ctx: Context, big: bool) -> list[tuple[str, Any, str]]:
-    """(label, value, expectation) for one field. Values are JSON values; text contexts get as_text()."""
-    out: list[tuple[str, Any, str]] = []
+def _whose(kind: str, listed: bool = False) -> str:
+    """Whose object a foreign id names: uploads in a list are another user's (only one's own may be attached)."""
+    return "another user's" if kind in PERSONAL_KINDS or (listed and kind == "attachment") else \
+        "another jurisdiction's"
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+# Texts that look like an id, or must never reach one: judged like numbers (by what the schema allows).
+ID_LOOKALIKES = NUMBER_LOOKALIKES
+
+
+def _hostile_values(fld: Field, ctx: Context, big: bool) -> list[tuple[str, Any, str, Verify | None]]:
+    """(label, value, expectation, check of an accepted answer) for one field. Values are JSON values; text
+    contexts get as_text()."""
+    out: list[tuple[str, Any, str, Verify | None]] = []
     json_body = fld.where == "json"
     in_query = fld.where == "query"
+    in_body = fld.where in ("json", "form")
 
-    def add(label: str, value: Any, expect: str) -> None:
+    def add(label: str, value: Any, expect: str, verify: Verify | None = None) -> None:
         files = isinstance(value, Upload) or (isinstance(value, list) and value
                                               and all(isinstance(v, Upload) for v in value))
-        out.append((label, value if json_body or files else as_text(value), expect))
+        out.append((label, value if json_body or files else as_text(value), expect, verify))
 
     wrong_scalars = (Hostile("an object", {"x": 1}), Hostile("a list", [1]), Hostile("text", "abc"))
     if fld.kind == "number":
@@ -428,15 +844,19 @@ def _hostile_values(fld: Field, ctx: Context, big: bool) -> list[tuple[str, Any,
             add(h.label, value, MAY_ACCEPT if _number_ok(value, fld.node) else REFUSE)
     elif fld.kind == "id":
         for obj in ctx.foreign.get(fld.object_kind, ()):
-            add(f"another jurisdiction's {fld.object_kind} id", obj.pk, MAY_ACCEPT_EMPTY if in_query else REFUSE)
+            add(f"{_whose(fld.object_kind)} {fld.object_kind} id", obj.pk, MAY_ACCEPT_EMPTY if in_query else REFUSE)
         for h in (*IDS, Hostile("1e20", "1e20"), Hostile("raw NaN token", math.nan), *wrong_scalars):
             value = h.value if json_body else as_text(h.value)
             add(h.label, value, MAY_ACCEPT_EMPTY if in_query and _number_ok(value, fld.node) else REFUSE)
+        for h in (*NUMBERS, *ID_LOOKALIKES):  # judged like numbers: "１２３" may be read as the id it shows
+            value = h.value if json_body else as_text(h.value)
+            add(h.label, value, MAY_ACCEPT if _number_ok(value, fld.node) else REFUSE)
     elif fld.kind == "ids":
         mine = ctx.objects[fld.object_kind].pk
         for obj in ctx.foreign.get(fld.object_kind, ()):
-            add(f"another user's {fld.object_kind} id in the list", [obj.pk], REFUSE)
-            add(f"one's own and another user's {fld.object_kind} id", [mine, obj.pk], REFUSE)
+            whose = _whose(fld.object_kind, listed=True)
+            add(f"{whose} {fld.object_kind} id in the list", [obj.pk], REFUSE)
+            add(f"one's own and {whose} {fld.object_kind} id", [mine, obj.pk], REFUSE)
         for h in (*IDS, Hostile("raw NaN token", math.nan), Hostile("null", None), Hostile("text", "abc"),
                   Hostile("an object", {"x": 1})):
             add(f"[{h.label}]", [h.value], REFUSE)
@@ -459,14 +879,24 @@ def _hostile_values(fld: Field, ctx: Context, big: bool) -> list[tuple[str, Any,
                 add(h.label, h.value, REFUSE)
     elif fld.kind in ("text", "enum"):
         free = fld.kind == "text"
+        # An identifier the registry checks is no free text: text that cannot be one is refused there.
+        text_expect = MAY_ACCEPT if free and not (in_body and fld.name in CHECKED_IDENTIFIERS) else REFUSE
+        for label, code in ctx.codes.get(fld.name, ()) if free else ():
+            add(label, code, MAY_ACCEPT_EMPTY if in_query else REFUSE)
         for h in TEXTS:
-            add(h.label, h.value, MAY_ACCEPT if free else REFUSE)
+            add(h.label, h.value, text_expect)
         # Numbers written as text are just text in a free-text field: two suffice there (each success of a
         # case step renders a PDF); an enum must refuse them all.
         for h in NUMBERS if not free else [n for n in NUMBERS if n.value in ("1e20", "NaN")]:
             if isinstance(h.value, str) or not free or not json_body:
                 label = h.label if isinstance(h.value, str) else f"{as_text(h.value)} as text"
-                add(label, as_text(h.value), MAY_ACCEPT if free else REFUSE)
+                add(label, as_text(h.value), text_expect)
+        if free and in_body and fld.name in ctx.samples:
+            sample = ctx.samples[fld.name]
+            answer = _expect(**{fld.name: sample})
+            add("a valid value in full-width characters", _fullwidth(sample), ACCEPT, answer)
+            add("a valid value with spaces around and inside", f"\u00a0{sample[:3]} {sample[3:]}\u3000", ACCEPT,
+                answer)
         limit = fld.node.get("maxLength")
         if limit is not None:
             add(f"{limit + 1} characters (maxLength {limit})", "x" * (limit + 1), REFUSE)
@@ -481,10 +911,14 @@ def _hostile_values(fld: Field, ctx: Context, big: bool) -> list[tuple[str, Any,
                       Hostile("a list where text is expected", ["a"]), Hostile("a boolean", True)):
                 add(h.label, h.value, REFUSE)
     elif fld.kind == "file":
-        for h in bad_files():
+        for h in bad_files() if ctx.bad_files is None else ctx.bad_files:
             add(h.label, h.value, REFUSE)
-        for h in bad_file_names():
+        for h in bad_file_names() if ctx.file_names is None else ctx.file_names:
             add(h.label, h.value, MAY_ACCEPT_NAME)
+        for h in ctx.good_files:
+            add(h.label, h.value, ACCEPT, ctx.verify)
+        for h in ctx.odd_files:
+            add(h.label, h.value, MAY_ACCEPT)
         add("text where a file is expected", "not a file", REFUSE)
     elif fld.kind == "files":
         for h in bad_files():
@@ -499,18 +933,41 @@ def _hostile_values(fld: Field, ctx: Context, big: bool) -> list[tuple[str, Any,
         for h in (Hostile("text", "x"), Hostile("a number", 1), Hostile("raw NaN token", math.nan),
                   Hostile("a list" if fld.kind == "object" else "an object", [] if fld.kind == "object" else {})):
             add(h.label, h.value, REFUSE)
+        values = fld.node.get("additionalProperties")
+        if fld.kind == "object" and isinstance(values, dict) and values.get("type") == "string":
+            _text_map_values(fld, ctx, add)
     else:
         for h in (*NUMBERS, *TEXTS):
             add(h.label, h.value, MAY_ACCEPT)
     if json_body and not fld.nullable and fld.kind not in ("file", "files"):
         add("null", None, REFUSE)
     seen, unique = set(), []
-    for label, value, expect in out:
+    for label, value, expect, verify in out:
         key = repr(value) if not isinstance(value, float) else repr(("float", str(value)))
         if key not in seen:
             seen.add(key)
-            unique.append((label, value, expect))
+            unique.append((label, value, expect, verify))
     return unique
+
+
+def _text_map_values(fld: Field, ctx: Context, add: Callable) -> None:
+    """An object of text values (export filters): its values are free text, its size bounded."""
+    key = next(iter(ctx.baseline.get(fld.name) or {}), "q")
+    for h in TEXTS:
+        add(f"a value: {h.label}", {key: h.value}, MAY_ACCEPT)
+    add("a key with control characters", {CONTROL: "x"}, MAY_ACCEPT)
+    for h in (Hostile("a number", 1), Hostile("null", None), Hostile("a list", ["a"]), Hostile("an object", {"x": "y"}),
+              Hostile("raw NaN token", math.nan), Hostile("a boolean", True)):
+        add(f"a value that is {h.label}", {key: h.value}, REFUSE)
+    if "maxProperties" in fld.node:
+        add(f"{fld.node['maxProperties'] + 1} keys (maxProperties {fld.node['maxProperties']})",
+            {f"k{i}": "x" for i in range(fld.node["maxProperties"] + 1)}, REFUSE)
+    limit = fld.node["additionalProperties"].get("maxLength")
+    if limit is not None:
+        add(f"a value of {limit + 1} characters (maxLength {limit})", {key: "x" * (limit + 1)}, REFUSE)
+    else:
+        ctx.problems.append(f"{fld.where} field {fld.name!r}: its values are free text without a maxLength in the "
+                            "schema")
 
 
 # --- requests -------------------------------------------------------------------------------------------------
@@ -528,6 +985,9 @@ class Request:
     describe: str = ""
     carries_control: bool = False
     who: str = ""
+    verify: Verify | None = None  # what an accepted answer must show
+    nonempty: bool = False  # a list answer must not be empty (the baseline of a read)
+    file_download: bool = False  # a success is a file
 
     def url(self) -> str:
         return self.path + ("?" + urlencode(self.query, doseq=True) if self.query else "")
@@ -586,11 +1046,11 @@ def _contains_control(value: Any) -> bool:
     if isinstance(value, str):
         return any(c in value for c in "\x00\x0b\x1f\r")
     if isinstance(value, Upload):
-        return _contains_control(value.name)
+        return value.control or _contains_control(value.name)
     if isinstance(value, (list, tuple)):
         return any(_contains_control(v) for v in value)
     if isinstance(value, dict):
-        return any(_contains_control(v) for v in value.values())
+        return any(_contains_control(k) or _contains_control(v) for k, v in value.items())
     return False
 
 
@@ -626,7 +1086,8 @@ def _requests(operation: Operation, ctx: Context, tokens: dict) -> list[Request]
     body_base = {k: v for k, v in body_base.items() if v is not MISSING}
     make_body = _json_body if operation.body_type == "json" else _form_body
 
-    def request(label, expect, *, path=None, query=None, body=None, headers=None, raw=None, describe=None):
+    def request(label, expect, *, path=None, query=None, body=None, headers=None, raw=None, describe=None,
+                verify=None, nonempty=False):
         path_v = path_values if path is None else path
         query_v = query_base if query is None else query
         body_v = body_base if body is None else body
@@ -641,23 +1102,24 @@ def _requests(operation: Operation, ctx: Context, tokens: dict) -> list[Request]
             headers=ctx.headers if headers is None else headers, expect=expect,
             who=(f"as {ctx.caller.username}" if ctx.caller else "anonymously") if headers is None else "",
             describe=describe if describe is not None else (_describe(body_v) if operation.body_type else ""),
-            carries_control=_contains_control([path_v, query_v, body_v]),
+            carries_control=_contains_control([path_v, query_v, body_v]), verify=verify, nonempty=nonempty,
+            file_download=operation.file_download,
         )
 
-    out = [request("baseline", ACCEPT)]
+    out = [request("baseline", ACCEPT, verify=ctx.verify, nonempty=method == "GET")]
     big_used = False
     for fl in fields:
         big = fl.kind == "text" and not big_used
         big_used = big_used or big
-        for label, value, expect in _hostile_values(fl, ctx, big):
+        for label, value, expect, verify in _hostile_values(fl, ctx, big):
             where = {"path": "path", "query": "query"}.get(fl.where, "body")
             label = f"{where} {fl.name} = {label}"
             if fl.where == "path":
-                out.append(request(label, expect, path={**path_values, fl.name: value}))
+                out.append(request(label, expect, path={**path_values, fl.name: value}, verify=verify))
             elif fl.where == "query":
-                out.append(request(label, expect, query={**query_base, fl.name: value}))
+                out.append(request(label, expect, query={**query_base, fl.name: value}, verify=verify))
             else:
-                out.append(request(label, expect, body={**body_base, fl.name: value}))
+                out.append(request(label, expect, body={**body_base, fl.name: value}, verify=verify))
         if fl.required and fl.where in ("query", "json", "form"):
             if fl.where == "query":
                 out.append(request(f"query {fl.name} missing", REFUSE,
@@ -665,6 +1127,28 @@ def _requests(operation: Operation, ctx: Context, tokens: dict) -> list[Request]
             else:
                 out.append(request(f"body {fl.name} missing", REFUSE,
                                    body={k: v for k, v in body_base.items() if k != fl.name}))
+
+    # Coordinates are judged as a pair: outside the city's box, swapped, one without the other.
+    for where, base in (("query", query_base), ("body", body_base)):
+        if "lng" not in base or "lat" not in base:
+            continue
+
+        def sent(changes: dict, where=where, base=base) -> dict:
+            values = {k: v for k, v in {**base, **changes}.items() if v is not MISSING}
+            return {"query": values} if where == "query" else {"body": values}
+
+        def like(text: str, name: str, base=base):
+            return float(text) if isinstance(base[name], float) else text
+
+        for name in ("lng", "lat"):
+            out.append(request(f"{where} {name} outside the city's box", REFUSE,
+                               **sent({name: like(OUTSIDE_THE_CITY[name], name)})))
+            out.append(request(f"{where} {name} with more decimals than the column holds", MAY_ACCEPT,
+                               **sent({name: like(TOO_PRECISE[name], name)})))
+        out.append(request(f"{where} longitude and latitude swapped", REFUSE,
+                           **sent({"lng": base["lat"], "lat": base["lng"]})))
+        if method != "PATCH":  # a partial update may change one coordinate: the other is stored
+            out.append(request(f"{where} lat without lng", REFUSE, **sent({"lng": MISSING})))
 
     limit = _data_upload_max()
     if operation.body_type == "json":
@@ -740,7 +1224,8 @@ def _strings_with_control(value: Any, where: str = "") -> list[str]:
     if isinstance(value, str):
         return [f"{where}={_short(value, 80)}"] if CONTROL_CHARS.intersection(value) else []
     if isinstance(value, dict):
-        return [s for k, v in value.items() for s in _strings_with_control(v, f"{where}.{k}")]
+        return [*(f"{where} key {_short(k, 80)}" for k in value if CONTROL_CHARS.intersection(str(k))),
+                *(s for k, v in value.items() for s in _strings_with_control(v, f"{where}.{k}"))]
     if isinstance(value, (list, tuple)):
         return [s for i, v in enumerate(value) for s in _strings_with_control(v, f"{where}[{i}]")]
     return []
@@ -765,10 +1250,11 @@ def _stored_control_characters() -> list[str]:
 
 def _bad_stored_names() -> list[str]:
     bad = []
-    for pk, name in Attachment.objects.values_list("pk", "original_name"):
-        if "/" in name or "\\" in name or "\r" in name or "\n" in name or len(name) > 255 \
-                or CONTROL_CHARS.intersection(name):
-            bad.append(f"Attachment#{pk}.original_name={_short(name, 80)}")
+    for model, attribute in ((Attachment, "original_name"), (ImportBatch, "filename")):
+        for pk, name in model.objects.values_list("pk", attribute):
+            if "/" in name or "\\" in name or "\r" in name or "\n" in name or len(name) > 255 \
+                    or CONTROL_CHARS.intersection(name):
+                bad.append(f"{model._meta.label}#{pk}.{attribute}={_short(name, 80)}")
     return bad
 
 
@@ -816,6 +1302,7 @@ def _check(req: Request, response, counts_before, counts_after, count, logged: l
 
     body = _content(response)
     data = None
+    ok = 200 <= status < 300
     if status >= 500:
         tb = _traceback_summary(getattr(response, "exc_info", None)) or "; ".join(
             _traceback_summary(r.exc_info) for r in logged)
@@ -823,6 +1310,10 @@ def _check(req: Request, response, counts_before, counts_after, count, logged: l
     if status == 204:
         if body:
             problem(f"a 204 with a body: {body[:100]!r}")
+    elif ok and req.file_download:
+        trouble = _file_problem(response, body)
+        if trouble:
+            problem(trouble)
     else:
         content_type = response.get("Content-Type", "")
         if not content_type.startswith("application/json"):
@@ -842,10 +1333,10 @@ def _check(req: Request, response, counts_before, counts_after, count, logged: l
                                                                       strict=True) if a != b]
         problem(f"refused, but the database changed: {', '.join(changed)}")
     detail = data.get("detail") if isinstance(data, dict) else None
-    ok = 200 <= status < 300
     refused = 400 <= status < 500
     if req.expect == ACCEPT and not ok:
-        problem(f"the baseline request must succeed (fix PLAUSIBLE or the cast): {_short(detail or body, 300)}")
+        problem(f"the baseline request must succeed (fix its SETUPS entry, PLAUSIBLE or the cast): {_short(detail or body, 300)}"
+                if req.label == "baseline" else f"a valid input must be accepted: {_short(detail or body, 300)}")
     elif req.expect == REFUSE and not refused and status < 500:
         problem("a hostile value was accepted; expected a 4xx")
     elif req.expect in (MAY_ACCEPT, MAY_ACCEPT_EMPTY, MAY_ACCEPT_NAME) and not (ok or refused) and status < 500:
@@ -856,7 +1347,39 @@ def _check(req: Request, response, counts_before, counts_after, count, logged: l
         problem("expected 413")
     if ok and req.expect == MAY_ACCEPT_EMPTY and isinstance(data, dict):
         if data.get("count") or data.get("items"):
-            problem(f"a filter by an id the caller may not see found something: count={data.get('count')}")
+            problem(f"a filter by an id or code the caller may not see found something: count={data.get('count')}")
+    if ok and req.verify is not None and (data is not None or req.file_download):
+        try:
+            trouble = req.verify(data, body, response)
+        except Exception as exc:  # noqa: BLE001 - an answer of the wrong shape is the finding
+            trouble = f"an answer of an unexpected shape ({exc!r}): {body[:160]!r}"
+        if trouble:
+            problem(f"accepted, but the answer does not show it: {trouble}")
+    if ok and req.nonempty and (data == [] or (isinstance(data, dict) and "items" in data and not data["items"])):
+        problem("the baseline list is empty, so the hostile values meet nothing: give the caller something to list "
+                "(its SETUPS entry)")
+
+
+FILE_MAGIC = {
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+    "application/pdf": b"%PDF-",
+    XLSX_TYPE: b"PK\x03\x04",
+}
+
+
+def _file_problem(response, body: bytes) -> str | None:
+    """A download must be the file its Content-Type names (never HTML, SVG or JSON), sent as an attachment or
+    inline with a name."""
+    content_type = response.get("Content-Type", "").split(";")[0].strip()
+    magic = FILE_MAGIC.get(content_type)
+    if magic is None:
+        return f"a download of an unexpected Content-Type {content_type!r}: {body[:60]!r}"
+    if not body.startswith(magic):
+        return f"a download whose bytes are not {content_type}: {body[:60]!r}"
+    if not response.get("Content-Disposition"):
+        return "a download without a Content-Disposition"
+    return None
 
 
 def _run(client: Client, req: Request, count, handler: _Tracebacks, problems: list) -> None:

@@ -1,23 +1,28 @@
 """Background exports through the API: ask, follow the progress, download."""
 
 from datetime import datetime
+from typing import Annotated
 
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import AfterValidator, StringConstraints
 
 from parcelwatch.lib.apitypes import Code, Id, In, Pagination
+from parcelwatch.lib.text import clean_text
 
 from . import services
 from .models import ExportJob
 from .selectors import exports_of, get_export_for_user
 
 router = Router(tags=["exports"])
+FilterKey = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+FilterValue = Annotated[str, Field(max_length=100), AfterValidator(lambda v: clean_text(v, multiline=False))]
 
 
 class ExportIn(In):
     source: Code = Field(description="sites, enterprises, officers, events or cases")
-    filters: dict[str, str] = Field({}, max_length=20,
-                                    description='The list\'s filters, as in its query string (e.g. {"year": "2019"}).')
+    filters: dict[FilterKey, FilterValue] = Field(
+        {}, max_length=20, description='The list\'s filters, as in its query string (e.g. {"year": "2019"}).')
 
 
 class ExportOut(Schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from datetime import timedelta
 
@@ -30,9 +31,10 @@ MAX_PARAM_LENGTH = 100
 def _clean_params(params: dict) -> dict[str, str]:
     cleaned = {}
     for key, value in list(params.items())[:20]:
-        if key in ("page", "format", "csrfmiddlewaretoken", "source"):
-            continue
-        cleaned[str(key)[:32]] = clean_text(str(value), multiline=False)[:MAX_PARAM_LENGTH]
+        key = str(key)
+        if key in ("page", "format", "csrfmiddlewaretoken", "source") or not re.fullmatch(r"[a-z_]{1,32}", key):
+            continue  # filters are named in lower case; anything else is not a filter of any list
+        cleaned[key] = clean_text(str(value), multiline=False)[:MAX_PARAM_LENGTH]
     return cleaned
 
 

@@ -71,8 +71,8 @@ class Pagination(LimitOffsetPagination):
         count_capped: bool = Field(False, description="More items match than `count` says.")
 
     def paginate_queryset(self, queryset, pagination, request=None, **params):
-        from .pagination import capped_count
+        from .pagination import capped_count, page_rows
 
         count, capped = capped_count(queryset)
         offset, limit = pagination.offset, pagination.limit
-        return {"items": queryset[offset: offset + limit], "count": count, "count_capped": capped}
+        return {"items": page_rows(queryset, offset, offset + limit), "count": count, "count_capped": capped}

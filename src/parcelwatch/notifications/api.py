@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
@@ -48,5 +49,9 @@ class ReadOut(Schema):
 
 @router.post("/notifications/read", response=ReadOut)
 def mark_read(request, payload: ReadIn):
-    """Mark notifications read (the user's own only; ids of others are ignored)."""
+    """Mark notifications read: the given ones (all the user's own, or 404), or all of them."""
+    if payload.ids is not None:
+        own = set(Notification.objects.filter(recipient=request.user, pk__in=payload.ids).values_list("pk", flat=True))
+        if own != set(payload.ids):
+            raise Http404
     return {"marked": services.mark_read(request.user, payload.ids)}

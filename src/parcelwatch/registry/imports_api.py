@@ -67,6 +67,8 @@ def stage_import(request, kind: Literal["sites", "enterprises"], file: File[Uplo
     """Upload a sheet (.xlsx or .csv, UTF-8 or GBK): every row is checked and reported with all its problems;
     nothing is saved until the import is committed."""
     _require(request)
+    if request.POST or set(request.FILES) != {"file"}:
+        raise HttpError(422, "只接受一个文件字段 file。")
     try:
         batch = importing.stage_import(importing.sheet_for(kind), file, actor=request.user)
     except importing.ImportFileError as exc:

@@ -54,6 +54,8 @@ def test_bad_coordinates_already_in_the_database_are_cleaned_by_the_migration(ca
 
     from django.db import connection
 
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite ever stored such values (PostgreSQL's numeric column refuses them)")
     Site.objects.filter(pk=cast.hanjiang_outlet.pk).update(lng=None, lat=None)
     with connection.cursor() as cursor:
         cursor.execute("UPDATE registry_site SET lng = 1e20, lat = 25.4 WHERE id = %s", [cast.hanjiang_outlet.pk])

@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from parcelwatch.lib.pagination import CappedPaginator
+from parcelwatch.lib.params import text
 
 from .models import DocumentKind
 from .selectors import documents_visible_to
@@ -12,7 +13,7 @@ LISTED_KINDS = [DocumentKind.REMINDER_LETTER, DocumentKind.PENALTY_NOTICE, Docum
 
 @login_required
 def document_list(request: HttpRequest) -> HttpResponse:
-    kind = request.GET.get("kind", "")
+    kind = text(request.GET, "kind", 32)
     qs = documents_visible_to(request.user).order_by("-issued_at", "-pk")
     if kind:
         qs = qs.filter(kind=kind)

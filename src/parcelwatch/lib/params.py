@@ -9,8 +9,11 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 def text(params: Mapping, key: str, max_length: int = 100) -> str:
+    """A filter's text: control characters (PostgreSQL refuses NUL in a query) and line breaks removed."""
+    from .text import clean_text
+
     value = params.get(key, "")
-    return str(value).strip()[:max_length] if value is not None else ""
+    return clean_text(str(value), multiline=False)[:max_length] if value is not None else ""
 
 
 def year(params: Mapping, key: str = "year") -> int | None:

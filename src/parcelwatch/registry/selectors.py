@@ -99,8 +99,9 @@ def can_on_officer(user: User, perm: str, officer: SafetyOfficer) -> bool:
 
 
 def _get(params: Mapping, key: str) -> str:
-    value = params.get(key, "")
-    return str(value).strip()[:100] if value is not None else ""
+    from parcelwatch.lib.params import text
+
+    return text(params, key)
 
 
 def site_filters(params: Mapping) -> dict:

@@ -89,6 +89,9 @@ def event_filters(params: Mapping) -> dict:
     }
 
 
+SEARCH_SITE_IDS = 5000
+
+
 def _search_q(q: str, *, bounded: bool) -> Q:
     """Quick search: an event number (or its beginning), a site's name or address; the description too when
     the search is narrowed to a period (reading every description ever written does not scale)."""
@@ -96,8 +99,11 @@ def _search_q(q: str, *, bounded: bool) -> Q:
 
     upper = q.upper()
     match = Q(number__gte=upper, number__lt=upper + "\uffff")  # a prefix, by the number's unique index
-    sites = Site.objects.filter(Q(name__icontains=q) | Q(address__icontains=q)).values("pk")
-    match |= Q(site_id__in=sites)
+    # The matching sites as a list of ids, so that both halves of the OR are index lookups (a subquery
+    # there makes PostgreSQL read every event); a search broad enough to match more sites stays a subquery.
+    sites = Site.objects.filter(Q(name__icontains=q) | Q(address__icontains=q)).values_list("pk", flat=True)
+    site_ids = list(sites[:SEARCH_SITE_IDS + 1])
+    match |= Q(site_id__in=site_ids if len(site_ids) <= SEARCH_SITE_IDS else sites)
     if bounded:
         match |= Q(description__icontains=q)
     return match

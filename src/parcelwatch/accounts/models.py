@@ -109,7 +109,7 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_role_display()} @ {self.jurisdiction}"
+        return f"{self.get_role_display()} · {self.jurisdiction}"
 
 
 class LoginFailure(models.Model):

@@ -66,6 +66,8 @@ class TimelineEntry(models.Model):
     entry_hash = models.CharField(max_length=64)
 
     class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline entries")
         ordering = ["subject_type", "subject_id", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["subject_type", "subject_id", "seq"], name="unique_timeline_seq"),
@@ -73,7 +75,7 @@ class TimelineEntry(models.Model):
         indexes = [models.Index(fields=["subject_type", "subject_id", "seq"])]
 
     def __str__(self) -> str:
-        return f"{self.subject_type}#{self.subject_id}/{self.seq} {self.action}"
+        return f"{self.subject_type} {self.subject_id} · #{self.seq} · {self.created_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
         if self.pk:

@@ -6,6 +6,10 @@ from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 
 admin.site.unregister(DBTaskResult)
+# The package names its records "DBTaskResult object (uuid)" and its key "Id": say what they are.
+TASK = _("Task")
+DBTaskResult.__str__ = lambda self: f"{TASK} {str(self.id)[:8]}"
+DBTaskResult._meta.get_field("id").verbose_name = _("task number")
 
 
 @admin.register(DBTaskResult)

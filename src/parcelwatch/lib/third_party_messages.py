@@ -11,6 +11,7 @@ MESSAGES = (
     _(":"),
     # The admin's screen-reader headers of the application list (Django 5.2, untranslated upstream).
     _("Model name"), _("Add link"), _("Change or view list link"),
+    _("After you’ve created a user, you’ll be able to edit more user options."),
     # django-tasks: the background task results shown in the admin.
     pgettext_lazy("Task", "Ready"), pgettext_lazy("Task", "Running"), pgettext_lazy("Task", "Failed"),
     pgettext_lazy("Task", "Successful"),

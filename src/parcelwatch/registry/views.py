@@ -399,6 +399,9 @@ def site_map(request: HttpRequest) -> HttpResponse:
         "statuses": Site.Status.choices,
         "map_config": {
             "mapName": city.map_name if city else "", "focus": focus,
+            # District names drawn above the sites (the map's own labels would lie under thousands of dots).
+            "districts": [{"name": d.name, "value": [float(d.lng), float(d.lat)]}
+                          for d in districts_visible_to(request.user) if d.lng is not None],
             "dataUrl": reverse("registry:site_map_data"), "siteUrl": reverse("registry:site_detail", args=[0]),
             "messages": {"shown": _("Sites shown")},
         },

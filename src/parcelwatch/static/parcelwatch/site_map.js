@@ -31,17 +31,22 @@
     }));
     chart.setOption({
       tooltip: {trigger: "item", formatter: tooltip, confine: true},
-      legend: {top: 8, left: 8},
+      legend: {top: 8, left: 8, data: Object.values(data.kinds)},
       geo: {
         map: cfg.mapName, roam: true, zoom: cfg.focus ? cfg.focus.zoom : 1.1,
         center: cfg.focus ? cfg.focus.center : undefined,
-        // District names above the points, with a halo so they stay legible among thousands of sites.
-        label: {show: true, color: "#0b3a6e", fontSize: 13, fontWeight: "bold", textBorderColor: "#fff",
-                textBorderWidth: 3},
+        label: {show: false},
         itemStyle: {areaColor: "#e8eef6", borderColor: "#7a8ca3"},
         emphasis: {itemStyle: {areaColor: "#cfdcec"}, label: {color: "#0b3a6e"}},
       },
-      series: series,
+      series: series.concat([{
+        // District names above the sites, with a halo so they stay legible among thousands of dots.
+        type: "scatter", coordinateSystem: "geo", symbolSize: 0, silent: true, z: 10, tooltip: {show: false},
+        label: {show: true, formatter: "{b}", color: "#0b3a6e", fontSize: 13, fontWeight: "bold",
+                textBorderColor: "#fff", textBorderWidth: 3},
+        labelLayout: {hideOverlap: true},
+        data: cfg.districts || [],
+      }]),
     }, true);
   }
 

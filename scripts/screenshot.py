@@ -30,7 +30,7 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         for width in (int(w) for w in args.widths.split(",")):
-            page = browser.new_page(viewport={"width": width, "height": 900 if width > 600 else 844})
+            page = browser.new_page(viewport={"width": width, "height": 1080 if width >= 1920 else 900 if width > 600 else 844})
             if args.user != "-":
                 page.goto(args.base + "/accounts/login/")
                 page.fill("input[name=username]", args.user)

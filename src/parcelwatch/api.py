@@ -109,6 +109,7 @@ def unexpected(request, exc):
 
 
 from parcelwatch.accounts.api import router as accounts_router  # noqa: E402
+from parcelwatch.analytics.api import router as analytics_router  # noqa: E402
 from parcelwatch.documents.api import router as documents_router  # noqa: E402
 from parcelwatch.enforcement.api import router as enforcement_router  # noqa: E402
 from parcelwatch.events.api import router as events_router  # noqa: E402
@@ -127,3 +128,4 @@ api.add_router("", enforcement_router)
 api.add_router("", documents_router)
 api.add_router("", notifications_router)
 api.add_router("", exports_router)
+api.add_router("", analytics_router)

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "parcelwatch.documents",
     "parcelwatch.events",
     "parcelwatch.enforcement",
+    "parcelwatch.analytics",
     "parcelwatch.exports",
     "parcelwatch.demo",
 ]

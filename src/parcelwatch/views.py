@@ -1,43 +1,105 @@
-"""The home page: what needs this user now, then an overview of what they are responsible for.
+"""The home page: what needs this user now, per role, then an overview of what they are responsible for.
 
-Every count links to a list showing exactly the counted items.
+Every count links to a list showing exactly the counted items (the same selector and filter).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from parcelwatch.accounts.access import has_permission, memberships
-from parcelwatch.accounts.permissions import CASES_VIEW, EVENTS_REPORT, EVENTS_VIEW, REGISTRY_VIEW
+from parcelwatch.accounts.models import Role
+from parcelwatch.accounts.permissions import (
+    CASES_VIEW,
+    EVENTS_CITY,
+    EVENTS_DISTRICT,
+    EVENTS_ENTERPRISE,
+    EVENTS_REPORT,
+    EVENTS_VIEW,
+    REGISTRY_VIEW,
+    STATS_VIEW,
+)
 from parcelwatch.enforcement.selectors import case_todo_for
 from parcelwatch.events.models import Event
 from parcelwatch.events.selectors import events_visible_to, filter_events, reports_of, todo_for
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import enterprises_visible_to, officers_visible_to, sites_visible_to
 
+S = Event.State
+
+
+@dataclass
+class Figure:
+    label: str
+    count: int
+    url: str
+    tone: str = ""  # "danger" for what is late, "warning" for what is close
+    testid: str = ""
+    display: str = ""  # shown instead of the count (an amount of money)
+
+
+@dataclass
+class Panel:
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+    items: list = field(default_factory=list)  # what to show under the figures, as `kind` says
+    items_title: str = ""
+    kind: str = ""  # events | cases | districts | compare | rates
+    more_url: str = ""
+
+
+def _events_url(**params) -> str:
+    return reverse("events:list") + "?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def _count(visible, **filters) -> int:
+    return filter_events(visible, **filters).count()
+
+
+def _figure(visible, label, testid: str = "", tone: str = "", today: date | None = None, **filters) -> Figure:
+    """A count and the event list it links to, from the same filters."""
+    url_params = {k: ("1" if v is True else v.isoformat() if isinstance(v, date) else v) for k, v in filters.items()}
+    return Figure(str(label), _count(visible, today=today, **filters), _events_url(**url_params), tone, testid)
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    context: dict = {"memberships": memberships(user)}
-    if has_permission(user, EVENTS_VIEW):
-        today = timezone.localdate()
-        visible = events_visible_to(user)
-        case_tasks = case_todo_for(user, today).count() if has_permission(user, CASES_VIEW) else 0
+    today = timezone.localdate()
+    roles = {m.role for m in memberships(user)}
+    context: dict = {"memberships": memberships(user), "today": today, "panels": []}
+    panels: list[Panel] = context["panels"]
+    visible = events_visible_to(user) if has_permission(user, EVENTS_VIEW) else None
+    if visible is not None:
+        case_tasks = case_todo_for(user, today) if has_permission(user, CASES_VIEW) else None
         context.update({
-            "todo_count": todo_for(user, today).count() + case_tasks,
+            "todo_count": todo_for(user, today).count() + (case_tasks.count() if case_tasks is not None else 0),
             "overdue_count": filter_events(visible, overdue=True, today=today).count(),
             "open_count": visible.filter(state__in=Event.OPEN_STATES).count(),
         })
+        if Role.CITY_LEADER in roles:
+            panels += _leader_panels(user, visible, today, case_tasks)
+        if Role.CITY_OFFICER in roles:
+            panels.append(_city_officer_panel(user, visible, today, case_tasks))
+        if Role.DISTRICT_OFFICER in roles:
+            panels += _district_officer_panels(user, visible, today)
+        if Role.GRID_WORKER in roles:
+            panels.append(_grid_worker_panel(user, visible, today))
+        if Role.ENTERPRISE_SAFETY in roles:
+            panels += _enterprise_panels(user, visible, today)
     if has_permission(user, EVENTS_REPORT):
         context["can_report"] = True
-        context["my_reports"] = list(
-            reports_of(user).order_by("-reported_at", "-pk")[:5])
-        context["today"] = timezone.localdate()
+        context["my_reports"] = list(reports_of(user).order_by("-reported_at", "-pk")[:5])
     if has_permission(user, REGISTRY_VIEW):
         sites = sites_visible_to(user)
         by_kind = dict(sites.order_by().values_list("kind").annotate(n=Count("pk")))
@@ -52,6 +114,181 @@ def home(request: HttpRequest) -> HttpResponse:
                 "enterprise_count": enterprises_visible_to(user).count(),
                 "officer_count": officers_visible_to(user).count(),
                 "xray_total": sites.aggregate(n=Sum("xray_count"))["n"] or 0,
+                "registry_first": Role.PARTNER in roles and len(roles) == 1,
             }
         )
     return render(request, "home.html", context)
+
+
+# --- per role ---------------------------------------------------------------------------------------------------
+
+
+def _leader_panels(user, visible, today: date, case_tasks) -> list[Panel]:
+    from parcelwatch.analytics import selectors as stats
+
+    approvals = case_tasks if case_tasks is not None else None
+    now = Panel(_("Waiting for you"))
+    if approvals is not None:
+        now.figures.append(Figure(_("Case approvals waiting"), approvals.count(), reverse("events:todo") + "#cases",
+                                  "warning", "leader-approvals"))
+        now.items = list(approvals[:5])
+        now.items_title = _("Approvals waiting")
+        now.kind = "cases"
+    escalated = Panel(_("Escalations by age"))
+    # Age since escalation: up to 3 days, 4–10 days, more than 10 days (escalated on or before that day).
+    escalated.figures = [
+        _figure(visible, _("Escalated in the last 3 days"), state=S.ESCALATED,
+                escalated_from=today - timedelta(days=3), today=today, testid="escalated-recent"),
+        _figure(visible, _("Escalated 4–10 days ago"), state=S.ESCALATED, escalated_from=today - timedelta(days=10),
+                escalated_to=today - timedelta(days=4), tone="warning", today=today),
+        _figure(visible, _("Escalated more than 10 days ago"), state=S.ESCALATED,
+                escalated_to=today - timedelta(days=11), tone="danger", today=today, testid="escalated-old"),
+    ]
+    day = Panel(_("Today"))
+    day.figures = [
+        _figure(visible, _("New reports today"), reported_from=today, reported_to=today, today=today,
+                testid="reported-today"),
+        _figure(visible, _("Closed today"), state=S.CLOSED, closed_from=today, closed_to=today, today=today,
+                testid="closed-today"),
+    ]
+    year = stats.stats_filter({"year": str(today.year)}, today=today)
+    money = stats.cases_and_fines(user, year)
+    day.figures.append(Figure(_("Cases filed this year"), money["cases"], money["cases_url"], "", "cases-year"))
+    day.figures.append(Figure(_("Fines decided this year"), money["penalised"], money["cases_url"], "", "fines-year",
+                              display=f"¥{money['fines_total']:,.0f}"))
+    district_panel = _district_trends(user, today)
+    district_panel.more_url = reverse("analytics:statistics")
+    return [now, escalated, day, district_panel]
+
+
+def _district_trends(user, today: date) -> Panel:
+    """Per district: reports in the last 30 days against the 30 before, and this year's district-closure share."""
+    from parcelwatch.analytics import selectors as stats
+
+    reach = stats.reach_of(user)
+    recent = stats.StatsFilter(start=today - timedelta(days=29), end=today)
+    before = stats.StatsFilter(start=today - timedelta(days=59), end=today - timedelta(days=30))
+    year = stats.StatsFilter(start=date(today.year, 1, 1), end=today)
+    now = {r["district_id"]: r["reported"] for r in stats.aggregate(reach, recent, ("district_id",), today=today)}
+    then = {r["district_id"]: r["reported"] for r in stats.aggregate(reach, before, ("district_id",), today=today)}
+    shares = {r["key"]: r for r in stats.breakdown(reach, year, "district", today=today)}
+    from parcelwatch.accounts.selectors import districts_visible_to
+
+    rows = []
+    for d in districts_visible_to(user):
+        a, b = now.get(d.pk, 0), then.get(d.pk, 0)
+        trend = "up" if a > b else "down" if a < b else "flat"
+        rows.append({"name": d.name, "recent": a, "before": b, "trend": trend,
+                     "share": shares[d.pk]["district_closure_share"] if d.pk in shares else None,
+                     "open": shares[d.pk]["open"] if d.pk in shares else 0,
+                     "url": _events_url(district=d.code, reported_from=recent.start.isoformat(),
+                                        reported_to=recent.end.isoformat())})
+    panel = Panel(_("Districts: reports in the last 30 days"))
+    panel.items = rows
+    panel.kind = "districts"
+    return panel
+
+
+def _city_officer_panel(user, visible, today: date, case_tasks) -> Panel:
+    panel = Panel(_("City bureau work"))
+    panel.figures = [
+        _figure(visible, _("Escalated events waiting"), state=S.ESCALATED, today=today, tone="warning",
+                testid="city-escalated"),
+        _figure(visible, _("Under enforcement"), state=S.UNDER_ENFORCEMENT, today=today),
+    ]
+    if case_tasks is not None:
+        panel.figures.append(Figure(_("Case steps due"), case_tasks.count(), reverse("events:todo") + "#cases",
+                                    "warning", "city-case-steps"))
+        panel.items = list(case_tasks[:5])
+        panel.items_title = _("Case steps")
+        panel.kind = "cases"
+    return panel
+
+
+def _district_officer_panels(user, visible, today: date) -> list[Panel]:
+    panel = Panel(_("District safety centre work"))
+    panel.figures = [
+        _figure(visible, _("Reports to accept"), state=S.REPORTED, today=today, testid="district-accept"),
+        _figure(visible, _("Rectifications to check"), state=S.RECTIFICATION_SUBMITTED, today=today,
+                testid="district-verify"),
+        _figure(visible, _("Letters due within 2 days"), due_soon=True, today=today, tone="warning",
+                testid="district-due-soon"),
+        _figure(visible, _("Overdue rectifications"), overdue=True, today=today, tone="danger",
+                testid="district-overdue"),
+    ]
+    panels = [panel]
+    if has_permission(user, STATS_VIEW):
+        panels.append(_district_against_city(user, today))
+    return panels
+
+
+def _district_against_city(user, today: date) -> Panel:
+    """This year's indicators of the officer's district(s) beside the whole city's."""
+    from parcelwatch.accounts.models import Jurisdiction
+    from parcelwatch.accounts.selectors import home_city
+    from parcelwatch.analytics import selectors as stats
+
+    year = stats.StatsFilter(start=date(today.year, 1, 1), end=today)
+    mine = stats.with_rates(stats.aggregate(stats.reach_of(user), year, today=today)[0])
+    city = home_city(user)
+    city_districts = frozenset(Jurisdiction.objects.filter(
+        path__startswith=city.path, level__in=["district", "zone"]).values_list("pk", flat=True)) if city else frozenset()
+    whole = stats.with_rates(stats.aggregate(stats.Reach(district_ids=city_districts), year, today=today)[0])
+    rows = [{"label": _("Closed at district level"), "mine": mine["district_closure_share"],
+             "city": whole["district_closure_share"]},
+            {"label": _("On-time handling rate"), "mine": mine["on_time_rectification_rate"],
+             "city": whole["on_time_rectification_rate"]},
+            {"label": _("Closure rate"), "mine": mine["closure_rate"], "city": whole["closure_rate"]},
+            {"label": _("Rework rate"), "mine": mine["rework_rate"], "city": whole["rework_rate"], "lower": True}]
+    for r in rows:
+        if r["mine"] is None or r["city"] is None:
+            r["better"] = None
+        else:
+            r["better"] = r["mine"] <= r["city"] if r.get("lower") else r["mine"] >= r["city"]
+    panel = Panel(_("This year: my district against the city"))
+    panel.items = rows
+    panel.kind = "compare"
+    panel.more_url = reverse("analytics:statistics")
+    return panel
+
+
+def _grid_worker_panel(user, visible, today: date) -> Panel:
+    panel = Panel(_("On-site confirmations"))
+    panel.figures = [_figure(visible, _("Fixes waiting for your confirmation"), state=S.AWAITING_CONFIRMATION,
+                             today=today, tone="warning", testid="grid-confirm")]
+    panel.items = list(filter_events(visible, state=S.AWAITING_CONFIRMATION).order_by("awaiting_since", "pk")
+                       .select_related("site")[:5])
+    panel.items_title = _("Waiting for confirmation")
+    panel.kind = "events"
+    return panel
+
+
+def _enterprise_panels(user, visible, today: date) -> list[Panel]:
+    from parcelwatch.analytics import selectors as stats
+
+    work = Panel(_("Letters and rectifications"))
+    work.figures = [
+        _figure(visible, _("Letters to acknowledge"), unacknowledged=True, today=today, tone="warning",
+                testid="enterprise-acknowledge"),
+        _figure(visible, _("Rectifications due"), state=S.RECTIFYING, today=today, testid="enterprise-rectify"),
+        _figure(visible, _("Overdue rectifications"), overdue=True, today=today, tone="danger"),
+    ]
+    work.items = list(filter_events(visible, state=S.RECTIFYING).order_by("deadline", "pk").select_related("site")[:5])
+    work.items_title = _("Rectifications by deadline")
+    work.kind = "events"
+    reach = stats.Reach(enterprise_ids=frozenset(m.enterprise_id for m in memberships(user)
+                                                  if m.role == Role.ENTERPRISE_SAFETY))
+    year = stats.StatsFilter(start=date(today.year, 1, 1), end=today)
+    own = stats.with_rates(stats.aggregate(reach, year, today=today)[0])
+    record = Panel(_("Our record this year"))
+    record.figures = [
+        _figure(visible, _("Problems found"), reported_from=year.start, reported_to=year.end, today=today,
+                testid="enterprise-year"),
+        _figure(visible, _("Closed"), state=S.CLOSED, reported_from=year.start, reported_to=year.end, today=today),
+        _figure(visible, _("Repeat problems"), flag="repeat", reported_from=year.start, reported_to=year.end,
+                today=today, tone="danger"),
+    ]
+    record.items = [{"label": _("On-time handling rate"), "value": own["on_time_rectification_rate"]},
+                    {"label": _("Rework rate"), "value": own["rework_rate"]}]
+    record.kind = "rates"
+    return [work, record]

@@ -56,6 +56,13 @@ WEB_TO_API = {
     "exports:create": ["POST /api/v1/exports"],
     "exports:status": ["GET /api/v1/exports/{export_id}"],
     "exports:download": ["GET /api/v1/exports/{export_id}/file"],
+    "analytics:statistics": ["GET /api/v1/stats/summary", "GET /api/v1/stats/breakdown"],
+    "analytics:performance": ["GET /api/v1/stats/breakdown", "POST /api/v1/exports"],
+    "analytics:report": ["GET /api/v1/stats/summary", "GET /api/v1/stats/breakdown", "POST /api/v1/exports"],
+    "analytics:event_map": ["GET /api/v1/events"],
+    "analytics:event_map_data": ["GET /api/v1/events"],
+    "analytics:wall": ["GET /api/v1/stats/wall"],
+    "analytics:wall_data": ["GET /api/v1/stats/wall"],
 }
 
 ALLOWED_WITHOUT_API = {

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from .access import memberships, user_permissions
-from .permissions import ACCOUNTS_MANAGE, CASES_VIEW, EVENTS_REPORT, EVENTS_VIEW, REGISTRY_EXPORT, REGISTRY_VIEW
+from .permissions import (
+    ACCOUNTS_MANAGE,
+    CASES_VIEW,
+    EVENTS_REPORT,
+    EVENTS_VIEW,
+    REGISTRY_EXPORT,
+    REGISTRY_VIEW,
+    STATS_VIEW,
+)
 
 
 def upload_limits() -> dict:
@@ -29,6 +37,7 @@ def navigation(request: HttpRequest) -> dict:
         "nav_events": EVENTS_VIEW in perms,
         "nav_report": EVENTS_REPORT in perms,
         "nav_cases": CASES_VIEW in perms,
+        "nav_stats": STATS_VIEW in perms,
         "nav_unread": unread_count(user),
         "nav_perms": perms,
         "nav_registry": REGISTRY_VIEW in perms,

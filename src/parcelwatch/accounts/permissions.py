@@ -16,6 +16,7 @@ EVENTS_DISTRICT = "events.district"  # accept, remind, verify, escalate: the dis
 EVENTS_CITY = "events.city"  # take escalated events: the city bureau's work
 EVENTS_ENTERPRISE = "events.enterprise"  # acknowledge letters, submit rectification
 EVENTS_CONFIRM = "events.confirm"  # confirm or dispute a fix on site
+STATS_VIEW = "stats.view"  # the statistics, performance tables, yearly report and wall screen of an area
 CASES_VIEW = "cases.view"
 CASES_HANDLE = "cases.handle"  # propose, investigate, notify, serve, record payment
 CASES_APPROVE = "cases.approve"  # approve filing and penalty decisions
@@ -29,10 +30,11 @@ _REGULATOR = frozenset(
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({REGISTRY_VIEW, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM, API_USE}),
-    Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW},
-    Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE},
+    Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW, STATS_VIEW},
+    Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE, STATS_VIEW},
     Role.CITY_LEADER: frozenset(
-        {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE}
+        {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE,
+         STATS_VIEW}
     ),
     # Enterprise staff see their own enterprise's records, including their own staff's details.
     Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_FILE_CHANGE, EVENTS_VIEW,

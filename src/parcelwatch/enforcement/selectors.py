@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
@@ -47,8 +47,12 @@ def available_case_transitions(case: EnforcementCase, user: User) -> list[CaseTr
 
 
 def case_filters(params: Mapping) -> dict:
+    from parcelwatch.accounts.access import valid_pk
+
     return {"year": p.year(params), "district": p.text(params, "district", 32), "state": p.text(params, "state", 16),
-            "q": p.text(params, "q")}
+            "q": p.text(params, "q"), "filed_from": p.day(params, "filed_from"), "filed_to": p.day(params, "filed_to"),
+            "category": p.text(params, "category", 8), "brand": p.text(params, "brand", 32),
+            "enterprise": valid_pk(params.get("enterprise")) if params.get("enterprise") else None}
 
 
 def _year_range(year: int) -> tuple[datetime, datetime]:
@@ -57,8 +61,20 @@ def _year_range(year: int) -> tuple[datetime, datetime]:
 
 
 def filter_cases(qs: QuerySet[EnforcementCase], *, year: int | None = None, district: str = "", state: str = "",
-                 q: str = "") -> QuerySet[EnforcementCase]:
-    """`year` is the local year of filing (of proposal for cases not filed); `q` also matches event numbers."""
+                 q: str = "", filed_from: date | None = None, filed_to: date | None = None, category: str = "",
+                 brand: str = "", enterprise: int | None = None) -> QuerySet[EnforcementCase]:
+    """`year` is the local year of filing (of proposal for cases not filed); `q` also matches event numbers.
+    `filed_from`/`filed_to` (local days, included) keep only cases filed in that period (the statistics' count)."""
+    if filed_from:
+        qs = qs.filter(filed_at__gte=timezone.make_aware(datetime.combine(filed_from, time.min)))
+    if filed_to:
+        qs = qs.filter(filed_at__lt=timezone.make_aware(datetime.combine(filed_to + timedelta(days=1), time.min)))
+    if category:
+        qs = qs.filter(category__code=category)
+    if brand:
+        qs = qs.filter(enterprise__brand__code=brand)
+    if enterprise:
+        qs = qs.filter(enterprise_id=enterprise)
     if year:
         start, end = _year_range(year)
         qs = qs.filter(Q(filed_at__gte=start, filed_at__lt=end)

@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import EVENTS_REPORT, EVENTS_VIEW
+from parcelwatch.analytics.measures import LIST_FLAGS
 from parcelwatch.evidence.attachments import store_uploads
 from parcelwatch.evidence.schemas import TimelineOut
 from parcelwatch.evidence.selectors import own_uploads
@@ -115,6 +116,15 @@ class EventFilters(Schema):
     reported_to: date | None = Field(None, description="Reported on or before this local day.")
     closed_from: date | None = None
     closed_to: date | None = None
+    reporter: Id | None = Field(None, description="Reported by this user (id).")
+    source: Literal["grid", "inspection"] | None = None
+    level: Literal["district", "city"] | None = Field(None, description="The level handling (or that handled) it.")
+    flag: Literal[LIST_FLAGS] | None = Field(  # type: ignore[valid-type]
+        None, description="Only the events one statistics figure counts (see GET /stats/summary).")
+    escalated_from: date | None = Field(None, description="Escalated to the city on or after this local day.")
+    escalated_to: date | None = Field(None, description="Escalated to the city on or before this local day.")
+    due_soon: bool | None = Field(None, description="Rectifying, with the deadline within the next two days.")
+    unacknowledged: bool | None = Field(None, description="Rectifying, the reminder letter not yet acknowledged.")
 
 
 class EventPagination(Pagination):

@@ -60,6 +60,11 @@ class Event(models.Model):
         DISTRICT = "district", _("District")
         CITY = "city", _("City")
 
+    class Source(models.TextChoices):
+        # How the problem was found: a grid worker's patrol, or a regulator's own inspection.
+        GRID = "grid", _("Grid patrol")
+        INSPECTION = "inspection", _("Regulator's inspection")
+
     OPEN_STATES = (
         State.REPORTED, State.ACCEPTED, State.RECTIFYING, State.RECTIFICATION_SUBMITTED, State.ESCALATED,
         State.UNDER_ENFORCEMENT, State.AWAITING_CONFIRMATION,
@@ -81,15 +86,22 @@ class Event(models.Model):
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now, db_index=True)
     lng = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     lat = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.GRID)
     state = models.CharField(_("state"), max_length=32, choices=State.choices, default=State.REPORTED)
     deadline = models.DateField(_("rectification deadline"), null=True, blank=True)
     handled_level = models.CharField(_("handled at"), max_length=8, choices=Level.choices, default=Level.DISTRICT)
     closure_level = models.CharField(_("closed at level"), max_length=8, choices=Level.choices, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     rework_count = models.PositiveIntegerField(_("rework"), default=0)
+    # When each stage was reached: the statistics' stage times and on-time rates read these.
+    decided_at = models.DateTimeField(_("accepted or rejected"), null=True, blank=True)
+    letter_at = models.DateTimeField(_("first reminder letter"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("letter acknowledged"), null=True, blank=True)
     rectified_at = models.DateTimeField(_("rectified"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    awaiting_since = models.DateTimeField(_("awaiting on-site confirmation since"), null=True, blank=True)
+    # A rectification came after its deadline, or the event was escalated instead of rectified in time.
+    missed_deadline = models.BooleanField(_("deadline missed"), default=False)
     duplicate_of = models.ForeignKey("self", verbose_name=_("duplicate of"), null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="duplicates")
     # Bumped by every transition: a form submitted against an older version is refused.
@@ -109,7 +121,10 @@ class Event(models.Model):
                    models.Index(fields=["reported_by", "reported_at"], name="event_reporter_time"),
                    models.Index(fields=["jurisdiction", "reported_at"], name="event_place_time"),
                    # Counts by district and category (the statistics' usual cut) read the index alone.
-                   models.Index(fields=["district", "category", "state"], name="event_district_category")]
+                   models.Index(fields=["district", "category", "state"], name="event_district_category"),
+                   # Today's closures and escalations, and the latest of them (home pages, the wall screen).
+                   models.Index(fields=["closed_at"], name="event_closed_at"),
+                   models.Index(fields=["escalated_at"], name="event_escalated_at")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.site.name}"

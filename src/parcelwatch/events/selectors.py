@@ -86,10 +86,17 @@ def event_filters(params: Mapping) -> dict:
         "closure_level": p.text(params, "closure_level", 8),
         "reported_from": p.day(params, "reported_from"), "reported_to": p.day(params, "reported_to"),
         "closed_from": p.day(params, "closed_from"), "closed_to": p.day(params, "closed_to"),
+        "reporter": valid_pk(params.get("reporter")) if params.get("reporter") else None,
+        "source": p.text(params, "source", 16), "level": p.text(params, "level", 8),
+        "flag": p.text(params, "flag", 32),
+        "escalated_from": p.day(params, "escalated_from"), "escalated_to": p.day(params, "escalated_to"),
+        "due_soon": p.flag(params, "due_soon"), "unacknowledged": p.flag(params, "unacknowledged"),
     }
 
 
 SEARCH_SITE_IDS = 5000
+# "Due soon": a rectification deadline today or within this many calendar days.
+DUE_SOON_DAYS = 2
 
 
 def _search_q(q: str, *, bounded: bool) -> Q:
@@ -130,9 +137,22 @@ def filter_events(
     reported_to: date | None = None,
     closed_from: date | None = None,
     closed_to: date | None = None,
+    reporter: int | None = None,
+    source: str = "",
+    level: str = "",
+    flag: str = "",
+    escalated_from: date | None = None,
+    escalated_to: date | None = None,
+    due_soon: bool | None = None,
+    unacknowledged: bool | None = None,
     today: date | None = None,
 ) -> QuerySet[Event]:
-    """Dates are local (Asia/Shanghai) days, both ends included."""
+    """Dates are local (Asia/Shanghai) days, both ends included.
+
+    Brand and enterprise are those the event counted for when it was reported (as in the statistics);
+    `flag` narrows to the events one statistics figure counts (analytics.measures.LIST_FLAGS)."""
+    from parcelwatch.analytics.measures import LIST_FLAGS
+
     today = today or timezone.localdate()
     if state == "open":
         qs = qs.filter(state__in=Event.OPEN_STATES)
@@ -154,9 +174,25 @@ def filter_events(
     if site:
         qs = qs.filter(site_id=site)
     if brand:
-        qs = qs.filter(site__brand_id__in=list(Brand.objects.filter(code=brand).values_list("pk", flat=True)))
+        qs = qs.filter(fact__brand_id__in=list(Brand.objects.filter(code=brand).values_list("pk", flat=True)))
     if enterprise:
-        qs = qs.filter(site__enterprise_id=enterprise)
+        qs = qs.filter(fact__enterprise_id=enterprise)
+    if reporter:
+        qs = qs.filter(reported_by_id=reporter)
+    if source:
+        qs = qs.filter(source=source)
+    if level:
+        qs = qs.filter(handled_level=level)
+    if flag:
+        qs = qs.filter(**{f"fact__{flag}__gt": 0}) if flag in LIST_FLAGS else qs.none()
+    if escalated_from:
+        qs = qs.filter(escalated_at__gte=_start(escalated_from))
+    if escalated_to:
+        qs = qs.filter(escalated_at__lt=_start(escalated_to + timedelta(days=1)))
+    if due_soon:
+        qs = qs.filter(state=Event.State.RECTIFYING, deadline__gte=today, deadline__lte=today + timedelta(days=DUE_SOON_DAYS))
+    if unacknowledged:
+        qs = qs.filter(state=Event.State.RECTIFYING, acknowledged_at__isnull=True)
     if closure_level:
         qs = qs.filter(closure_level=closure_level)
     if reported_from:
@@ -191,9 +227,9 @@ def todo_for(user: User, today: date | None = None) -> QuerySet[Event]:
     return qs.select_related("site__enterprise", "category", "district").order_by("deadline", "reported_at")
 
 
-def due_soon(qs: QuerySet[Event], today: date | None = None, days: int = 2) -> QuerySet[Event]:
-    today = today or timezone.localdate()
-    return qs.filter(state=Event.State.RECTIFYING, deadline__gte=today, deadline__lte=today + timedelta(days=days))
+def due_soon(qs: QuerySet[Event], today: date | None = None) -> QuerySet[Event]:
+    """Letters whose deadline falls in the next days (the event list's `due_soon` filter)."""
+    return filter_events(qs, due_soon=True, today=today)
 
 
 

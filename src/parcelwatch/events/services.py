@@ -18,6 +18,7 @@ from parcelwatch.accounts.access import granting_role
 from parcelwatch.accounts.models import Role, User
 from parcelwatch.accounts.permissions import EVENTS_REPORT
 from parcelwatch.accounts.selectors import city_of
+from parcelwatch.analytics.services import record_event_facts
 from parcelwatch.documents.models import DocumentKind
 from parcelwatch.documents.services import issue_document, next_number, record_paper_document
 from parcelwatch.evidence import timeline
@@ -96,16 +97,18 @@ def report_event(
         lng, lat = clean_point(lng, lat, bounds=city.bounds, place=city.name)
     except ValidationError as exc:
         raise TransitionError(_("Location: %(reason)s") % {"reason": exc.messages[0]}) from None
+    role = granting_role(actor, EVENTS_REPORT, path=site.jurisdiction.path)
     event = Event.objects.create(
         number=next_number(DocumentKind.EVENT, year=timezone.localtime(when).year),
         site=site, category=category, description=description.strip(), jurisdiction=site.jurisdiction,
         district=site.district, reported_by=actor, reported_at=when, lng=lng, lat=lat,
+        source=Event.Source.GRID if role == Role.GRID_WORKER else Event.Source.INSPECTION,
     )
-    role = granting_role(actor, EVENTS_REPORT, path=site.jurisdiction.path)
     timeline.append(event, action=REPORT, actor=actor, actor_role=role, to_state=S.REPORTED,
                             note=event.description, attachments=list(photos),
                             data={"lng": str(lng) if lng is not None else None,
                                   "lat": str(lat) if lat is not None else None}, at=when)
+    record_event_facts(event)
     notify_on_commit(lambda: _notify_state(event, ACTION_LABELS[REPORT], actor=actor))
     return event
 
@@ -193,6 +196,9 @@ def perform(
             fields.add("deadline")
             data["working_days"] = days
 
+        if action in ("accept", "reject", "merge"):
+            event.decided_at = now
+            fields.add("decided_at")
         if action == "merge":
             if (duplicate_of is None or duplicate_of.pk == event.pk or duplicate_of.site_id != event.site_id
                     or duplicate_of.category_id != event.category_id or not duplicate_of.is_open):
@@ -203,12 +209,18 @@ def perform(
         elif action in ("issue_letter", "resolve_on_spot"):
             event.handled_level = Event.Level.DISTRICT
             fields.add("handled_level")
+            if action == "issue_letter" and event.letter_at is None:
+                event.letter_at = now
+                fields.add("letter_at")
         elif action == "acknowledge":
             event.acknowledged_at = now
             fields.add("acknowledged_at")
         elif action == "submit_rectification":
             event.rectified_at = now
             fields.add("rectified_at")
+            if from_state == S.RECTIFYING and event.deadline and today > event.deadline:
+                event.missed_deadline = True
+                fields.add("missed_deadline")
             if site_changes:
                 from parcelwatch.registry.services import file_site_change
 
@@ -230,7 +242,9 @@ def perform(
         elif action in ("escalate", "auto_escalate"):
             event.escalated_at = now
             event.handled_level = Event.Level.CITY
-            fields |= {"escalated_at", "handled_level"}
+            # Escalated instead of rectified in time: the deadline counts as missed.
+            event.missed_deadline = True
+            fields |= {"escalated_at", "handled_level", "missed_deadline"}
             if event.deadline:
                 data["deadline_was"] = event.deadline.isoformat()
                 data["overdue_working_days"] = max(working_days_between(event.deadline, today), 0)
@@ -246,9 +260,13 @@ def perform(
             event.rework_count += 1
             fields.add("rework_count")
 
+        if to_state == S.AWAITING_CONFIRMATION and from_state != to_state:
+            event.awaiting_since = now
+            fields.add("awaiting_since")
         event.state = to_state
         event.version += 1
         event.save(update_fields=sorted(fields))
+        record_event_facts(event)
 
         if action == "issue_letter":
             if render_documents:

@@ -49,7 +49,7 @@ def request_export(*, actor: User, source: str, params: dict) -> ExportJob:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     job = ExportJob.objects.create(
         owner=actor, source=source, params=params, label=str(export_source.label),
-        filename=f"{export_source.label}-{stamp}.xlsx",
+        filename=f"{export_source.label}-{stamp}.{export_source.extension}",
     )
     transaction.on_commit(lambda: run_export.enqueue(job.pk))
     return job
@@ -90,8 +90,17 @@ def _write(job: ExportJob) -> str:
             state=ExportJob.State.FAILED, finished_at=timezone.now(),
             error=_("You no longer have permission to export this list."))
         return ExportJob.State.FAILED
+    if source.write is not None:
+        with tempfile.TemporaryFile() as tmp:
+            written = source.write(user, job.params, tmp)
+            tmp.seek(0)
+            name = default_storage.save(f"exports/{job.owner_id}/{job.pk}.{source.extension}", File(tmp))
+        ExportJob.objects.filter(pk=job.pk).update(
+            state=ExportJob.State.DONE, file=name, rows_done=written, rows_total=written, finished_at=timezone.now())
+        return ExportJob.State.DONE
     qs = source.rows(user, job.params)
-    total = qs.count()
+    # A list for summary tables (statistics), a queryset for the lists of records.
+    total = len(qs) if isinstance(qs, list) else qs.count()
     ExportJob.objects.filter(pk=job.pk).update(rows_total=total)
     if total > settings.EXPORT_MAX_ROWS:
         ExportJob.objects.filter(pk=job.pk).update(
@@ -101,7 +110,8 @@ def _write(job: ExportJob) -> str:
         return ExportJob.State.FAILED
     rows = source.prepare(user, qs) if source.prepare else source.sheet.queryset_for_export(qs)
     with tempfile.TemporaryFile() as tmp:
-        written = write_workbook(tmp, source.sheet.title, source.sheet.columns, rows.iterator(chunk_size=2000),
+        written = write_workbook(tmp, source.sheet.title, source.sheet.columns,
+                                 rows if isinstance(rows, list) else rows.iterator(chunk_size=2000),
                                  progress=_progress(job.pk))
         tmp.seek(0)
         name = default_storage.save(f"exports/{job.owner_id}/{job.pk}.xlsx", File(tmp))

@@ -11,11 +11,12 @@ from parcelwatch.lib.spreadsheets import ExportSource
 
 @cache
 def all_sources() -> dict[str, ExportSource]:
+    from parcelwatch.analytics.exports import EXPORT_SOURCES as statistics
     from parcelwatch.enforcement.exports import EXPORT_SOURCES as cases
     from parcelwatch.events.exports import EXPORT_SOURCES as events
     from parcelwatch.registry.exports import EXPORT_SOURCES as registry
 
-    return {s.key: s for s in (*registry, *events, *cases)}
+    return {s.key: s for s in (*registry, *events, *cases, *statistics)}
 
 
 def source_for(key: str) -> ExportSource:

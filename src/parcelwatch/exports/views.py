@@ -55,8 +55,9 @@ def download_response(job: ExportJob) -> FileResponse:
         handle = default_storage.open(job.file.name, "rb")
     except (FileNotFoundError, OSError):
         raise Http404 from None
-    response = FileResponse(
-        handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    is_pdf = job.file.name.endswith(".pdf")
+    response = FileResponse(handle, content_type="application/pdf" if is_pdf else
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = content_disposition(job.filename or "export.xlsx")
     response["Cache-Control"] = "private, no-store"
     return response

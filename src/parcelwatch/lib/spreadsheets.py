@@ -32,6 +32,7 @@ class Column:
     export: Callable[[Any], Any] | None = None
     import_: bool = True
     width: int = 16
+    num_format: str = ""  # Excel number format for numbers in this column, e.g. "0.0%"
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class ExportSource:
     sheet: Any
     rows: Callable[[Any, dict], QuerySet]
     prepare: Callable[[Any, QuerySet], QuerySet] | None = None
+    # A document instead of a sheet (e.g. the yearly report as PDF): write(user, params, file) -> pages.
+    write: Callable[[Any, dict, IO[bytes]], int] | None = None
+    extension: str = "xlsx"
 
 
 def _plain(value: Any) -> Any:
@@ -123,8 +127,9 @@ def write_workbook(
     as_datetime = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     for i, col in enumerate(columns):
         ws.set_column(i, i, col.width)
-        ws.write_string(0, i, col.header, head_required if col.required else head)
+        ws.write_string(0, i, str(col.header), head_required if col.required else head)
     ws.freeze_panes(1, 0)
+    number_formats = [wb.add_format({"num_format": c.num_format}) if c.num_format else None for c in columns]
     written = 0
     for row_number, obj in enumerate(objects, start=1):
         for i, col in enumerate(columns):
@@ -141,7 +146,7 @@ def write_workbook(
             elif isinstance(value, bool):
                 ws.write_boolean(row_number, i, value)
             else:
-                ws.write_number(row_number, i, value)
+                ws.write_number(row_number, i, value, number_formats[i])
         written += 1
         if progress and written % progress_every == 0:
             progress(written)

@@ -1,0 +1,78 @@
+"""Statistics storage: one fact row per event, and monthly rollups of the same measures.
+
+Both are maintained by the workflow in the transaction that changes the event
+(services.record_event_facts), so a figure is never older than the data it counts.
+`manage.py rebuild_statistics` recomputes them from the events (after a bulk load).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from parcelwatch.events.models import Event
+
+from .measures import MEASURES
+
+
+class Dimensions(models.Model):
+    """Who and where an event counts for, fixed when it is reported (a later change of the site's
+    enterprise does not move its history), and its contribution to every measure (measures.py)."""
+
+    month = models.PositiveIntegerField()  # yyyymm of the local report date
+    district_id = models.PositiveBigIntegerField()
+    category_id = models.PositiveBigIntegerField(default=0)
+    brand_id = models.PositiveBigIntegerField(default=0)
+    enterprise_id = models.PositiveBigIntegerField(default=0)
+    reporter_id = models.PositiveBigIntegerField(default=0)
+    source = models.CharField(max_length=16, blank=True)
+    level = models.CharField(max_length=8, blank=True)
+    # One integer column per measure; minutes are summed over many events, hence 64 bits.
+    for _name in MEASURES:
+        vars()[_name] = models.BigIntegerField(default=0) if _name.endswith("_minutes") else models.IntegerField(
+            default=0)
+    del _name
+
+    class Meta:
+        abstract = True
+
+
+class EventFact(Dimensions):
+    event = models.OneToOneField(Event, primary_key=True, on_delete=models.CASCADE, related_name="fact",
+                                 verbose_name=_("event"))
+    jurisdiction_id = models.PositiveBigIntegerField()
+    site_id = models.PositiveBigIntegerField()
+    reported_on = models.DateField()
+    # An earlier report of the same category at the same site within a year (the event itself may still
+    # not count as a repeat: rejected reports and merged duplicates never do).
+    repeat_candidate = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("event statistics")
+        verbose_name_plural = _("event statistics")
+        indexes = [
+            models.Index(fields=["reported_on"], name="fact_day"),
+            models.Index(fields=["enterprise_id", "reported_on"], name="fact_enterprise_day"),
+            models.Index(fields=["reporter_id", "reported_on"], name="fact_reporter_day"),
+            models.Index(fields=["site_id", "category_id", "reported_on"], name="fact_site_category_day"),
+            models.Index(fields=["repeat", "reported_on"], name="fact_repeat_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} ({self.month})"
+
+
+class StatsCube(Dimensions):
+    """Sums of the measures per month at one grain: the dimensions a grain does not split by are 0 or ''."""
+
+    grain = models.CharField(max_length=4)
+
+    class Meta:
+        verbose_name = _("monthly statistics")
+        verbose_name_plural = _("monthly statistics")
+        constraints = [models.UniqueConstraint(
+            fields=["grain", "month", "district_id", "category_id", "brand_id", "enterprise_id", "reporter_id",
+                    "source", "level"], name="cube_key")]
+
+    def __str__(self) -> str:
+        return f"{self.grain} {self.month} district {self.district_id}"

@@ -1,0 +1,153 @@
+"""Keeping the statistics true: every change of an event updates its facts and the rollups,
+inside the transaction of that change."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from parcelwatch.events.models import Event
+
+from . import grains
+from .measures import MEASURES, event_measures, month_of
+from .models import EventFact, StatsCube
+
+logger = logging.getLogger(__name__)
+REPEAT_WINDOW = timedelta(days=365)
+
+
+def _dimensions(event: Event) -> dict:
+    site = event.site
+    return {"district_id": event.district_id, "category_id": event.category_id, "brand_id": site.brand_id or 0,
+            "enterprise_id": site.enterprise_id or 0, "reporter_id": event.reported_by_id,
+            "source": event.source, "level": event.handled_level}
+
+
+def _is_repeat(event: Event, reported_on) -> bool:
+    """An earlier report of the same category at the same site within the window."""
+    return EventFact.objects.filter(
+        site_id=event.site_id, category_id=event.category_id,
+        reported_on__gte=reported_on - REPEAT_WINDOW, reported_on__lte=reported_on,
+    ).exclude(event_id=event.pk).filter(
+        Q(event__reported_at__lt=event.reported_at) | Q(event__reported_at=event.reported_at, event_id__lt=event.pk)
+    ).exists()
+
+
+def record_event_facts(event: Event) -> None:
+    """Bring the event's facts and every rollup it counts in up to date (call inside the event's transaction,
+    with the event row locked)."""
+    fact = EventFact.objects.select_for_update().filter(event_id=event.pk).first()
+    if fact is None:
+        reported_on = timezone.localdate(event.reported_at)
+        dims = _dimensions(event)
+        fact = EventFact(event_id=event.pk, jurisdiction_id=event.jurisdiction_id, site_id=event.site_id,
+                         reported_on=reported_on, month=month_of(event.reported_at), **dims)
+        repeat = _is_repeat(event, reported_on)
+        old = None
+    else:
+        repeat = _stored_repeat(fact)
+        old = ({d: getattr(fact, d) for d in grains.DIMENSIONS}, {m: getattr(fact, m) for m in MEASURES})
+    new_dims = {d: getattr(fact, d) for d in grains.DIMENSIONS}
+    new_dims["level"] = event.handled_level
+    new = event_measures(event, repeat=repeat)
+    if old is not None and old == (new_dims, new):
+        return
+    for name, value in {**new_dims, **new}.items():
+        setattr(fact, name, value)
+    fact.repeat_candidate = repeat
+    if old is None:
+        fact.save(force_insert=True)
+    else:
+        fact.save()
+    changes: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
+    for grain in grains.GRAINS:
+        if old is not None:
+            k = tuple(sorted(grains.key(grain, fact.month, old[0]).items()))
+            for m, v in old[1].items():
+                changes[k][m] -= v
+        k = tuple(sorted(grains.key(grain, fact.month, new_dims).items()))
+        for m, v in new.items():
+            changes[k][m] += v
+    # A fixed order of rows: two transactions updating the same rows never wait on each other in a cycle.
+    for k in sorted(changes):
+        delta = {m: v for m, v in changes[k].items() if v}
+        if delta:
+            _add(dict(k), delta)
+
+
+def _stored_repeat(fact: EventFact) -> bool:
+    return bool(fact.repeat_candidate)
+
+
+def _add(key: dict, delta: dict[str, int]) -> None:
+    updates = {m: F(m) + v for m, v in delta.items()}
+    if StatsCube.objects.filter(**key).update(**updates):
+        return
+    try:
+        with transaction.atomic():
+            StatsCube.objects.create(**key, **delta)
+    except IntegrityError:  # created meanwhile by another transaction
+        StatsCube.objects.filter(**key).update(**updates)
+
+
+# --- rebuilding -----------------------------------------------------------------------------------------------
+
+BATCH = 5000
+
+
+def rebuild_statistics(*, progress=None) -> dict[str, int]:
+    """Recompute every fact from its event, then every rollup from the facts (after a bulk load or an upgrade)."""
+    with transaction.atomic():
+        kept = {row[0]: row[1:] for row in EventFact.objects.values_list(
+            "event_id", "brand_id", "enterprise_id", "repeat_candidate").iterator(chunk_size=BATCH)}
+        EventFact.objects.all().delete()
+        last_seen: dict[tuple[int, int], object] = {}
+        rows: list[EventFact] = []
+        done = 0
+        events = (Event.objects.order_by("reported_at", "pk")
+                  .select_related("site").iterator(chunk_size=BATCH))
+        for event in events:
+            reported_on = timezone.localdate(event.reported_at)
+            pair = (event.site_id, event.category_id)
+            previous = last_seen.get(pair)
+            repeat = previous is not None and previous >= reported_on - REPEAT_WINDOW
+            last_seen[pair] = reported_on
+            dims = _dimensions(event)
+            if event.pk in kept:  # who it counted for stays as recorded when it was reported
+                dims["brand_id"], dims["enterprise_id"] = kept[event.pk][0], kept[event.pk][1]
+            fact = EventFact(event_id=event.pk, jurisdiction_id=event.jurisdiction_id, site_id=event.site_id,
+                             reported_on=reported_on, month=month_of(event.reported_at), repeat_candidate=repeat,
+                             **dims, **event_measures(event, repeat=repeat))
+            rows.append(fact)
+            if len(rows) >= BATCH:
+                EventFact.objects.bulk_create(rows)
+                done += len(rows)
+                rows = []
+                if progress:
+                    progress(done)
+        EventFact.objects.bulk_create(rows)
+        done += len(rows)
+        rebuild_rollups()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE analytics_eventfact; ANALYZE analytics_statscube")
+    return {"events": done, "rollups": StatsCube.objects.count()}
+
+
+def rebuild_rollups() -> None:
+    StatsCube.objects.all().delete()
+    sums = {m: Sum(m) for m in MEASURES}
+    for grain, dims in grains.GRAINS.items():
+        rows = []
+        for row in EventFact.objects.order_by().values("month", *dims).annotate(**sums).iterator(chunk_size=BATCH):
+            rows.append(StatsCube(**grains.key(grain, row["month"], {d: row[d] for d in dims}),
+                                  **{m: row[m] for m in MEASURES}))
+            if len(rows) >= BATCH:
+                StatsCube.objects.bulk_create(rows)
+                rows = []
+        StatsCube.objects.bulk_create(rows)

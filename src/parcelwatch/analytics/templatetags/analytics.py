@@ -1,0 +1,27 @@
+"""Formatting of statistics figures in templates."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def percent(value, digits: int = 1) -> str:
+    """0.9116 → "91.2%"; nothing for a missing rate."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * 100:.{int(digits)}f}%"
+
+
+@register.filter
+def indicator(row: dict, key: str):
+    return row.get(key)
+
+
+@register.filter
+def bar_width(value, maximum) -> str:
+    """A CSS width for a bar of `value` out of `maximum` (never wider than 100%)."""
+    try:
+        return f"{min(100.0, 100.0 * float(value) / float(maximum)):.1f}%" if maximum else "0%"
+    except (TypeError, ValueError):
+        return "0%"

@@ -1,0 +1,202 @@
+"""Every indicator against a small history computed by hand, and the rollups against a rebuild."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from parcelwatch.analytics.measures import LIST_FLAGS, MEASURES
+from parcelwatch.analytics.models import StatsCube
+from parcelwatch.analytics.selectors import Reach, StatsFilter, aggregate, breakdown, reach_of, stats_filter, with_rates
+from parcelwatch.analytics.services import rebuild_statistics
+from parcelwatch.events.models import Event, EventCategory
+from parcelwatch.events.selectors import events_visible_to, filter_events
+from parcelwatch.events.services import perform, report_event
+from parcelwatch.evidence.attachments import store_attachment
+from tests.evidence_files import jpeg
+
+SH = ZoneInfo("Asia/Shanghai")
+MARCH = StatsFilter(start=date(2026, 3, 1), end=date(2026, 3, 31))
+
+
+def at(day, hour=9):
+    return datetime(2026, 3, day, hour, tzinfo=SH)
+
+
+_colour = [0]
+
+
+def photo(user):
+    _colour[0] += 1
+    return [store_attachment(jpeg((_colour[0] % 250, 20, 40)), name="现场.jpg", actor=user)]
+
+
+@pytest.fixture
+def history(cast):
+    """Seven events in 涵江 (March 2026) and one in 荔城, each with a known outcome:
+
+    E1 rectified on time, closed · E2 failed its first check (rework), fixed in time, closed ·
+    E3 rectified after the deadline, closed · E4 escalated, returned, fixed, closed at district level ·
+    E5 rejected · E6 not yet accepted · E7 same site and category as E1 (a repeat), resolved on the spot,
+    awaiting confirmation · L1 in 荔城, accepted.
+    """
+    ba02 = EventCategory.objects.get(code="BA02")
+    grid, officer, ent, city = cast.hanjiang_grid, cast.hanjiang_officer, cast.zto_safety, cast.city_officer
+
+    def report(day, hour=9, site=None, actor=None):
+        actor = actor or grid
+        return report_event(actor=actor, site=site or cast.hanjiang_outlet, category=ba02, description="地址不符",
+                            photos=photo(actor), when=at(day, hour))
+
+    def step(event, action, day, hour, actor, **kw):
+        return perform(event, action, actor=actor, when=at(day, hour), render_documents=False, **kw)
+
+    def letter(event):
+        step(event, "accept", 2, 10, officer)
+        return step(event, "issue_letter", 2, 11, officer, deadline_days=5)  # deadline 9 March
+
+    e1 = report(2)
+    letter(e1)
+    step(e1, "submit_rectification", 3, 11, ent, attachments=photo(ent))
+    step(e1, "verify_pass", 4, 11, officer)
+    step(e1, "confirm", 5, 11, grid, attachments=photo(grid))
+
+    e2 = report(2)
+    letter(e2)
+    step(e2, "submit_rectification", 3, 11, ent, attachments=photo(ent))
+    step(e2, "verify_fail", 4, 11, officer, note="不合格", deadline_days=5)
+    step(e2, "submit_rectification", 5, 11, ent, attachments=photo(ent))
+    step(e2, "verify_pass", 6, 11, officer)
+    step(e2, "confirm", 9, 11, grid, attachments=photo(grid))
+
+    e3 = report(2)
+    letter(e3)
+    step(e3, "submit_rectification", 30, 11, ent, attachments=photo(ent))  # after the 9 March deadline
+    step(e3, "verify_pass", 30, 15, officer)
+    step(e3, "confirm", 31, 11, grid, attachments=photo(grid))
+
+    e4 = report(2)
+    letter(e4)
+    step(e4, "escalate", 5, 11, officer, note="拒不整改")
+    step(e4, "return_to_district", 6, 11, city, note="退回县区督办", deadline_days=5)
+    step(e4, "submit_rectification", 9, 11, ent, attachments=photo(ent))
+    step(e4, "verify_pass", 10, 11, officer)
+    step(e4, "confirm", 11, 11, grid, attachments=photo(grid))
+
+    e5 = report(2)
+    step(e5, "reject", 2, 10, officer, note="不属实")
+    e6 = report(2)
+    e7 = report(20)
+    step(e7, "accept", 20, 10, officer)
+    step(e7, "resolve_on_spot", 20, 11, officer, attachments=photo(officer))
+
+    l1 = report(2, site=cast.licheng_outlet, actor=cast.licheng_officer)
+    step(l1, "accept", 2, 10, cast.licheng_officer)
+    return {"e": [e1, e2, e3, e4, e5, e6, e7], "l1": l1}
+
+
+def hanjiang(cast):
+    return Reach(district_ids=frozenset({cast.hanjiang.pk}))
+
+
+def test_every_indicator_matches_the_hand_count(cast, history):
+    row = with_rates(aggregate(hanjiang(cast), MARCH)[0])
+    assert row["reported"] == 7
+    assert (row["accepted"], row["not_accepted"]) == (5, 1)
+    assert row["acceptance_rate"] == pytest.approx(5 / 6)
+    assert (row["letters"], row["rect_due"], row["rect_on_time"]) == (4, 4, 2)
+    assert row["on_time_rectification_rate"] == pytest.approx(0.5)
+    assert row["closed"] == 4 and row["closure_rate"] == pytest.approx(4 / 5)
+    assert row["closed_district"] == 4 and row["district_closure_share"] == 1.0
+    assert row["closed_on_time"] == 2 and row["on_time_closure_rate"] == pytest.approx(0.5)
+    assert (row["fixes"], row["reworked"]) == (5, 1)
+    assert row["rework_rate"] == pytest.approx(0.2)
+    # Every report after E1 at the same site and category is a repeat, except the rejected one.
+    assert row["repeat"] == 5 and row["escalated"] == 1
+    assert row["open"] == 2 and row["pending"] == 1
+    assert (row["st_rejected"], row["st_awaiting_confirmation"]) == (1, 1)
+    # Stage times: every decision one hour after the report; E1 closed 3 days 2 hours after it.
+    assert row["accept_days"] == pytest.approx(1 / 24)
+    assert row["accept_n"] == 6  # E1–E5 and E7
+    e1_total = 3 + 2 / 24
+    e2_total = 7 + 2 / 24
+    e3_total = 29 + 2 / 24
+    e4_total = 9 + 2 / 24
+    assert row["total_days"] == pytest.approx((e1_total + e2_total + e3_total + e4_total) / 4)
+    # The escalated event spent 3 days and 2 hours at district level before it went up.
+    assert row["district_n"] == 4
+
+
+def test_a_period_inside_a_month_reads_the_events_themselves(cast, history):
+    # 1–15 March: E7 (20 March) is left out; the partial month cannot come from the monthly rollup.
+    row = aggregate(hanjiang(cast), StatsFilter(start=date(2026, 3, 1), end=date(2026, 3, 15)))[0]
+    assert row["reported"] == 6 and row["repeat"] == 4
+    whole = aggregate(hanjiang(cast), MARCH)[0]
+    assert whole["reported"] == 7
+
+
+def test_the_rollups_kept_by_the_workflow_equal_a_rebuild(cast, history):
+    def snapshot():
+        return {(c.grain, c.month, c.district_id, c.category_id, c.brand_id, c.enterprise_id, c.reporter_id,
+                 c.source, c.level): tuple(getattr(c, m) for m in MEASURES)
+                for c in StatsCube.objects.all() if any(getattr(c, m) for m in MEASURES)}
+
+    live = snapshot()
+    rebuild_statistics()
+    assert snapshot() == live
+
+
+@pytest.mark.parametrize("flag", LIST_FLAGS)
+def test_each_figure_drills_down_to_exactly_its_events(cast, history, flag):
+    f = stats_filter({"reported_from": "2026-03-01", "reported_to": "2026-03-31"})
+    row = aggregate(reach_of(cast.hanjiang_officer), f)[0]
+    listed = filter_events(events_visible_to(cast.hanjiang_officer), reported_from=f.start, reported_to=f.end,
+                           flag=flag).count()
+    assert listed == row[flag]
+
+
+def test_breakdowns_link_to_lists_with_the_same_count(cast, history, client):
+    client.force_login(cast.city_leader)
+    f = stats_filter({"reported_from": "2026-03-01", "reported_to": "2026-03-31"})
+    for by in ("district", "category", "brand", "enterprise", "reporter", "month"):
+        for row in breakdown(reach_of(cast.city_leader), f, by):
+            page = client.get(row["url"])
+            assert page.status_code == 200
+            assert page.context["page"].paginator.count == row["reported"], (by, row["label"])
+
+
+def test_a_district_officer_counts_only_their_district(cast, history):
+    f = stats_filter({"reported_from": "2026-03-01", "reported_to": "2026-03-31"})
+    assert aggregate(reach_of(cast.licheng_officer), f)[0]["reported"] == 1
+    assert aggregate(reach_of(cast.hanjiang_officer), f)[0]["reported"] == 7
+    assert aggregate(reach_of(cast.city_leader), f)[0]["reported"] == 8
+    # Asking for another district gives nothing, not that district's figures.
+    other = stats_filter({"reported_from": "2026-03-01", "reported_to": "2026-03-31", "district": "350303"})
+    assert aggregate(reach_of(cast.licheng_officer), other)[0]["reported"] == 0
+    assert [r["label"] for r in breakdown(reach_of(cast.licheng_officer), f, "district")] == ["荔城区"]
+
+
+def test_sources_and_levels_are_counted_apart(cast, history):
+    f = stats_filter({"reported_from": "2026-03-01", "reported_to": "2026-03-31", "source": "inspection"})
+    assert aggregate(reach_of(cast.city_leader), f)[0]["reported"] == 1  # 荔城's officer reported it himself
+    f = stats_filter({"reported_from": "2026-03-01", "reported_to": "2026-03-31", "level": "city"})
+    assert aggregate(reach_of(cast.city_leader), f)[0]["reported"] == 0  # E4 came back to the district
+    assert Event.objects.filter(source="inspection").count() == 1
+
+
+def test_summary_api_gives_the_yearly_figures(cast, history, client):
+    from parcelwatch.accounts.services import issue_api_token
+
+    key, _token = issue_api_token(cast.city_leader)
+    r = client.get("/api/v1/stats/summary?reported_from=2026-03-01&reported_to=2026-03-31&district=350303",
+                   HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["events"] == 7 and body["closed"] == 4 and body["closed_at_district"] == 4
+    assert body["district_closure_share"] == 1.0 and body["fines_total"] == "0.00"
+    r = client.get("/api/v1/stats/breakdown?by=district&year=2026", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert {row["label"]: row["events"] for row in r.json()} == {"涵江区": 7, "荔城区": 1}
+    key, _token = issue_api_token(cast.hanjiang_grid)
+    assert client.get("/api/v1/stats/summary", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 403
+    assert Decimal(body["fines_total"]) == 0

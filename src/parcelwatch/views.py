@@ -21,9 +21,6 @@ from parcelwatch.accounts.access import has_permission, memberships
 from parcelwatch.accounts.models import Role
 from parcelwatch.accounts.permissions import (
     CASES_VIEW,
-    EVENTS_CITY,
-    EVENTS_DISTRICT,
-    EVENTS_ENTERPRISE,
     EVENTS_REPORT,
     EVENTS_VIEW,
     REGISTRY_VIEW,
@@ -284,7 +281,7 @@ def _enterprise_panels(user, visible, today: date) -> list[Panel]:
     record.figures = [
         _figure(visible, _("Problems found"), reported_from=year.start, reported_to=year.end, today=today,
                 testid="enterprise-year"),
-        _figure(visible, _("Closed"), state=S.CLOSED, reported_from=year.start, reported_to=year.end, today=today),
+        _figure(visible, _("Events closed"), state=S.CLOSED, reported_from=year.start, reported_to=year.end, today=today),
         _figure(visible, _("Repeat problems"), flag="repeat", reported_from=year.start, reported_to=year.end,
                 today=today, tone="danger"),
     ]

@@ -8,9 +8,9 @@ from parcelwatch.lib.spreadsheets import Column
 
 # (key, header, kind): kind says how a value is shown and exported.
 INDICATORS = (
-    ("reported", _("Reported"), "count"),
-    ("accepted", _("Accepted"), "count"),
-    ("closed", _("Closed"), "count"),
+    ("reported", _("Reported events"), "count"),
+    ("accepted", _("Accepted events"), "count"),
+    ("closed", _("Events closed"), "count"),
     ("open", _("Open"), "count"),
     ("acceptance_rate", _("Acceptance rate"), "rate"),
     ("on_time_rectification_rate", _("On-time handling rate"), "rate"),

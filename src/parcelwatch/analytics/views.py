@@ -50,6 +50,10 @@ def _filter_choices(request: HttpRequest, f: s.StatsFilter) -> dict:
 
 
 STATE_LABELS = dict(Event.State.choices)
+# The colours of the state badges (app.css), so that a point on the map looks like its badge.
+STATE_COLOURS = {"reported": "#0b6ec5", "accepted": "#3d8bfd", "rectifying": "#d9822b",
+                 "rectification_submitted": "#8a5cd1", "escalated": "#c8102e", "under_enforcement": "#842029",
+                 "awaiting_confirmation": "#198754", "closed": "#495057", "rejected": "#adb5bd", "merged": "#ced4da"}
 STAGE_LABELS = {
     "accept": gettext_lazy("Acceptance"), "rectify": gettext_lazy("Rectification"),
     "verify": gettext_lazy("Verification"), "confirm": gettext_lazy("On-site confirmation"),
@@ -94,7 +98,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         "stages": [{"label": st["label"], "days": round(st["days"], 1) if st["days"] is not None else None}
                    for st in stages],
         "mapName": city.map_name if city else "",
-        "messages": {"reported": _("Reported"), "closed": _("Closed"), "days": _("days"), "events": _("events")},
+        "messages": {"reported": _("Reported events"), "closed": _("Events closed"), "days": _("days"), "events": _("events")},
     }
     links = {
         "reported": s.drill(f), "closed": s.drill(f, state="closed"), "open": s.drill(f, state="open"),
@@ -210,6 +214,8 @@ def event_map(request: HttpRequest) -> HttpResponse:
             "mapName": city.map_name if city else "", "dataUrl": reverse("analytics:event_map_data"),
             "eventUrl": reverse("events:detail", args=[0]),
             "max": MAP_POINTS_MAX,
+            "districts": [{"name": d.name, "value": [float(d.lng), float(d.lat)]}
+                          for d in districts_visible_to(request.user) if d.lng is not None and d.lat is not None],
             "messages": {"shown": _("Events shown"), "capped": _("showing the newest %(n)s") % {
                 "n": f"{MAP_POINTS_MAX:,}"}, "byState": _("By state"), "byCategory": _("By category"),
                 "heat": _("Density")},
@@ -245,6 +251,7 @@ def event_map_data(request: HttpRequest) -> JsonResponse:
     return JsonResponse({
         "points": points, "count": len(points), "capped": capped,
         "states": [str(STATE_LABELS[st]) for st in states],
+        "stateColours": [STATE_COLOURS.get(st, "#6c757d") for st in states],
         "categories": [f"{code} {names.get(code, '')}" for code in categories],
     })
 

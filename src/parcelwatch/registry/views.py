@@ -26,6 +26,7 @@ from parcelwatch.accounts.permissions import (
     REGISTRY_EXPORT,
     REGISTRY_IMPORT,
     REGISTRY_VIEW,
+    STATS_VIEW,
 )
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.events.selectors import events_visible_to
@@ -403,7 +404,11 @@ def site_map(request: HttpRequest) -> HttpResponse:
             "districts": [{"name": d.name, "value": [float(d.lng), float(d.lat)]}
                           for d in districts_visible_to(request.user) if d.lng is not None],
             "dataUrl": reverse("registry:site_map_data"), "siteUrl": reverse("registry:site_detail", args=[0]),
-            "messages": {"shown": _("Sites shown")},
+            # Open events over the sites, for those who see the statistics (the event map's data).
+            "eventsUrl": reverse("analytics:event_map_data") + "?state=open&reported_from=2000-01-01"
+            if has_permission(request.user, STATS_VIEW) else "",
+            "eventUrl": reverse("events:detail", args=[0]),
+            "messages": {"shown": _("Sites shown"), "openEvents": _("Open events")},
         },
     })
 

@@ -25,3 +25,12 @@ def bar_width(value, maximum) -> str:
         return f"{min(100.0, 100.0 * float(value) / float(maximum)):.1f}%" if maximum else "0%"
     except (TypeError, ValueError):
         return "0%"
+
+
+@register.filter
+def yuan(value) -> str:
+    """1182500 → "¥1,182,500" (whole yuan; fines are decided in whole yuan)."""
+    try:
+        return f"¥{float(value or 0):,.0f}"
+    except (TypeError, ValueError):
+        return "—"

@@ -22,7 +22,7 @@
 
   function render() {
     const m = mode();
-    const geo = {map: cfg.mapName, roam: true, zoom: 1.1, label: {show: true, color: "#0b3a6e", fontSize: 12},
+    const geo = {map: cfg.mapName, roam: true, zoom: 1.1, label: {show: false},
                  itemStyle: {areaColor: "#e8eef6", borderColor: "#7a8ca3"},
                  emphasis: {itemStyle: {areaColor: "#cfdcec"}}};
     let series;
@@ -37,12 +37,23 @@
       const index = m === "state" ? 2 : 3;
       series = names.map((name, i) => ({
         name: name, type: "scatter", coordinateSystem: "geo", symbolSize: 7, large: data.points.length > 5000,
-        itemStyle: {color: palette[i % palette.length], opacity: 0.85},
+        itemStyle: {color: m === "state" ? data.stateColours[i] : palette[i % palette.length], opacity: 0.85},
         data: data.points.filter(p => p[index] === i),
       })).filter(s => s.data.length);
       extra = {legend: {type: "scroll", orient: "vertical", right: 4, top: 8, bottom: 8,
                         data: series.map(s => s.name)}};
     }
+    // District names above the points, turned away from close neighbours.
+    const mid = (cfg.districts || []).reduce((sum, d) => sum + d.value[0], 0) / Math.max(1, (cfg.districts || []).length);
+    series = series.concat([{
+      type: "scatter", coordinateSystem: "geo", symbolSize: 0, silent: true, z: 10, tooltip: {show: false},
+      label: {show: true, formatter: "{b}", color: "#0b3a6e", fontSize: 13, fontWeight: "bold",
+              textBorderColor: "#fff", textBorderWidth: 3},
+      labelLayout: {hideOverlap: true},
+      data: (cfg.districts || []).map(d => ({name: d.name, value: d.value,
+                                            label: {position: d.value[0] < mid ? "left" : "right"}})),
+    }]);
+    if (extra.legend) extra.legend.data = series.filter(s => s.name).map(s => s.name);
     chart.setOption(Object.assign({
       animation: false,
       tooltip: {trigger: "item", confine: true, formatter: p => Array.isArray(p.data) && p.data.length > 4

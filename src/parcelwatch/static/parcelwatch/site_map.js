@@ -10,8 +10,13 @@
   const count = document.getElementById("pw-map-count");
   const age = document.getElementById("pw-map-age");
   let data = null;
+  let events = null;  // open events overlaid on the sites, when asked for
+  const eventsBox = document.getElementById("pw-map-events");
 
   function tooltip(p) {
+    if (p.seriesId === "events" && Array.isArray(p.data)) {
+      return esc(events.states[p.data[2]]) + " · " + esc(events.categories[p.data[3]]);
+    }
     if (!p.data || !Array.isArray(p.data)) return esc(p.name || "");
     const brand = data.brands[p.data[3]] || "";
     return esc(p.data[5]) + (brand ? "（" + esc(brand) + "）" : "");
@@ -31,7 +36,7 @@
     }));
     chart.setOption({
       tooltip: {trigger: "item", formatter: tooltip, confine: true},
-      legend: {top: 8, left: 8, data: Object.values(data.kinds)},
+      legend: {top: 8, left: 8, data: Object.values(data.kinds).concat(events ? [cfg.messages.openEvents] : [])},
       geo: {
         map: cfg.mapName, roam: true, zoom: cfg.focus ? cfg.focus.zoom : 1.1,
         center: cfg.focus ? cfg.focus.center : undefined,
@@ -39,7 +44,10 @@
         itemStyle: {areaColor: "#e8eef6", borderColor: "#7a8ca3"},
         emphasis: {itemStyle: {areaColor: "#cfdcec"}, label: {color: "#0b3a6e"}},
       },
-      series: series.concat([{
+      series: series.concat(events ? [{
+        id: "events", name: cfg.messages.openEvents, type: "scatter", coordinateSystem: "geo", z: 5,
+        symbol: "pin", symbolSize: 18, itemStyle: {color: "#c8102e"}, data: events.points,
+      }] : []).concat([{
         // District names above the sites, with a halo so they stay legible among thousands of dots.
         type: "scatter", coordinateSystem: "geo", symbolSize: 0, silent: true, z: 10, tooltip: {show: false},
         label: {show: true, formatter: "{b}", color: "#0b3a6e", fontSize: 13, fontWeight: "bold",
@@ -63,7 +71,19 @@
         render();
       });
   }
-  chart.on("click", p => { if (p.data && Array.isArray(p.data)) window.location.href = cfg.siteUrl.replace("/0/", "/" + p.data[4] + "/"); });
+  chart.on("click", p => {
+    if (!p.data || !Array.isArray(p.data)) return;
+    const url = p.seriesId === "events" ? cfg.eventUrl : cfg.siteUrl;
+    window.location.href = url.replace("/0/", "/" + p.data[4] + "/");
+  });
+  if (eventsBox) {
+    eventsBox.addEventListener("change", () => {
+      if (!eventsBox.checked) { events = null; render(); return; }
+      const district = new FormData(form).get("district") || "";
+      fetch(cfg.eventsUrl + "&district=" + encodeURIComponent(district), {credentials: "same-origin"})
+        .then(r => r.json()).then(d => { events = d; if (data) render(); });
+    });
+  }
   form.addEventListener("change", () => load(false));
   document.getElementById("pw-map-refresh").addEventListener("click", () => load(true));
   window.addEventListener("resize", () => chart.resize());

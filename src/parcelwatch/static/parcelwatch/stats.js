@@ -49,8 +49,9 @@
 
   make("chart-category", {
     tooltip: {trigger: "item", formatter: tip, confine: true},
-    series: [{type: "pie", radius: ["35%", "68%"], cursor: "pointer",
-              label: {formatter: p => p.percent >= 4 ? p.name.split(" ")[0] + " " + p.percent + "%" : ""},
+    series: [{type: "pie", radius: ["32%", "58%"], cursor: "pointer", minShowLabelAngle: 12,
+              labelLine: {length: 6, length2: 6},
+              label: {fontSize: 11, overflow: "none", formatter: p => p.name.split(" ")[0] + "\n" + p.percent + "%"},
               data: data.category.map(r => ({name: r.label, value: r.value}))}],
   }, data.category);
 
@@ -66,7 +67,8 @@
       visualMap: {min: 0, max: max, left: 4, bottom: 4, itemHeight: 80, text: ["", ""], calculable: false,
                   inRange: {color: ["#e8eef6", "#0b3a6e"]}},
       series: [{type: "map", map: data.mapName, roam: false, cursor: "pointer",
-                label: {show: true, fontSize: 11}, emphasis: {label: {color: "#fff"}},
+                label: {show: true, fontSize: 11, color: "#fff", textBorderColor: "#0b3a6e", textBorderWidth: 2},
+                emphasis: {label: {color: "#fff"}},
                 data: data.district.map(r => ({name: r.label, value: r.value}))}],
     }, null).on("click", p => {
       const row = data.district.find(r => r.label === p.name);

@@ -151,7 +151,8 @@ def _leader_panels(user, visible, today: date, case_tasks) -> list[Panel]:
     year = stats.stats_filter({"year": str(today.year)}, today=today)
     money = stats.cases_and_fines(user, year)
     day.figures.append(Figure(_("Cases filed this year"), money["cases"], money["cases_url"], "", "cases-year"))
-    day.figures.append(Figure(_("Fines decided this year"), money["penalised"], money["cases_url"], "", "fines-year",
+    # The amount, linking to the same cases as the count beside it (the fines are decided in them).
+    day.figures.append(Figure(_("Fines decided this year"), money["cases"], money["cases_url"], "", "fines-year",
                               display=f"¥{money['fines_total']:,.0f}"))
     district_panel = _district_trends(user, today)
     district_panel.more_url = reverse("analytics:statistics")

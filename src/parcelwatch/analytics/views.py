@@ -50,6 +50,16 @@ def _filter_choices(request: HttpRequest, f: s.StatsFilter) -> dict:
 
 
 STATE_LABELS = dict(Event.State.choices)
+# What each drill-down flag means, said above the event list it narrows.
+FLAG_LABELS = {
+    "accepted": gettext_lazy("Accepted"), "not_accepted": gettext_lazy("Rejected or merged"),
+    "escalated": gettext_lazy("Escalated to the city bureau"), "letters": gettext_lazy("Reminder letter issued"),
+    "rect_due": gettext_lazy("Rectification due"), "rect_on_time": gettext_lazy("Rectified on time"),
+    "fixes": gettext_lazy("Fix submitted"), "reworked": gettext_lazy("Sent back at least once (rework)"),
+    "closed_district": gettext_lazy("Closed at district level"), "closed_city": gettext_lazy("Closed at city level"),
+    "closed_on_time": gettext_lazy("Closed on time"),
+    "repeat": gettext_lazy("Repeat problem (same site and category within 12 months)"),
+}
 # The colours of the state badges (app.css), so that a point on the map looks like its badge.
 STATE_COLOURS = {"reported": "#0b6ec5", "accepted": "#3d8bfd", "rectifying": "#d9822b",
                  "rectification_submitted": "#8a5cd1", "escalated": "#c8102e", "under_enforcement": "#842029",

@@ -26,7 +26,8 @@ from parcelwatch.lib.geo import clean_point
 from parcelwatch.lib.pagination import CappedPaginator
 from parcelwatch.lib.text import clean_text
 from parcelwatch.notifications.services import mark_read_for_url
-from parcelwatch.registry.selectors import get_site_for_user
+from parcelwatch.registry.models import Brand
+from parcelwatch.registry.selectors import enterprises_visible_to, get_site_for_user
 from parcelwatch.workdays.services import add_working_days
 
 from . import services
@@ -64,7 +65,45 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "states": Event.State.choices, "districts": districts_visible_to(request.user),
         "categories": EventCategory.objects.all(), "can_report": has_permission(request.user, EVENTS_REPORT),
         "years": range(timezone.localdate().year, 2017, -1),
+        "brands": Brand.objects.order_by("code"),
+        "enterprises": list(enterprises_visible_to(request.user).order_by("name").values_list("pk", "name")[:500]),
+        "narrowed": _narrowed_by(filters),
     })
+
+
+def _narrowed_by(filters: dict) -> list[tuple[str, str, str]]:
+    """Filters a statistics figure or a home-page count added, which the form has no field for:
+    (key, value, what it means), kept as hidden fields and shown as a note above the list."""
+    from parcelwatch.accounts.models import User
+    from parcelwatch.analytics.views import FLAG_LABELS
+
+    out = []
+    if filters.get("reporter"):
+        who = User.objects.filter(pk=filters["reporter"]).values_list("full_name", "username").first()
+        out.append(("reporter", str(filters["reporter"]), _("Reported by %(name)s") % {
+            "name": (who[0] or who[1]) if who else "—"}))
+    if filters.get("source") in Event.Source.values:
+        out.append(("source", filters["source"], str(Event.Source(filters["source"]).label)))
+    if filters.get("level") in Event.Level.values:
+        out.append(("level", filters["level"], _("Handled at: %(level)s") % {
+            "level": Event.Level(filters["level"]).label}))
+    if filters.get("flag"):
+        out.append(("flag", filters["flag"], str(FLAG_LABELS.get(filters["flag"], filters["flag"]))))
+    for key, label in (("escalated_from", _("Escalated on or after %(day)s")),
+                       ("escalated_to", _("Escalated on or before %(day)s")),
+                       ("closed_from", _("Closed on or after %(day)s")), ("closed_to", _("Closed on or before %(day)s"))):
+        if filters.get(key):
+            out.append((key, filters[key].isoformat(), label % {"day": filters[key].isoformat()}))
+    if filters.get("due_soon"):
+        out.append(("due_soon", "1", _("Deadline within the next two days")))
+    if filters.get("unacknowledged"):
+        out.append(("unacknowledged", "1", _("Letter not yet acknowledged")))
+    if filters.get("closure_level") in Event.Level.values:
+        out.append(("closure_level", filters["closure_level"], _("Closed at: %(level)s") % {
+            "level": Event.Level(filters["closure_level"]).label}))
+    if filters.get("site"):
+        out.append(("site", str(filters["site"]), _("One site")))
+    return out
 
 
 @login_required

@@ -56,7 +56,7 @@
       li.textContent = msg.quiet;
       ticker.appendChild(li);
     }
-    d.ticker.slice(0, 10).forEach(item => {
+    d.ticker.slice(0, 8).forEach(item => {
       const li = document.createElement("li");
       const t = document.createElement("span");
       t.className = "t";

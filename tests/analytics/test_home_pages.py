@@ -1,0 +1,53 @@
+"""Every role's home page answers "what needs me now", and each count equals the list it links to."""
+
+import pytest
+
+ROLES = ["city_leader", "city_officer", "hanjiang_officer", "licheng_officer", "hanjiang_grid", "zto_safety",
+         "police_partner"]
+
+
+def _listed(client, url: str) -> int:
+    page = client.get(url)
+    assert page.status_code == 200, url
+    if "#cases" in url:
+        return page.context["case_count"]
+    return page.context["page"].paginator.count
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_count_on_the_home_page_agrees_with_its_list(cast, history, client, username):
+    client.force_login(getattr(cast, username))
+    home = client.get("/")
+    assert home.status_code == 200
+    figures = [fig for panel in home.context["panels"] for fig in panel.figures]
+    for fig in figures:
+        assert _listed(client, fig.url) == fig.count, (username, fig.label, fig.url)
+    if "todo_count" in home.context:
+        assert _listed(client, "/events/?overdue=1") == home.context["overdue_count"]
+        assert _listed(client, "/events/?state=open") == home.context["open_count"]
+
+
+def test_each_role_sees_what_needs_it(cast, history, client):
+    client.force_login(cast.hanjiang_officer)
+    home = client.get("/")
+    counts = {f.testid: f.count for p in home.context["panels"] for f in p.figures if f.testid}
+    assert counts["district-accept"] == 1  # E6 waits for acceptance
+    assert counts["district-verify"] == 0
+    client.force_login(cast.hanjiang_grid)
+    counts = {f.testid: f.count for p in client.get("/").context["panels"] for f in p.figures if f.testid}
+    assert counts["grid-confirm"] == 1  # E7 was resolved on the spot
+    client.force_login(cast.city_leader)
+    page = client.get("/")
+    assert "district-trends" in page.content.decode()
+    titles = [str(p.title) for p in page.context["panels"]]
+    assert "上报市局事件（按时长）" in titles
+    client.force_login(cast.police_partner)
+    page = client.get("/")
+    assert page.context["panels"] == [] and "kind_counts" in page.context
+
+
+def test_the_district_officer_sees_their_district_against_the_city(cast, history, client):
+    client.force_login(cast.hanjiang_officer)
+    panel = next(p for p in client.get("/").context["panels"] if p.kind == "compare")
+    share = next(r for r in panel.items if str(r["label"]) == "县区级办结占比")
+    assert share["mine"] == 1.0 and share["city"] == 1.0

@@ -94,7 +94,8 @@ def home(request: HttpRequest) -> HttpResponse:
             panels.append(_grid_worker_panel(user, visible, today))
         if Role.ENTERPRISE_SAFETY in roles:
             panels += _enterprise_panels(user, visible, today)
-    if has_permission(user, EVENTS_REPORT):
+    # The large 上报 button leads the grid worker's page; officers who also report have it in the menu.
+    if has_permission(user, EVENTS_REPORT) and Role.GRID_WORKER in roles:
         context["can_report"] = True
         context["my_reports"] = list(reports_of(user).order_by("-reported_at", "-pk")[:5])
     if has_permission(user, REGISTRY_VIEW):
@@ -286,6 +287,10 @@ def _enterprise_panels(user, visible, today: date) -> list[Panel]:
         _figure(visible, _("Repeat problems"), flag="repeat", reported_from=year.start, reported_to=year.end,
                 today=today, tone="danger"),
     ]
+    if has_permission(user, CASES_VIEW):
+        money = stats.cases_and_fines(user, stats.stats_filter({"year": str(today.year)}, today=today))
+        record.figures.append(Figure(_("Cases filed this year"), money["cases"], money["cases_url"], "danger",
+                                     "enterprise-cases"))
     record.items = [{"label": _("On-time handling rate"), "value": own["on_time_rectification_rate"]},
                     {"label": _("Rework rate"), "value": own["rework_rate"]}]
     record.kind = "rates"

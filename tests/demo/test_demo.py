@@ -73,6 +73,23 @@ def test_demo_data_matches_the_article_and_is_idempotent(db, client):
     assert event.closure_level == Event.Level.CITY and event.closed_at.astimezone(SH).date() == date(2019, 4, 30)
     assert OfficialDocument.objects.filter(subject_id=hanjiang.pk, kind="penalty_decision").exists()
     assert Event.objects.filter(state__in=Event.OPEN_STATES).exists()  # today's to-do lists are not empty
+    # The yearly report and the statistics API give the same 2019 figures.
+    client.force_login(User.objects.get(username="city_leader"))
+    report = client.get("/analytics/report/", {"year": "2019"}).context["total"]
+    assert report["cases"] == 32 and report["fines_total"] == Decimal("1182500")
+    assert report["district_closure_share"] > 0.9
+    from parcelwatch.accounts.services import issue_api_token
+
+    key, _token = issue_api_token(User.objects.get(username="city_leader"))
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    summary = client.get("/api/v1/stats/summary", {"year": "2019"}, **bearer).json()
+    assert (summary["cases"], summary["fines_total"]) == (32, "1182500.00")
+    assert summary["district_closure_share"] > 0.9 and summary["events"] == report["reported"]
+    hanjiang_2019 = client.get("/api/v1/stats/summary", {"year": "2019", "district": "350303"}, **bearer).json()
+    assert 0 < hanjiang_2019["events"] < summary["events"]
+    # This year has a closed history too (the leader's home page and the wall screen have something to say).
+    this_year = client.get("/api/v1/stats/summary", **bearer).json()
+    assert this_year["closed"] > 0 and this_year["open"] > 0
     checked, broken = verify()
     assert broken is None and checked > 2000
 

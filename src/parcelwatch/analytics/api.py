@@ -125,7 +125,46 @@ def stats_breakdown(request, by: Literal["category", "district", "brand", "enter
             for r in rows]
 
 
-@router.get("/stats/wall")
+class WallToday(Schema):
+    reported: int
+    closed: int
+    overdue: int
+    escalated: int
+
+
+class WallYear(Schema):
+    year: int
+    reported: int
+    closed: int
+    open: int
+    district_closure_share: float | None
+    on_time_rectification_rate: float | None
+
+
+class WallDistrict(Schema):
+    name: str
+    code: str
+    point: list[float] | None = Field(description="[longitude, latitude] of the district's label, if known.")
+    reported: int = Field(description="Reported this year.")
+    open: int = Field(description="Open now, whenever reported.")
+
+
+class WallTicker(Schema):
+    time: str
+    kind: Literal["report", "escalate"]
+    number: str
+    text: str
+
+
+class WallOut(Schema):
+    generated_at: str
+    today: WallToday
+    year: WallYear
+    districts: list[WallDistrict]
+    ticker: list[WallTicker]
+
+
+@router.get("/stats/wall", response=WallOut)
 def stats_wall(request, district: Code | None = None):
     """The wall screen's figures: today, this year, open events per district, the latest activity."""
     if not has_permission(request.user, STATS_VIEW):

@@ -234,6 +234,30 @@ class HistoryLoader:
                 event, _grid = self._report(site, code, day)
                 perform(event, "reject", actor=self._officer(site), note="经核实不属实", when=_at(day, 16))
 
+    def earlier_this_year(self) -> None:
+        """This year's finished work before the last weeks: what the statistics, the leader's home page and the
+        wall screen show for the year (mostly closed by the districts, a few cases fined by the city)."""
+        rng = self.rng
+        today = timezone.localdate()
+        first, last = date(today.year, 1, 5), today - timedelta(days=35)
+        if last <= first:
+            return
+        span = (last - first).days
+        plan = [(first + timedelta(days=rng.randrange(span)), "district") for _ in range(span // 3)]
+        plan += [(first + timedelta(days=rng.randrange(span)), "rejected") for _ in range(span // 30)]
+        plan += [(first + timedelta(days=rng.randrange(max(1, span - 30))), "case") for _ in range(span // 60)]
+        for n, (day, kind) in enumerate(sorted(plan)):
+            site = rng.choice(self.sites)
+            code = rng.choice(DISTRICT_CATEGORIES)
+            if kind == "district":
+                self.district_closed(site, code, day, rework=n % 9 == 0, on_spot=n % 4 == 0)
+            elif kind == "case":
+                event, case, ent_user, grid, t = self.city_case(site, code, day, rng.choice([10000, 20000, 50000]))
+                self.finish_case(event, case, ent_user, grid, t)
+            else:
+                event, _grid = self._report(site, code, day)
+                perform(event, "reject", actor=self._officer(site), note="经核实不属实", when=_at(day, 16))
+
     def current(self) -> None:
         """This year's open work, so every to-do list has something in it."""
         rng = self.rng
@@ -269,6 +293,7 @@ class HistoryLoader:
     def run(self) -> None:
         with muted():
             self.year_2019()
+            self.earlier_this_year()
         # This year's work is live: the people concerned are notified as in real use.
         self.current()
 

@@ -40,8 +40,10 @@
         itemStyle: {color: m === "state" ? data.stateColours[i] : palette[i % palette.length], opacity: 0.85},
         data: data.points.filter(p => p[index] === i),
       })).filter(s => s.data.length);
-      extra = {legend: {type: "scroll", orient: "vertical", right: 4, top: 8, bottom: 8,
-                        data: series.map(s => s.name)}};
+      // Beside the map on a wide screen, under it on a phone.
+      extra = {legend: el.clientWidth < 600
+        ? {type: "scroll", orient: "horizontal", left: 4, right: 4, bottom: 4}
+        : {type: "scroll", orient: "vertical", right: 4, top: 8, bottom: 8}};
     }
     // District names above the points, turned away from close neighbours.
     const mid = (cfg.districts || []).reduce((sum, d) => sum + d.value[0], 0) / Math.max(1, (cfg.districts || []).length);

@@ -44,6 +44,7 @@ def test_each_role_sees_what_needs_it(cast, history, client):
     client.force_login(cast.police_partner)
     page = client.get("/")
     assert page.context["panels"] == [] and "kind_counts" in page.context
+    assert "与您共享的信息" in page.content.decode()
 
 
 def test_the_district_officer_sees_their_district_against_the_city(cast, history, client):

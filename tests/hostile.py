@@ -60,17 +60,22 @@ TEXTS = (
     Hostile("markup </script>", "</script>"),
     Hostile("template {{ 7*7 }}", "{{ 7*7 }}"),
     Hostile("full-width digits", "１２３"),
+    # str.isdigit() says yes to these, int() then refuses them.
+    Hostile("superscript and Arabic-Indic digits", "²٣"),
     Hostile("non-breaking spaces", "\u00a012\u00a0"),
 )
 
 # The texts that look most like numbers, or must never reach one: for numeric fields.
 NUMBER_LOOKALIKES = tuple(t for t in TEXTS if t.label in (
-    "control characters", "formula =HYPERLINK", "full-width digits", "non-breaking spaces"))
+    "control characters", "formula =HYPERLINK", "full-width digits", "superscript and Arabic-Indic digits",
+    "non-breaking spaces"))
 
 DATES = (
     Hostile("date -1", "-1"),
     Hostile("year 10000", "10000-01-01"),
     Hostile("30 February", "2019-02-30"),
+    Hostile("year 1", "0001-01-01"),
+    Hostile("year 9999", "9999-12-31"),
 )
 
 # Ids that name nothing (another jurisdiction's id is added by the test, which knows the cast).

@@ -15,6 +15,12 @@ HOSTILE_QUERY = {"page": "99999999999999999999", "year": "-1", "q": "<script>ale
                  "district": "%00'; DROP TABLE x", "state": "{{ 7*7 }}", "overdue": "maybe", "sort": "-password",
                  "reported_from": "2019-02-30", "enterprise": "1e20", "site": "-1", "kind": "=cmd", "days": "inf",
                  "lng": "nan", "lat": "Infinity", "fresh": "1"}
+# Digits that str.isdigit() accepts and int() refuses, dates at the ends of the calendar, junk choices.
+LOOKALIKE_QUERY = {"page": "٣", "year": "²", "days": "²", "enterprise": "²", "reporter": "١", "site": "³",
+                   "photo_ids": "²,٣", "reported_from": "0001-01-01", "reported_to": "9999-12-31",
+                   "closed_from": "9999-12-31", "escalated_to": "0001-01-01", "by": "<x>", "sort": "'",
+                   "dir": "sideways", "flag": "password", "scope": "all", "mode": "x", "source": "x", "level": "x",
+                   "start": "9999-12-31", "end": "0001-01-01"}
 
 
 def _patterns(resolver=None, prefix="", namespace=""):
@@ -53,6 +59,8 @@ def test_every_page_survives_hostile_input(client, cast, ids, route, name):
         client.force_login(user)
         responses = [
             client.get(path, HOSTILE_QUERY),
+            client.get(path, LOOKALIKE_QUERY),
+            client.post(path, LOOKALIKE_QUERY),
             client.post(path, {}),
             client.post(path, {k: v.replace("\x00", "") for k, v in HOSTILE_QUERY.items()}),
             client.generic("POST", path, b"--x\r\nbroken", content_type="multipart/form-data; boundary=x"),

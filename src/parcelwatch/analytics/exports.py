@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.accounts.permissions import STATS_VIEW
+from parcelwatch.lib import params as p
 from parcelwatch.lib.spreadsheets import ExportSheet, ExportSource
 
 from .selectors import breakdown, reach_of, stats_filter
@@ -52,8 +53,8 @@ def _write_yearly_report(user, params: dict, out) -> int:
     from .views import report_context
 
     today = timezone.localdate()
-    raw = str(params.get("year", ""))
-    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= today.year else today.year
+    year = p.year(params)
+    year = year if year and year <= today.year else today.year
     code = str(params.get("district", ""))[:32]
     district = districts_visible_to(user).filter(code=code).first() if code else None
     f = stats_filter({"year": str(year), "district": district.code if district else ""}, today=today)

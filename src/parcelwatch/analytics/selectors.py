@@ -47,6 +47,17 @@ class Reach:
         """Only whole districts: the rollups (split by district) can answer."""
         return bool(self.district_ids) and not self.place_ids and not self.enterprise_ids
 
+    def event_q(self) -> Q:
+        """The same reach over events (the event list's `scope=stats`)."""
+        q = Q(pk__in=[])
+        if self.district_ids:
+            q |= Q(district_id__in=sorted(self.district_ids))
+        if self.place_ids:
+            q |= Q(jurisdiction_id__in=sorted(self.place_ids))
+        if self.enterprise_ids:
+            q |= Q(fact__enterprise_id__in=sorted(self.enterprise_ids))
+        return q
+
     def fact_q(self) -> Q:
         q = Q(pk__in=[])
         if self.district_ids:
@@ -122,12 +133,15 @@ def stats_filter(params: Mapping, *, today: date | None = None) -> StatsFilter:
     """The statistics' filters from a query string; the default period is this year to date."""
     today = today or timezone.localdate()
     year = p.year(params)
-    start = p.day(params, "reported_from") or p.day(params, "start")
-    end = p.day(params, "reported_to") or p.day(params, "end")
+    start = p.day(params, "reported_from", clamp=True) or p.day(params, "start", clamp=True)
+    end = p.day(params, "reported_to", clamp=True) or p.day(params, "end", clamp=True)
     if year and not (start or end):
         start, end = date(year, 1, 1), date(year, 12, 31)
-    start = max(start or date(today.year, 1, 1), EARLIEST)
-    end = end or max(today, start)
+    # One end given: the other is the start of that year, or today (never a period that runs backwards).
+    if start is None:
+        start = date(end.year, 1, 1) if end else date(today.year, 1, 1)
+    if end is None:
+        end = max(today, start)
     if end < start:
         start, end = end, start
     district = p.text(params, "district", 32)
@@ -239,7 +253,7 @@ def drill(f: StatsFilter, **extra) -> str:
     """The event list showing exactly the events a figure counts."""
     from django.urls import reverse
 
-    params = {**f.list_params, **{k: v for k, v in extra.items() if v not in (None, "")}}
+    params = {**f.list_params, **{k: v for k, v in extra.items() if v not in (None, "")}, "scope": "stats"}
     return reverse("events:list") + "?" + urlencode(params)
 
 
@@ -302,7 +316,9 @@ def trend(reach: Reach, f: StatsFilter, *, today: date | None = None) -> list[di
     """Every month of the period, empty months included."""
     have = {r["key"]: r for r in breakdown(reach, f, "month", today=today)}
     out = []
-    for m in months_between(f.start, f.end)[-120:]:
+    # Up to today: the months of a period reaching into the future are all empty.
+    last = min(f.end, today or timezone.localdate())
+    for m in months_between(f.start, max(last, f.start))[-120:]:
         if m in have:
             out.append(have[m])
         else:

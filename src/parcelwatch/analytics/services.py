@@ -98,10 +98,17 @@ def _add(key: dict, delta: dict[str, int]) -> None:
 # --- rebuilding -----------------------------------------------------------------------------------------------
 
 BATCH = 5000
+FACT_COLUMNS = ("pk", "site_id", "category_id", "district_id", "jurisdiction_id", "reported_by_id", "reported_at",
+                "source", "state", "handled_level", "closure_level", "decided_at", "letter_at", "rectified_at",
+                "escalated_at", "awaiting_since", "closed_at", "missed_deadline", "rework_count")
 
 
 def rebuild_statistics(*, progress=None) -> dict[str, int]:
-    """Recompute every fact from its event, then every rollup from the facts (after a bulk load or an upgrade)."""
+    """Recompute every fact from its event, then every rollup from the facts (after a bulk load or an upgrade).
+
+    Run it while nobody is working: it replaces every row in one transaction, and a change of an event made
+    meanwhile waits for it. It is also what recomputes the repeat flag of events reported before an earlier,
+    back-dated report of the same problem (live, a report only looks back)."""
     with transaction.atomic():
         kept = {row[0]: row[1:] for row in EventFact.objects.values_list(
             "event_id", "brand_id", "enterprise_id", "repeat_candidate").iterator(chunk_size=BATCH)}
@@ -109,8 +116,9 @@ def rebuild_statistics(*, progress=None) -> dict[str, int]:
         last_seen: dict[tuple[int, int], object] = {}
         rows: list[EventFact] = []
         done = 0
-        events = (Event.objects.order_by("reported_at", "pk")
-                  .select_related("site").iterator(chunk_size=BATCH))
+        # Only the columns the measures read: the function also runs in a migration, before later columns exist.
+        events = (Event.objects.order_by("reported_at", "pk").select_related("site")
+                  .only(*FACT_COLUMNS, "site__brand_id", "site__enterprise_id").iterator(chunk_size=BATCH))
         for event in events:
             reported_on = timezone.localdate(event.reported_at)
             pair = (event.site_id, event.category_id)

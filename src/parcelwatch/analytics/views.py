@@ -19,6 +19,7 @@ from parcelwatch.accounts.models import Jurisdiction
 from parcelwatch.accounts.permissions import STATS_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.events.models import Event, EventCategory
+from parcelwatch.lib import params as p
 from parcelwatch.registry.models import Brand
 from parcelwatch.registry.selectors import enterprises_visible_to
 
@@ -180,8 +181,8 @@ def yearly_report(request: HttpRequest) -> HttpResponse:
 
 
 def _year(request: HttpRequest, today: date) -> int:
-    raw = request.GET.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= today.year else today.year
+    year = p.year(request.GET)
+    return year if year and year <= today.year else today.year
 
 
 def _district(request: HttpRequest) -> Jurisdiction | None:
@@ -237,13 +238,14 @@ def event_map(request: HttpRequest) -> HttpResponse:
 def event_map_data(request: HttpRequest) -> JsonResponse:
     """Events matching the filters as compact points [lng, lat, state index, category index, id]."""
     _require(request)
-    from parcelwatch.events.selectors import event_filters, events_visible_to, filter_events
+    from parcelwatch.events.selectors import event_filters, listed_events
 
     params = request.GET.copy()
     f = s.stats_filter(params)
     for key, value in f.list_params.items():
         params[key] = value
-    qs = filter_events(events_visible_to(request.user), **event_filters(params)).order_by("-reported_at", "-pk")
+    params["scope"] = "stats"
+    qs = listed_events(request.user, event_filters(params)).order_by("-reported_at", "-pk")
     rows = list(qs.values_list("pk", "lng", "lat", "site__lng", "site__lat", "state", "category__code")
                 [:MAP_POINTS_MAX + 1])
     capped = len(rows) > MAP_POINTS_MAX
@@ -305,7 +307,8 @@ def wall_figures(user, district: Jurisdiction | None, *, now=None) -> dict:
     year_filter = s.StatsFilter(start=date(today.year, 1, 1), end=today, district_id=only)
     today_filter = s.StatsFilter(start=today, end=today, district_id=only)
     year = s.with_rates(s.aggregate(reach, year_filter, today=today)[0])
-    visible = events_visible_to(user)
+    # The same events as the statistics count (a user may see more through another role).
+    visible = events_visible_to(user).filter(reach.event_q())
     if only:
         visible = visible.filter(district_id=only)
     start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
@@ -313,7 +316,13 @@ def wall_figures(user, district: Jurisdiction | None, *, now=None) -> dict:
     # Open now, whenever reported (the district/state index answers it).
     open_now = dict(visible.filter(state__in=Event.OPEN_STATES).order_by().values_list("district_id")
                     .annotate(n=Count("pk")))
-    districts = districts_visible_to(user)
+    # The districts the statistics reach (not those another role of the user lets them see).
+    reached = set(reach.district_ids)
+    for node in Jurisdiction.objects.filter(pk__in=sorted(reach.place_ids)[:5000]):
+        district_node = node.district()
+        if district_node is not None:
+            reached.add(district_node.pk)
+    districts = districts_visible_to(user).filter(pk__in=sorted(reached))
     if only:
         districts = districts.filter(pk=only)
     # The latest reports and escalations, newest first (each read by its own index).

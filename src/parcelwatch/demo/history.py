@@ -264,9 +264,11 @@ class HistoryLoader:
         today = timezone.localdate()
         start = today - timedelta(days=20)
         hanjiang_sites = [s for s in self.sites if s.district.code == "350303"]
+        # Reported in date order, as in real use (a report looks back for repeats of the same problem).
+        days = sorted(start + timedelta(days=rng.randrange(0, 18)) for _ in range(30))
         for i in range(30):
             site = hanjiang_sites[i % len(hanjiang_sites)] if i < 12 else rng.choice(self.sites)
-            day = start + timedelta(days=rng.randrange(0, 18))
+            day = days[i]
             code = rng.choice(DISTRICT_CATEGORIES)
             event, grid = self._report(site, code, day)
             stage = i % 6

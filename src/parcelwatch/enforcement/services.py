@@ -92,7 +92,7 @@ def perform_case(
     if transition is None:
         raise TransitionError(_("Unknown action “%(action)s”.") % {"action": action})
     with transaction.atomic():
-        case = EnforcementCase.objects.select_for_update().select_related(
+        case = EnforcementCase.objects.select_for_update(of=("self",), no_key=True).select_related(
             "enterprise", "site", "category", "district").get(pk=case.pk)
         if expected_version is not None and expected_version != case.version:
             raise TransitionError(_("This case was changed by someone else. Reload and check."), code="conflict")

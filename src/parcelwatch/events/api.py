@@ -33,7 +33,7 @@ from parcelwatch.registry.selectors import get_site_for_user
 
 from . import services
 from .models import Event, EventCategory
-from .selectors import available_transitions, events_visible_to, filter_events, get_event_for_user, todo_for
+from .selectors import available_transitions, events_visible_to, get_event_for_user, listed_events, todo_for
 from .workflow import TRANSITIONS, next_step, requires_evidence
 
 router = Router(tags=["events"])
@@ -125,6 +125,8 @@ class EventFilters(Schema):
     escalated_to: date | None = Field(None, description="Escalated to the city on or before this local day.")
     due_soon: bool | None = Field(None, description="Rectifying, with the deadline within the next two days.")
     unacknowledged: bool | None = Field(None, description="Rectifying, the reminder letter not yet acknowledged.")
+    scope: Literal["stats"] | None = Field(None, description="Only what the caller's statistics count (their "
+                                                             "statistics role's jurisdiction).")
 
 
 class EventPagination(Pagination):
@@ -147,7 +149,7 @@ def list_events(request, filters: Query[EventFilters]):
     if filters.state and filters.state != "open" and filters.state not in Event.State.values:
         raise HttpError(422, f"未知的状态：{filters.state}")
     f = {k: v for k, v in filters.dict().items() if v not in (None, "")}
-    return filter_events(events_visible_to(request.user), **f).order_by("-reported_at", "-pk")
+    return listed_events(request.user, f).order_by("-reported_at", "-pk")
 
 
 class ReportIn(In):

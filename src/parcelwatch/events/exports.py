@@ -11,7 +11,7 @@ from parcelwatch.accounts.permissions import EVENTS_VIEW
 from parcelwatch.lib.spreadsheets import Column, ExportSheet, ExportSource
 
 from .models import Event
-from .selectors import event_filters, events_visible_to, filter_events
+from .selectors import event_filters, listed_events
 
 STATES = dict(Event.State.choices)
 LEVELS = dict(Event.Level.choices)
@@ -50,7 +50,7 @@ EVENT_SHEET = ExportSheet(
 EXPORT_SOURCES = (
     ExportSource(
         key="events", label=_("Events"), permission=EVENTS_VIEW, sheet=EVENT_SHEET,
-        rows=lambda user, params: filter_events(events_visible_to(user), **event_filters(params))
+        rows=lambda user, params: listed_events(user, event_filters(params))
         .order_by("-reported_at", "-pk"),
     ),
 )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.lib.apitypes import DESCRIPTION_MAX, NOTE_MAX
 from parcelwatch.lib.forms import StyledFormMixin
+from parcelwatch.lib.text import is_ascii_digits
 
 from .models import EventCategory
 
@@ -48,7 +49,7 @@ class ReportForm(StyledFormMixin, forms.Form):
         raw = self.data.getlist("photo_ids") if hasattr(self.data, "getlist") else []
         ids = []
         for chunk in raw:
-            ids.extend(part for part in str(chunk).split(",") if part.strip().isdigit())
+            ids.extend(part for part in str(chunk).split(",") if is_ascii_digits(part.strip()))
         return [int(i) for i in ids[:MAX_PHOTOS]]
 
 

@@ -75,23 +75,33 @@ def available_transitions(event: Event, user: User) -> list[Transition]:
 
 def event_filters(params: Mapping) -> dict:
     """The event list's filters from a query string (pages and exports read the same keys)."""
-    from parcelwatch.accounts.access import valid_pk
 
     return {
         "state": p.text(params, "state", 32), "district": p.text(params, "district", 32),
         "category": p.text(params, "category", 8), "q": p.text(params, "q"), "overdue": p.flag(params, "overdue"),
-        "year": p.year(params), "site": valid_pk(params.get("site")) if params.get("site") else None,
+        "year": p.year(params), "site": _id_filter(params, "site"),
         "brand": p.text(params, "brand", 32),
-        "enterprise": valid_pk(params.get("enterprise")) if params.get("enterprise") else None,
+        "enterprise": _id_filter(params, "enterprise"),
         "closure_level": p.text(params, "closure_level", 8),
         "reported_from": p.day(params, "reported_from"), "reported_to": p.day(params, "reported_to"),
         "closed_from": p.day(params, "closed_from"), "closed_to": p.day(params, "closed_to"),
-        "reporter": valid_pk(params.get("reporter")) if params.get("reporter") else None,
+        "reporter": _id_filter(params, "reporter"),
+        "scope": p.text(params, "scope", 8),
         "source": p.text(params, "source", 16), "level": p.text(params, "level", 8),
         "flag": p.text(params, "flag", 32),
         "escalated_from": p.day(params, "escalated_from"), "escalated_to": p.day(params, "escalated_to"),
         "due_soon": p.flag(params, "due_soon"), "unacknowledged": p.flag(params, "unacknowledged"),
     }
+
+
+def _id_filter(params: Mapping, key: str) -> int | None:
+    """An id to filter by: None when not asked for, 0 (which names nothing) when the value is junk."""
+    from parcelwatch.accounts.access import valid_pk
+
+    raw = params.get(key)
+    if raw in (None, ""):
+        return None
+    return valid_pk(raw) or 0
 
 
 SEARCH_SITE_IDS = 5000
@@ -171,13 +181,13 @@ def filter_events(
         qs = qs.filter(_search_q(q, bounded=bool(year or reported_from or reported_to or closed_from or closed_to)))
     if year:
         qs = qs.filter(reported_at__gte=_start(date(year, 1, 1)), reported_at__lt=_start(date(year + 1, 1, 1)))
-    if site:
+    if site is not None:
         qs = qs.filter(site_id=site)
     if brand:
         qs = qs.filter(fact__brand_id__in=list(Brand.objects.filter(code=brand).values_list("pk", flat=True)))
-    if enterprise:
+    if enterprise is not None:
         qs = qs.filter(fact__enterprise_id=enterprise)
-    if reporter:
+    if reporter is not None:
         qs = qs.filter(reported_by_id=reporter)
     if source:
         qs = qs.filter(source=source)
@@ -204,6 +214,19 @@ def filter_events(
     if closed_to:
         qs = qs.filter(closed_at__lt=_start(closed_to + timedelta(days=1)))
     return qs
+
+
+def listed_events(user: User, filters: dict) -> QuerySet[Event]:
+    """The event list (page, API, export, map) for these filters. `scope=stats` narrows it to what the user's
+    statistics count (the reach of their statistics role), so that a figure and the list it opens agree even for
+    someone who also sees other events through another role."""
+    filters = dict(filters)
+    qs = events_visible_to(user)
+    if filters.pop("scope", "") == "stats":
+        from parcelwatch.analytics.selectors import reach_of
+
+        qs = qs.filter(reach_of(user).event_q())
+    return filter_events(qs, **filters)
 
 
 def todo_for(user: User, today: date | None = None) -> QuerySet[Event]:

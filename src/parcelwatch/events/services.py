@@ -10,7 +10,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -91,7 +91,10 @@ def report_event(
     if not any(a.kind == Attachment.Kind.IMAGE for a in photos):
         raise TransitionError(_("Take at least one photo of the problem."))
     when = when or timezone.now()
-    site = Site.objects.select_related("jurisdiction", "district").get(pk=site.pk)
+    # The site's row is held until commit: two reports of one site are counted one after the other, so the
+    # second sees the first (a repeat within the year; analytics.services).
+    site = Site.objects.select_for_update(of=("self",), no_key=True).select_related(
+        "jurisdiction", "district").get(pk=site.pk)
     city = city_of(site.jurisdiction)
     try:
         lng, lat = clean_point(lng, lat, bounds=city.bounds, place=city.name)
@@ -158,8 +161,10 @@ def perform(
     if transition is None:
         raise TransitionError(_("Unknown action “%(action)s”.") % {"action": action})
     with transaction.atomic():
+        # Only the event's row is locked (with select_related, PostgreSQL would also lock the site, enterprise,
+        # category and district rows, and every report in the district would queue behind this transaction).
         event = (
-            Event.objects.select_for_update()
+            Event.objects.select_for_update(of=("self",), no_key=True)
             .select_related("site__enterprise", "category", "jurisdiction", "district")
             .get(pk=event.pk)
         )
@@ -266,7 +271,6 @@ def perform(
         event.state = to_state
         event.version += 1
         event.save(update_fields=sorted(fields))
-        record_event_facts(event)
 
         if action == "issue_letter":
             if render_documents:
@@ -285,6 +289,8 @@ def perform(
             from parcelwatch.enforcement.services import propose_case
 
             propose_case(event, actor=actor, note=note, when=now)
+        # Last: the shared monthly rollup rows stay locked only from here to the commit.
+        record_event_facts(event)
         notify_on_commit(lambda: _notify_state(event, transition.label, entry_data=data, action=action, actor=actor))
     return event
 
@@ -378,6 +384,10 @@ def _sweep(today: date) -> dict[str, int]:
                     note=_("The rectification deadline passed without a fix."))
         except TransitionError:
             continue  # another worker or a person acted first
+        except DatabaseError:
+            # A lock conflict or lost connection for this one event must not stop the sweep; it is retried next time.
+            logger.exception("Escalating event %s failed; it will be retried", event.pk)
+            continue
         escalated += 1
     reminded = 0
     tomorrow = add_working_days(today, 1)

@@ -24,7 +24,7 @@ from parcelwatch.evidence.timeline import labelled_entries
 from parcelwatch.lib.forms import form_errors_text, posted, posted_files
 from parcelwatch.lib.geo import clean_point
 from parcelwatch.lib.pagination import CappedPaginator
-from parcelwatch.lib.text import clean_text
+from parcelwatch.lib.text import clean_text, is_ascii_digits
 from parcelwatch.notifications.services import mark_read_for_url
 from parcelwatch.registry.models import Brand
 from parcelwatch.registry.selectors import enterprises_visible_to, get_site_for_user
@@ -40,6 +40,7 @@ from .selectors import (
     events_visible_to,
     filter_events,
     get_event_for_user,
+    listed_events,
     nearby_sites,
     reports_of,
     todo_for,
@@ -56,7 +57,7 @@ def _require(request: HttpRequest, perm: str) -> None:
 def event_list(request: HttpRequest) -> HttpResponse:
     _require(request, EVENTS_VIEW)
     filters = event_filters(request.GET)
-    qs = filter_events(events_visible_to(request.user), **filters).order_by("-reported_at", "-pk")
+    qs = listed_events(request.user, filters).order_by("-reported_at", "-pk")
     page = CappedPaginator(qs, 25).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -67,19 +68,22 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "years": range(timezone.localdate().year, 2017, -1),
         "brands": Brand.objects.order_by("code"),
         "enterprises": list(enterprises_visible_to(request.user).order_by("name").values_list("pk", "name")[:500]),
-        "narrowed": _narrowed_by(filters),
+        "narrowed": _narrowed_by(filters, request.user),
     })
 
 
-def _narrowed_by(filters: dict) -> list[tuple[str, str, str]]:
+def _narrowed_by(filters: dict, user) -> list[tuple[str, str, str]]:
     """Filters a statistics figure or a home-page count added, which the form has no field for:
     (key, value, what it means), kept as hidden fields and shown as a note above the list."""
     from parcelwatch.accounts.models import User
     from parcelwatch.analytics.views import FLAG_LABELS
 
     out = []
-    if filters.get("reporter"):
-        who = User.objects.filter(pk=filters["reporter"]).values_list("full_name", "username").first()
+    if filters.get("reporter") is not None:
+        # Named only if the viewer sees something they reported: an id alone must not reveal who has an account.
+        who = None
+        if events_visible_to(user).filter(reported_by_id=filters["reporter"]).exists():
+            who = User.objects.filter(pk=filters["reporter"]).values_list("full_name", "username").first()
         out.append(("reporter", str(filters["reporter"]), _("Reported by %(name)s") % {
             "name": (who[0] or who[1]) if who else "—"}))
     if filters.get("source") in Event.Source.values:
@@ -101,8 +105,10 @@ def _narrowed_by(filters: dict) -> list[tuple[str, str, str]]:
     if filters.get("closure_level") in Event.Level.values:
         out.append(("closure_level", filters["closure_level"], _("Closed at: %(level)s") % {
             "level": Event.Level(filters["closure_level"]).label}))
-    if filters.get("site"):
+    if filters.get("site") is not None:
         out.append(("site", str(filters["site"]), _("One site")))
+    if filters.get("scope") == "stats":
+        out.append(("scope", "stats", _("As counted in your statistics")))
     return out
 
 
@@ -290,7 +296,7 @@ def due_date(request: HttpRequest) -> JsonResponse:
     """The calendar date N working days from today (holidays and make-up days counted), for deadline forms."""
     _require(request, EVENTS_VIEW)
     raw = request.GET.get("days", "")
-    if not raw.isdigit() or not 1 <= int(raw) <= 60:
+    if not is_ascii_digits(raw) or not 1 <= int(raw) <= 60:
         return JsonResponse({"detail": _("The rectification period must be 1 to 60 working days.")}, status=422)
     due = add_working_days(timezone.localdate(), int(raw))
     return JsonResponse({"days": int(raw), "date": due.isoformat(), "weekday": _weekday(due)})

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from .text import is_ascii_digits
+
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
@@ -18,19 +20,25 @@ def text(params: Mapping, key: str, max_length: int = 100) -> str:
 
 def year(params: Mapping, key: str = "year") -> int | None:
     value = text(params, key, 8)
-    if not value.isdigit():
+    if not is_ascii_digits(value):
         return None
     number = int(value)
     return number if MIN_YEAR <= number <= MAX_YEAR else None
 
 
-def day(params: Mapping, key: str) -> date | None:
+def day(params: Mapping, key: str, *, clamp: bool = False) -> date | None:
+    """A YYYY-MM-DD day from 2000 to 2100. Outside that: none, or with `clamp` the nearest end of it
+    (a period "from 1999-12-31" means from the beginning of the records, not "no start")."""
     value = text(params, key, 10)
     try:
         parsed = date.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if MIN_YEAR <= parsed.year <= MAX_YEAR else None
+    if MIN_YEAR <= parsed.year <= MAX_YEAR:
+        return parsed
+    if not clamp:
+        return None
+    return date(MIN_YEAR, 1, 1) if parsed.year < MIN_YEAR else date(MAX_YEAR, 12, 31)
 
 
 def flag(params: Mapping, key: str) -> bool | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .text import normalise_identifier
+from .text import is_ascii_digits, normalise_identifier
 
 DEFAULT_AREA_CODE = "0594"  # Putian
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -39,7 +39,7 @@ def parse_phone(raw: str | None, *, area_code: str = DEFAULT_AREA_CODE) -> Phone
             text, ext = text.split(sep, 1)
             break
     digits = re.sub(r"[-－—.·]", "", text)
-    if not digits.isdigit():
+    if not is_ascii_digits(digits):
         raise ValidationError(_("“%(value)s” is not a phone number.") % {"value": raw})
     ext = re.sub(r"\D", "", ext)
     suffix = f"-{ext}" if ext else ""

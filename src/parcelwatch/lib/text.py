@@ -42,3 +42,8 @@ def normalise_identifier(value: str | None, *, upper: bool = True) -> str:
 
 def has_control_characters(value: str) -> bool:
     return bool(_CONTROL.search(value))
+
+
+def is_ascii_digits(value: str) -> bool:
+    """Only 0–9. `str.isdigit()` also accepts "²" or "١", which `int()` then refuses (or reads as another number)."""
+    return value.isascii() and value.isdigit()

@@ -151,7 +151,7 @@ def create_site(*, actor: User, data: dict[str, Any], action: str = ChangeRecord
 @transaction.atomic
 def update_site(site: Site, *, actor: User, data: dict[str, Any], action: str = ChangeRecord.Action.UPDATE) -> bool:
     """Apply changes; returns False when nothing changed (no version is recorded)."""
-    site = Site.objects.select_for_update().select_related("jurisdiction").get(pk=site.pk)
+    site = Site.objects.select_for_update(of=("self",)).select_related("jurisdiction").get(pk=site.pk)
     _require_edit_at(actor, site.jurisdiction)
     before = snapshot(site)
     enterprise_before = site.enterprise_id
@@ -199,7 +199,8 @@ def create_officer(*, actor: User, data: dict[str, Any], sites: list[Site]) -> S
 
 @transaction.atomic
 def update_officer(officer: SafetyOfficer, *, actor: User, data: dict[str, Any], sites: list[Site]) -> bool:
-    officer = SafetyOfficer.objects.select_for_update().select_related("enterprise__jurisdiction").get(pk=officer.pk)
+    officer = SafetyOfficer.objects.select_for_update(of=("self",)).select_related("enterprise__jurisdiction").get(
+        pk=officer.pk)
     _require_edit_enterprise(actor, officer.enterprise)
     before = snapshot(officer)
     _apply(officer, data)
@@ -227,7 +228,7 @@ def file_site_change(site: Site, *, actor: User, data: dict[str, Any], note: str
 
     from .selectors import can_on_site
 
-    site = Site.objects.select_for_update().select_related("jurisdiction").get(pk=site.pk)
+    site = Site.objects.select_for_update(of=("self",)).select_related("jurisdiction").get(pk=site.pk)
     if not can_on_site(actor, REGISTRY_FILE_CHANGE, site):
         raise ValidationError({"site": _("You cannot file changes for this site.")})
     unknown = set(data) - set(FILING_CHANGE_FIELDS)

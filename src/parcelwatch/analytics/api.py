@@ -11,7 +11,7 @@ from ninja.errors import HttpError
 
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import STATS_VIEW
-from parcelwatch.lib.apitypes import Code, Id, MoneyOut, Year
+from parcelwatch.lib.apitypes import Code, FilterDay, Id, MoneyOut, Year
 
 from . import selectors as s
 from .measures import MEASURES, STAGES
@@ -21,9 +21,9 @@ router = Router(tags=["statistics"])
 
 class StatsFilters(Schema):
     year: Year | None = Field(None, description="A calendar year (local time); ignored when dates are given.")
-    reported_from: date | None = Field(None, description="Reported on or after this local day (default: 1 January "
+    reported_from: FilterDay | None = Field(None, description="Reported on or after this local day (default: 1 January "
                                                          "of this year).")
-    reported_to: date | None = Field(None, description="Reported on or before this local day (default: today).")
+    reported_to: FilterDay | None = Field(None, description="Reported on or before this local day (default: today).")
     district: Code | None = Field(None, description="A district code, e.g. 350303.")
     category: Code | None = None
     brand: Code | None = None

@@ -20,6 +20,7 @@ from parcelwatch.lib.apitypes import (
     Code,
     Coordinate,
     Description,
+    FilterDay,
     Id,
     In,
     Line,
@@ -112,21 +113,21 @@ class EventFilters(Schema):
     brand: Code | None = None
     enterprise: Id | None = None
     closure_level: Literal["district", "city"] | None = None
-    reported_from: date | None = Field(None, description="Reported on or after this local day.")
-    reported_to: date | None = Field(None, description="Reported on or before this local day.")
-    closed_from: date | None = None
-    closed_to: date | None = None
+    reported_from: FilterDay | None = Field(None, description="Reported on or after this local day.")
+    reported_to: FilterDay | None = Field(None, description="Reported on or before this local day.")
+    closed_from: FilterDay | None = None
+    closed_to: FilterDay | None = None
     reporter: Id | None = Field(None, description="Reported by this user (id).")
     source: Literal["grid", "inspection"] | None = None
     level: Literal["district", "city"] | None = Field(None, description="The level handling (or that handled) it.")
     flag: Literal[LIST_FLAGS] | None = Field(  # type: ignore[valid-type]
         None, description="Only the events one statistics figure counts (see GET /stats/summary).")
-    escalated_from: date | None = Field(None, description="Escalated to the city on or after this local day.")
-    escalated_to: date | None = Field(None, description="Escalated to the city on or before this local day.")
+    escalated_from: FilterDay | None = Field(None, description="Escalated to the city on or after this local day.")
+    escalated_to: FilterDay | None = Field(None, description="Escalated to the city on or before this local day.")
     due_soon: bool | None = Field(None, description="Rectifying, with the deadline within the next two days.")
     unacknowledged: bool | None = Field(None, description="Rectifying, the reminder letter not yet acknowledged.")
-    scope: Literal["stats"] | None = Field(None, description="Only what the caller's statistics count (their "
-                                                             "statistics role's jurisdiction).")
+    scope: Literal["stats", "all"] | None = Field(None, description="stats: only what the caller's statistics count "
+                                                                    "(their statistics role's jurisdiction).")
 
 
 class EventPagination(Pagination):
@@ -275,7 +276,7 @@ class DueDateOut(Schema):
 
 
 @router.get("/calendar/due-date", response=DueDateOut)
-def due_date(request, days: int = Query(..., ge=1, le=60), start: date | None = None):
+def due_date(request, days: int = Query(..., ge=1, le=60), start: FilterDay | None = None):
     """The date `days` working days after `start` (today by default): weekends and public holidays are not
     counted, make-up working days are. What a rectification deadline will be."""
     from django.utils import timezone

@@ -5,6 +5,7 @@ Text is cleaned of control characters as it is parsed, exactly like form input.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -32,6 +33,9 @@ FINDINGS_MAX = 4000
 
 # An object id: 404 for ids that name nothing is the access function's business; junk is a 422 here.
 Id = Annotated[int, Field(ge=1, le=MAX_PK)]
+# A day in a record (filings, trainings) and a day to filter by (the records start in 2000; see lib/params).
+Day = Annotated[date, Field(ge=date(1949, 1, 1), le=date(2100, 12, 31))]
+FilterDay = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 Note = Annotated[str, Field(max_length=NOTE_MAX), AfterValidator(_prose)]
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_prose)]

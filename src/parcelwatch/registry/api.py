@@ -12,7 +12,7 @@ from pydantic import AfterValidator
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.models import Jurisdiction
 from parcelwatch.accounts.permissions import REGISTRY_EDIT, REGISTRY_VIEW
-from parcelwatch.lib.apitypes import Code, Coordinate, Id, In, Line, Pagination, Search
+from parcelwatch.lib.apitypes import Code, Coordinate, Day, Id, In, Line, Pagination, Search
 from parcelwatch.lib.text import clean_text
 
 from . import privacy, services
@@ -280,7 +280,6 @@ def list_brands(request):
 Name = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(lambda v: clean_text(v, multiline=False))]
 Short = Annotated[str, Field(max_length=64), AfterValidator(lambda v: clean_text(v, multiline=False))]
 Ident = Annotated[str, Field(max_length=40)]
-Day = Annotated[date, Field(ge=date(1949, 1, 1), le=date(2100, 12, 31))]
 
 
 class EnterpriseIn(In):

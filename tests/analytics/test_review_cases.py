@@ -103,3 +103,10 @@ def test_reports_and_transitions_at_once_neither_deadlock_nor_lose_a_count(cast)
         assert cube == facts, grain
     # The second report of the same problem at a site is a repeat, whichever came first.
     assert EventFact.objects.filter(site_id=cast.hanjiang_outlet_g2.pk, repeat=1).count() == 5
+
+
+def test_a_filter_naming_nothing_opens_an_empty_list(cast, history, client):
+    client.force_login(cast.city_leader)
+    page = client.get("/analytics/", {**MARCH, "enterprise": "1e20"})
+    assert page.context["total"]["reported"] == 0
+    assert client.get(page.context["links"]["reported"]).context["page"].paginator.count == 0

@@ -154,7 +154,10 @@ def stats_filter(params: Mapping, *, today: date | None = None) -> StatsFilter:
     source = source if source in Event.Source.values else ""
     level = level if level in Event.Level.values else ""
     listed = {"reported_from": start.isoformat(), "reported_to": end.isoformat(), "district": district,
-              "category": category, "brand": brand, "enterprise": enterprise or "", "reporter": reporter or "",
+              "category": category, "brand": brand,
+              # An id that names nothing stays in the links as 0, so the lists they open are empty like the figures.
+              "enterprise": enterprise or ("0" if params.get("enterprise") else ""),
+              "reporter": reporter or ("0" if params.get("reporter") else ""),
               "source": source, "level": level}
     return StatsFilter(
         start=start, end=end,

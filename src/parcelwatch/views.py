@@ -29,6 +29,7 @@ from parcelwatch.accounts.permissions import (
 from parcelwatch.enforcement.selectors import case_todo_for
 from parcelwatch.events.models import Event
 from parcelwatch.events.selectors import events_visible_to, filter_events, reports_of, todo_for
+from parcelwatch.lib.pagination import page_rows
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import enterprises_visible_to, officers_visible_to, sites_visible_to
 
@@ -97,7 +98,7 @@ def home(request: HttpRequest) -> HttpResponse:
     # The large 上报 button leads the grid worker's page; officers who also report have it in the menu.
     if has_permission(user, EVENTS_REPORT) and Role.GRID_WORKER in roles:
         context["can_report"] = True
-        context["my_reports"] = list(reports_of(user).order_by("-reported_at", "-pk")[:5])
+        context["my_reports"] = page_rows(reports_of(user).order_by("-reported_at", "-pk"), 0, 5)
     if has_permission(user, REGISTRY_VIEW):
         sites = sites_visible_to(user)
         by_kind = dict(sites.order_by().values_list("kind").annotate(n=Count("pk")))
@@ -255,8 +256,8 @@ def _grid_worker_panel(user, visible, today: date) -> Panel:
     panel = Panel(_("On-site confirmations"))
     panel.figures = [_figure(visible, _("Fixes waiting for your confirmation"), state=S.AWAITING_CONFIRMATION,
                              today=today, tone="warning", testid="grid-confirm")]
-    panel.items = list(filter_events(visible, state=S.AWAITING_CONFIRMATION).order_by("awaiting_since", "pk")
-                       .select_related("site")[:5])
+    panel.items = page_rows(filter_events(visible, state=S.AWAITING_CONFIRMATION).order_by("awaiting_since", "pk"),
+                            0, 5)
     panel.items_title = _("Waiting for confirmation")
     panel.kind = "events"
     return panel
@@ -272,7 +273,7 @@ def _enterprise_panels(user, visible, today: date) -> list[Panel]:
         _figure(visible, _("Rectifications due"), state=S.RECTIFYING, today=today, testid="enterprise-rectify"),
         _figure(visible, _("Overdue rectifications"), overdue=True, today=today, tone="danger"),
     ]
-    work.items = list(filter_events(visible, state=S.RECTIFYING).order_by("deadline", "pk").select_related("site")[:5])
+    work.items = page_rows(filter_events(visible, state=S.RECTIFYING).order_by("deadline", "pk"), 0, 5)
     work.items_title = _("Rectifications by deadline")
     work.kind = "events"
     reach = stats.Reach(enterprise_ids=frozenset(m.enterprise_id for m in memberships(user)

@@ -20,6 +20,7 @@ from parcelwatch.accounts.permissions import STATS_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.events.models import Event, EventCategory
 from parcelwatch.lib import params as p
+from parcelwatch.lib.pagination import page_rows
 from parcelwatch.registry.models import Brand
 from parcelwatch.registry.selectors import enterprises_visible_to
 
@@ -326,9 +327,11 @@ def wall_figures(user, district: Jurisdiction | None, *, now=None) -> dict:
     if only:
         districts = districts.filter(pk=only)
     # The latest reports and escalations, newest first (each read by its own index).
-    latest = [("report", e.reported_at, e) for e in visible.order_by("-reported_at", "-pk")[:12]]
+    # Ids first, from the event's own indexes, then those rows with their site (page_rows): with the joins in
+    # the same query a planner may sort every event of the city to find the newest twelve.
+    latest = [("report", e.reported_at, e) for e in page_rows(visible.order_by("-reported_at", "-pk"), 0, 12)]
     latest += [("escalate", e.escalated_at, e) for e in
-               visible.filter(escalated_at__isnull=False).order_by("-escalated_at", "-pk")[:12]]
+               page_rows(visible.filter(escalated_at__isnull=False).order_by("-escalated_at", "-pk"), 0, 12)]
     latest.sort(key=lambda item: item[1], reverse=True)
     ticker = [{"time": timezone.localtime(at).strftime("%m-%d %H:%M"), "kind": kind, "number": e.number,
                "text": f"{e.district.name} · {e.site.name} · {e.category.name}"} for kind, at, e in latest[:12]]

@@ -23,7 +23,7 @@ from parcelwatch.evidence.attachments import store_attachment, store_uploads
 from parcelwatch.evidence.timeline import labelled_entries
 from parcelwatch.lib.forms import form_errors_text, posted, posted_files
 from parcelwatch.lib.geo import clean_point
-from parcelwatch.lib.pagination import CappedPaginator
+from parcelwatch.lib.pagination import CappedPaginator, page_rows
 from parcelwatch.lib.text import clean_text, is_ascii_digits
 from parcelwatch.notifications.services import mark_read_for_url
 from parcelwatch.registry.models import Brand
@@ -128,15 +128,16 @@ def todo(request: HttpRequest) -> HttpResponse:
     return render(request, "events/todo.html", {
         "page": page,
         "querystring": "",
-        "overdue": list(overdue[:20]),
+        # Short lists read as ids first (page_rows): their joins never steer the database into a full sort.
+        "overdue": page_rows(overdue, 0, 20),
         "overdue_count": overdue.count(),
-        "due_soon": list(due_soon(visible, today).order_by("deadline")[:20]),
+        "due_soon": page_rows(due_soon(visible, today).order_by("deadline", "pk"), 0, 20),
         "by_state": [(value, label, open_counts.get(value, 0)) for value, label in Event.State.choices
                      if value in Event.OPEN_STATES],
         "cases": list(cases[:50]) if cases is not None else [],
         "case_count": cases.count() if cases is not None else 0,
         "today": today,
-        "mine": reports_of(request.user).order_by("-reported_at")[:20]
+        "mine": page_rows(reports_of(request.user).order_by("-reported_at", "-pk"), 0, 20)
         if has_permission(request.user, EVENTS_REPORT) else [],
     })
 

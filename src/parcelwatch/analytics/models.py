@@ -55,8 +55,9 @@ class EventFact(Dimensions):
             models.Index(fields=["enterprise_id", "reported_on"], name="fact_enterprise_day"),
             models.Index(fields=["reporter_id", "reported_on"], name="fact_reporter_day"),
             models.Index(fields=["site_id", "category_id", "reported_on"], name="fact_site_category_day"),
-            # A district and a category together, broken down by enterprise or grid worker (no rollup has all three).
-            models.Index(fields=["district_id", "category_id", "reported_on"], name="fact_district_category_day"),
+            # A district's days (partial months), also narrowed to a category inside the index (a district and a
+            # category broken down by enterprise or grid worker: no rollup has all three).
+            models.Index(fields=["district_id", "reported_on", "category_id"], name="fact_district_day"),
             # Repeat problems per site: the few repeat rows, with what the query reads, in the index itself.
             models.Index(fields=["repeat", "reported_on", "district_id", "site_id"], name="fact_repeat"),
         ]

@@ -79,8 +79,119 @@ def add_sites(target: int, rng: random.Random) -> None:
     Site.objects.bulk_create(rows)
 
 
-def add_events(target: int, rng: random.Random) -> None:
-    """Events as history accumulates them: most closed, a steady few thousand open in every state."""
+# How long after the report each open state is typically reached (days): an open event is recent.
+OPEN_AGE_DAYS = {"reported": (0.02, 3), "accepted": (0.5, 5), "rectifying": (1, 14), "rectification_submitted": (3, 14),
+                 "escalated": (10, 40), "under_enforcement": (14, 60), "awaiting_confirmation": (2, 15)}
+
+
+def _days(rng: random.Random, low: float, high: float) -> timedelta:
+    return timedelta(days=rng.uniform(low, high))
+
+
+def lifecycle(rng: random.Random, reported: datetime, state: str, now: datetime) -> tuple[str, dict]:
+    """The state and stage columns of an event headed for `state`, consistent with the workflow (events/services.py):
+    decided a few hours after the report; on the spot or by a reminder letter (deadline about five working
+    days later), acknowledged, rectified within or after the deadline, ~7% sent back once or twice; ~8% of the
+    letters escalated the day after their deadline, then rectified under enforcement and closed at city level;
+    rejected reports only decided.
+
+    History ("closed", "rejected") stops at `now`: a recent report is still open at the stage it has reached.
+    An open state asked for explicitly is reached by `now` (a chain that would overrun it is compressed)."""
+    f = {"decided_at": None, "letter_at": None, "acknowledged_at": None, "rectified_at": None, "escalated_at": None,
+         "awaiting_since": None, "closed_at": None, "deadline": None, "missed_deadline": False, "rework_count": 0,
+         "handled_level": "district", "closure_level": ""}
+    if state == "reported":
+        return state, f
+    t = {"decided_at": reported + timedelta(minutes=rng.randrange(20, 8 * 60))}
+    if state in ("accepted", "rejected", "merged"):
+        return _at_now(state, f, t, now) if state == "rejected" else (state, _fit(f, t, reported, now))
+    on_spot = state in ("closed", "awaiting_confirmation") and rng.random() < 0.15
+    if on_spot:
+        t["awaiting_since"] = t["decided_at"] + timedelta(minutes=rng.randrange(10, 180))
+    else:
+        letter = t["letter_at"] = t["decided_at"] + timedelta(minutes=rng.randrange(10, 180))
+        deadline = letter + timedelta(days=7)
+        if state != "rectifying" or rng.random() < 0.7:
+            t["acknowledged_at"] = letter + timedelta(hours=rng.uniform(1, 30))
+        escalate = state in ("escalated", "under_enforcement") or (
+            state in ("closed", "awaiting_confirmation") and rng.random() < 0.094)
+        if escalate:
+            t["escalated_at"] = deadline + timedelta(days=1, minutes=rng.randrange(60, 120))
+            f["handled_level"], f["missed_deadline"] = "city", True
+            if state in ("closed", "awaiting_confirmation") or (state == "under_enforcement" and rng.random() < 0.5):
+                t["rectified_at"] = t["escalated_at"] + _days(rng, 3, 30)
+            if state in ("closed", "awaiting_confirmation"):
+                t["awaiting_since"] = t["rectified_at"] + _days(rng, 5, 40)
+        elif state != "rectifying" or rng.random() < 0.1:  # rectifying again after a failed check
+            late = rng.random() < 0.1
+            fix = letter + (_days(rng, 7.1, 12) if late else _days(rng, 0.3, 6.9))
+            f["missed_deadline"] = late
+            if rng.random() < 0.09 or state == "rectifying":
+                f["rework_count"] = 2 if rng.random() < 0.2 else 1
+                fix += _days(rng, 2, 7) * f["rework_count"]
+            if state != "rectifying":
+                t["rectified_at"] = fix
+            if state in ("closed", "awaiting_confirmation"):
+                t["awaiting_since"] = fix + timedelta(hours=rng.uniform(2, 48))
+    if state == "closed":
+        t["closed_at"] = t["awaiting_since"] + _days(rng, 0.3, 3)
+        f["closure_level"] = f["handled_level"]
+        return _at_now(state, f, t, now)
+    f = _fit(f, t, reported, now)
+    if f["letter_at"] is not None:
+        f["deadline"] = (f["letter_at"] + SH + timedelta(days=7)).date()
+    return state, f
+
+
+def _at_now(target: str, f: dict, times: dict, now: datetime) -> tuple[str, dict]:
+    """The event as it stands at `now`: the stages reached so far, and the state they put it in."""
+    reached = {name for name, at in times.items() if at <= now}
+    if len(reached) == len(times):
+        state = target
+    elif "decided_at" not in reached:
+        state = "reported"
+    elif "awaiting_since" in reached:
+        state = "awaiting_confirmation"
+    elif "rectified_at" in reached:
+        state = "under_enforcement" if "escalated_at" in reached else "rectification_submitted"
+    elif "escalated_at" in reached:
+        state = "escalated"
+    elif "letter_at" in reached:
+        state = "rectifying"
+    else:
+        state = "accepted"
+    for name, at in times.items():
+        f[name] = at if name in reached else None
+    if state != "closed":
+        f["closure_level"] = ""
+    if "escalated_at" not in reached:
+        f["handled_level"] = "district"
+        if "rectified_at" not in reached:  # a late fix counts once submitted
+            f["missed_deadline"] = False
+    if "rectified_at" not in reached:
+        f["rework_count"] = 0
+    if f["letter_at"] is not None:
+        f["deadline"] = (f["letter_at"] + SH + timedelta(days=7)).date()
+    return state, f
+
+
+def _fit(f: dict, times: dict, reported: datetime, now: datetime) -> dict:
+    last = max(times.values())
+    limit = now - timedelta(minutes=5)
+    scale = (limit - reported) / (last - reported) if last > limit and last > reported else 1
+    for name, at in times.items():
+        f[name] = reported + (at - reported) * scale
+    return f
+
+
+def add_events(target: int, rng: random.Random, reporters: dict[int, list[int]] | None = None,
+               inspectors: dict[int, list[int]] | None = None) -> None:
+    """Events as history accumulates them, from 2019 to now: most closed (the last weeks' reports still open at the
+    stage they have reached), plus a steady few thousand open in every state (reported in the last weeks), each
+    with its stage columns filled as the workflow would (`lifecycle`).
+
+    `reporters` maps a district id to the grid workers who report there (default: hanjiang_grid reports
+    everything); `inspectors` to the officers whose own inspections (source "inspection", ~12%) are reported."""
     have = Event.objects.count()
     if have >= target:
         return
@@ -88,9 +199,10 @@ def add_events(target: int, rng: random.Random) -> None:
     categories = list(EventCategory.objects.values_list("pk", flat=True))
     reporter = User.objects.get(username="hanjiang_grid").pk
     open_states = ["reported", "accepted", "rectifying", "rectification_submitted", "escalated",
-                   "awaiting_confirmation"]
+                   "under_enforcement", "awaiting_confirmation"]
     start = datetime(2019, 1, 1, tzinfo=UTC)
-    span = (datetime(2026, 11, 1, tzinfo=UTC) - start).total_seconds()
+    now = datetime.now(UTC)
+    span = (now - start).total_seconds()
     rows = []
     with transaction.atomic():
         for n in range(have, target):
@@ -98,15 +210,18 @@ def add_events(target: int, rng: random.Random) -> None:
             reported = start + timedelta(seconds=rng.random() * span)
             is_open = rng.random() < 0.004 or n % 250 == 0
             state = rng.choice(open_states) if is_open else ("closed" if rng.random() < 0.93 else "rejected")
-            closed = state == "closed"
+            if is_open:
+                reported = now - _days(rng, *OPEN_AGE_DAYS[state])
+            source, who = "grid", reporter
+            if inspectors and inspectors.get(district) and rng.random() < 0.12:
+                source, who = "inspection", rng.choice(inspectors[district])
+            elif reporters and reporters.get(district):
+                who = rng.choice(reporters[district])
+            state, stages = lifecycle(rng, reported, state, now)
             rows.append(Event(
                 number=f"BENCH{n:08d}", site_id=site_id, category_id=rng.choice(categories),
                 description="基准测试事件：营业网点未按规定执行收寄验视制度。", jurisdiction_id=place,
-                district_id=district, reported_by_id=reporter, reported_at=reported, state=state,
-                deadline=(reported + timedelta(days=7)).date() if state in ("rectifying", "closed") else None,
-                handled_level="city" if rng.random() < 0.08 else "district",
-                closure_level=("city" if rng.random() < 0.08 else "district") if closed else "",
-                closed_at=reported + timedelta(days=rng.randrange(2, 30)) if closed else None,
+                district_id=district, reported_by_id=who, reported_at=reported, state=state, source=source, **stages,
             ))
             if len(rows) >= BATCH:
                 Event.objects.bulk_create(rows)

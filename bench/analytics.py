@@ -371,6 +371,13 @@ def repeats(q: Q, column: str, table: str) -> tuple[str, list]:
             [*params, day(q.start), day(q.end)])
 
 
+def repeat_enterprises(q: Q, today: date) -> tuple[str, list]:
+    """The enterprises with most repeat problems: "repeat" is a measure, summed in the rollups by enterprise."""
+    sql, params = summed(q, today, "enterprise_id", columns='SUM("repeat") AS n', outer="SUM(t.n) AS n")
+    return (f"SELECT s.k, s.n, n.name FROM ({sql}) s JOIN registry_enterprise n ON n.id = s.k WHERE s.n > 0 "
+            "ORDER BY s.n DESC, s.k LIMIT 10", params)
+
+
 def choices(ctx: Ctx, subtree: list[int], districts: list[int], path: str) -> list[tuple[str, list]]:
     """The filter form's choices: districts, categories, brands, and the first 500 enterprises by name."""
     return [
@@ -409,7 +416,7 @@ def hand_statistics(ctx: Ctx, q: Q, *, user: int, subtree: list[int], path: str,
         named(q, t, "enterprise_id", "registry_enterprise", "n.name", ' ORDER BY s."reported" DESC LIMIT 15'),
         summed(q, t, "month"),
         repeats(q, "site_id", "registry_site"),
-        repeats(q, "enterprise_id", "registry_enterprise"),
+        repeat_enterprises(q, t),
         *choices(ctx, subtree, q.districts, path),
         unread(user),
     ]
@@ -767,6 +774,9 @@ def verify(ctx: Ctx) -> None:
             same(f"{name} ?{query} reported by {group}", mine, theirs)
         repeat = [(k, c) for k, c, _name in fetch(repeats(q, "site_id", "registry_site"))]
         same(f"{name} ?{query} repeat sites", sorted(repeat), sorted((r["id"], r["n"]) for r in sel.repeats(reach, f, "site")))
+        repeat = [(k, int(c)) for k, c, _name in fetch(repeat_enterprises(q, t))]
+        same(f"{name} ?{query} repeat enterprises", repeat,
+             [(r["id"], r["n"]) for r in sel.repeats(reach, f, "enterprise")])
     lists = [
         ("district=350303&state=closed&category=BA02",
          f"events_event e WHERE e.district_id IN ({ph(ds)}) AND e.district_id = {DISTRICT} AND e.state = 'closed' "

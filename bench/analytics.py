@@ -9,6 +9,7 @@ work, side by side:
     PYTHONPATH=src .venv/bin/python bench/analytics.py --markdown /tmp/analytics-sqlite.md
     DATABASE_URL=postgres://... .venv/bin/python bench/analytics.py --markdown /tmp/analytics-pg.md
     .venv/bin/python bench/analytics.py --steps 10000 --show-sql        # print each page's SQL once
+    PW_VAR_DIR=<a run's folder> .venv/bin/python bench/analytics.py --measure-only --only home   # again, same data
 
 Columns: the page's wall time in the test client (p50/p95), the time its SQL took inside that request
 (p95, from connection.execute_wrapper) and its number of queries, the hand-written SQL's p50/p95, and
@@ -595,6 +596,14 @@ def hand_home(ctx: Ctx, role: str, user: int) -> list[tuple[str, list]]:
     return out
 
 
+def flagged(districts: list[int], cond: str, params: list, start: date, end: date) -> tuple[str, list]:
+    """A list narrowed by a statistics figure: the ids from the facts of those days, then the events."""
+    return (f"events_event e WHERE e.district_id IN ({ph(districts)}) AND e.id IN (SELECT event_id FROM "
+            f"analytics_eventfact WHERE {cond} AND reported_on >= %s AND reported_on <= %s) AND e.reported_at >= %s "
+            f"AND e.reported_at < %s",
+            [*districts, *params, day(start), day(end), moment(start), moment(end + timedelta(days=1))])
+
+
 def hand_list(ctx: Ctx, from_where: str, params: list, user: int,
               count: tuple[str, list] | None = None) -> list[tuple[str, list]]:
     """A filtered event list: the count up to 10,001, the newest 25 rows with what they show, the form's choices."""
@@ -637,12 +646,10 @@ def pages(ctx: Ctx, clients: dict[str, Client], auth: dict) -> list[tuple[str, s
     y2024 = Q(date(2024, 1, 1), date(2024, 12, 31), ds)
     officer_stats = {"user": u["city_officer"], "subtree": ctx.city_subtree, "path": "350300"}
     scope = f"e.district_id IN ({ph(ds)})"
-    reworked = (f"events_event e JOIN analytics_eventfact f ON f.event_id = e.id WHERE {scope} AND f.brand_id = "
-                f"{BRAND} AND f.reworked > 0 AND e.reported_at >= %s AND e.reported_at < %s")
-    reworked_params = [*ds, "zto", moment(date(2024, 1, 1)), moment(date(2025, 1, 1))]
-    escalated = (f"events_event e JOIN analytics_eventfact f ON f.event_id = e.id WHERE {scope} AND e.district_id = "
-                 f"{DISTRICT} AND f.escalated > 0 AND e.reported_at >= %s AND e.reported_at < %s")
-    escalated_params = [*ds, "350303", moment(date(year, 1, 1)), moment(t + timedelta(days=1))]
+    reworked, reworked_params = flagged(ds, f"brand_id = {BRAND} AND reworked > 0", ["zto"],
+                                        date(2024, 1, 1), date(2024, 12, 31))
+    escalated, escalated_params = flagged(ds, f"district_id = {DISTRICT} AND escalated > 0", ["350303"],
+                                          date(year, 1, 1), t)
     closed = (f"events_event e WHERE {scope} AND e.district_id = {DISTRICT} AND e.state = 'closed' "
               f"AND e.category_id = {CATEGORY}")
     closed_params = [*ds, "350303", "BA02"]
@@ -782,9 +789,9 @@ def verify(ctx: Ctx) -> None:
          f"events_event e WHERE e.district_id IN ({ph(ds)}) AND e.district_id = {DISTRICT} AND e.state = 'closed' "
          f"AND e.category_id = {CATEGORY}", [*ds, "350303", "BA02"]),
         ("reported_from=2024-01-01&reported_to=2024-12-31&brand=zto&flag=reworked",
-         f"events_event e JOIN analytics_eventfact f ON f.event_id = e.id WHERE e.district_id IN ({ph(ds)}) AND "
-         f"f.brand_id = {BRAND} AND f.reworked > 0 AND e.reported_at >= %s AND e.reported_at < %s",
-         [*ds, "zto", moment(date(2024, 1, 1)), moment(date(2025, 1, 1))]),
+         *flagged(ds, f"brand_id = {BRAND} AND reworked > 0", ["zto"], date(2024, 1, 1), date(2024, 12, 31))),
+        (f"district=350303&flag=escalated&reported_from={year}-01-01&reported_to={t.isoformat()}",
+         *flagged(ds, f"district_id = {DISTRICT} AND escalated > 0", ["350303"], date(year, 1, 1), t)),
     ]
     for query, from_where, params in lists:
         stmts = hand_list(ctx, from_where, params, ctx.users["city_officer"])

@@ -1,4 +1,4 @@
-"""The hostile inputs of /work/shared/HOSTILE.md as values, by class, for tests of every entry point.
+"""The project's list of hostile inputs as values, by class, for tests of every entry point.
 
 A value is what a JSON client would send: text, an integer, a float (``json.dumps`` writes ``nan`` and ``inf``
 as the raw tokens ``NaN`` and ``Infinity``, which Python's own parser accepts), an object or a list. Query

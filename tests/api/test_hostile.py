@@ -1,4 +1,4 @@
-"""Every operation of the REST API, fed the hostile inputs of /work/shared/HOSTILE.md, generated from its schema.
+"""Every operation of the REST API, fed the project's list of hostile inputs, generated from its schema.
 
 The operations are read from the OpenAPI schema when the tests are collected (``api.get_openapi_schema()``
 needs no database), one test per operation, so a new endpoint is a new test without anyone remembering. The

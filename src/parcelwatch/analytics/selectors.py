@@ -49,23 +49,18 @@ class Reach:
 
     def event_q(self) -> Q:
         """The same reach over events (the event list's `scope=stats`)."""
-        q = Q(pk__in=[])
-        if self.district_ids:
-            q |= Q(district_id__in=sorted(self.district_ids))
-        if self.place_ids:
-            q |= Q(jurisdiction_id__in=sorted(self.place_ids))
-        if self.enterprise_ids:
-            q |= Q(fact__enterprise_id__in=sorted(self.enterprise_ids))
-        return q
+        return self._q(enterprise="fact__enterprise_id")
 
     def fact_q(self) -> Q:
+        return self._q(enterprise="enterprise_id")
+
+    def _q(self, *, enterprise: str) -> Q:
+        # Events and facts share the district and place columns; the enterprise is the fact's (at report time).
         q = Q(pk__in=[])
-        if self.district_ids:
-            q |= Q(district_id__in=sorted(self.district_ids))
-        if self.place_ids:
-            q |= Q(jurisdiction_id__in=sorted(self.place_ids))
-        if self.enterprise_ids:
-            q |= Q(enterprise_id__in=sorted(self.enterprise_ids))
+        for lookup, ids in (("district_id", self.district_ids), ("jurisdiction_id", self.place_ids),
+                            (enterprise, self.enterprise_ids)):
+            if ids:
+                q |= Q(**{f"{lookup}__in": sorted(ids)})
         return q
 
 

@@ -41,8 +41,7 @@ def _filter_choices(request: HttpRequest, f: s.StatsFilter) -> dict:
     return {
         "districts": districts_visible_to(request.user),
         "categories": EventCategory.objects.all(),
-        "brands": Brand.objects.order_by("sort_order", "code") if hasattr(Brand, "sort_order") else
-        Brand.objects.order_by("code"),
+        "brands": Brand.objects.order_by("code"),
         "enterprises": list(enterprises[:ENTERPRISE_CHOICES_MAX]),
         "sources": Event.Source.choices,
         "levels": Event.Level.choices,

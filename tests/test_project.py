@@ -1,4 +1,4 @@
-"""Project-wide checks: migrations match the models, and Django's system checks pass."""
+"""Project-wide checks: migrations match the models, Django's system checks pass, and no day is taken from a UTC timestamp."""
 
 import io
 
@@ -17,3 +17,21 @@ def test_models_and_migrations_agree():
 
 def test_system_checks_pass():
     call_command("check", "--fail-level", "WARNING")
+
+
+def test_no_calendar_day_taken_from_a_utc_timestamp():
+    """Timestamps are stored in UTC; a day, year or month taken from one directly is yesterday's between
+    00:00 and 08:00 in Putian. Every such value goes through timezone.localtime / localdate first."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    pattern = re.compile(r"(\b\w+_at|timezone\.now\(\))\.(date\(\)|(?:year|month|day|hour)\b)")
+    offenders = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for folder in ("src", "tests", "bench")
+        for path in sorted((root / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert not offenders, "Use timezone.localtime(...) before taking the day:\n" + "\n".join(offenders)

@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from openpyxl import Workbook
 
 from parcelwatch.enforcement.models import EnforcementCase
@@ -94,10 +95,10 @@ def test_work_queues_notifications_and_the_nearby_lookup(client, cast, escalated
 
 def test_event_list_filters_by_dates_year_and_closure_level(client, cast, escalated):
     headers = bearer(cast.city_officer)
-    today = escalated.reported_at.date().isoformat()
+    today = timezone.localtime(escalated.reported_at).date().isoformat()
     assert client.get(f"/api/v1/events?reported_from={today}&reported_to={today}", **headers).json()["count"] == 1
     assert client.get("/api/v1/events?reported_to=2019-01-01", **headers).json()["count"] == 0
-    assert client.get(f"/api/v1/events?year={escalated.reported_at.year}", **headers).json()["count"] == 1
+    assert client.get(f"/api/v1/events?year={timezone.localtime(escalated.reported_at).year}", **headers).json()["count"] == 1
     assert client.get("/api/v1/events?closure_level=city", **headers).json()["count"] == 0
 
 

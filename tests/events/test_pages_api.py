@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from parcelwatch.accounts.services import issue_api_token
 from parcelwatch.enforcement.models import EnforcementCase
@@ -199,7 +200,7 @@ def test_api_cases_count_and_fines_total(client, cast, event):
         response = client.post(f"/api/v1/cases/{case.pk}/transitions", {"action": action, **extra},
                                content_type="application/json", **bearer(user))
         assert response.status_code == 200, (action, response.content)
-    year = case.proposed_at.year
+    year = timezone.localtime(case.proposed_at).year
     data = client.get(f"/api/v1/cases?year={year}&district=350303", **bearer(cast.city_officer)).json()
     assert data["count"] == 1 and float(data["fines_total"]) == 1500.0
     assert client.get("/api/v1/cases?district=350304", **bearer(cast.city_officer)).json()["count"] == 0
@@ -274,7 +275,7 @@ def test_case_pages_cast(client, cast, event):
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.state == EnforcementCase.State.FILED and case.number
-    listing = client.get(reverse("enforcement:list"), {"year": case.filed_at.year}).content.decode()
+    listing = client.get(reverse("enforcement:list"), {"year": timezone.localtime(case.filed_at).year}).content.decode()
     assert case.number in listing
 
 

@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from parcelwatch.documents.models import NumberTemplate
@@ -203,7 +204,7 @@ def test_notice_gives_the_statutory_hearing_period_by_default(cast, event):
     case = perform_case(case, "notify_penalty", actor=cast.city_officer, findings="属实", fine="1500")
     from parcelwatch.workdays.services import working_days_between
 
-    assert working_days_between(case.notified_at.date(), case.hearing_deadline) == 5
+    assert working_days_between(timezone.localtime(case.notified_at).date(), case.hearing_deadline) == 5
     from parcelwatch.documents.models import OfficialDocument
 
     notice = OfficialDocument.objects.get(kind="penalty_notice")

@@ -35,3 +35,23 @@ def test_no_calendar_day_taken_from_a_utc_timestamp():
         if pattern.search(line)
     ]
     assert not offenders, "Use timezone.localtime(...) before taking the day:\n" + "\n".join(offenders)
+
+
+@pytest.mark.django_db
+def test_migrate_restores_planner_statistics_that_a_table_rebuild_dropped():
+    """On SQLite, altering a column rebuilds its table without statistics; the planner then chooses badly."""
+    from django.db import connection
+
+    from parcelwatch.lib.apps import refresh_planner_statistics
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL keeps its statistics across ALTER TABLE")
+    from parcelwatch.accounts.models import Jurisdiction
+
+    Jurisdiction.objects.create(code="990000", name="测试", level="district", path="990000/")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'accounts_jurisdiction'")
+        refresh_planner_statistics(using=connection.alias)
+        cursor.execute("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'accounts_jurisdiction'")
+        assert cursor.fetchone()[0] > 0

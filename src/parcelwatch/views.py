@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from parcelwatch.accounts.access import has_permission, memberships
-from parcelwatch.accounts.models import Role
+from parcelwatch.accounts.models import Jurisdiction, Role
 from parcelwatch.accounts.permissions import (
     CASES_VIEW,
     EVENTS_REPORT,
@@ -102,14 +102,16 @@ def home(request: HttpRequest) -> HttpResponse:
     if has_permission(user, REGISTRY_VIEW):
         sites = sites_visible_to(user)
         by_kind = dict(sites.order_by().values_list("kind").annotate(n=Count("pk")))
-        by_district = (
-            sites.order_by().values("district__name", "district__code", "district__sort_order")
-            .annotate(n=Count("pk")).order_by("district__sort_order")
-        )
+        # Counted by the site's own district column, then named: no join with the jurisdictions per site.
+        counts = dict(sites.order_by().values_list("district_id").annotate(n=Count("*")))
+        by_district = [
+            {"district__name": d.name, "district__code": d.code, "n": counts[d.pk]}
+            for d in Jurisdiction.objects.filter(pk__in=list(counts)).order_by("sort_order", "code")
+        ]
         context.update(
             {
                 "kind_counts": [(value, label, by_kind.get(value, 0)) for value, label in Site.Kind.choices],
-                "district_counts": list(by_district),
+                "district_counts": by_district,
                 "enterprise_count": enterprises_visible_to(user).count(),
                 "officer_count": officers_visible_to(user).count(),
                 "xray_total": sites.aggregate(n=Sum("xray_count"))["n"] or 0,

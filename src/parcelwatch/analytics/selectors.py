@@ -340,7 +340,7 @@ def repeats(reach: Reach, f: StatsFilter, by: str, limit: int = 10) -> list[dict
         # Per site, the facts, read through the index of repeats only (fact_repeat covers the query).
         qs = EventFact.objects.filter(reach.fact_q(), repeat=1, reported_on__gte=f.start, reported_on__lte=f.end,
                                       **f.dimension_filters())
-        rows = list(qs.order_by().values(column).annotate(n=Count("pk")).order_by("-n", column)[:limit])
+        rows = list(qs.order_by().values(column).annotate(n=Count("*")).order_by("-n", column)[:limit])
     from parcelwatch.registry.models import Site
 
     names = _names(Site if by == "site" else Enterprise, [r[column] for r in rows])

@@ -71,7 +71,8 @@ class Event(models.Model):
     )
 
     number = models.CharField(_("event number"), max_length=32, unique=True)
-    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="events")
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="events",
+                             db_index=False)
     category = models.ForeignKey(EventCategory, verbose_name=_("category"), on_delete=models.PROTECT,
                                  related_name="events")
     description = models.TextField(_("description"))
@@ -120,6 +121,10 @@ class Event(models.Model):
                    models.Index(fields=["district", "state", "reported_at"], name="event_district_state_time"),
                    models.Index(fields=["reported_by", "reported_at"], name="event_reporter_time"),
                    models.Index(fields=["jurisdiction", "reported_at"], name="event_place_time"),
+                   # Open work per grid (the grid worker's home) and per site (the enterprise's home) counted from
+                   # the index alone; the site's index also answers every lookup by site.
+                   models.Index(fields=["jurisdiction", "state"], name="event_place_state"),
+                   models.Index(fields=["site", "state"], name="event_site_state"),
                    # Counts by district and category (the statistics' usual cut) read the index alone.
                    models.Index(fields=["district", "category", "state"], name="event_district_category"),
                    # Today's closures and escalations, and the latest of them (home pages, the wall screen).

@@ -169,8 +169,9 @@ def filter_events(
     elif state:
         qs = qs.filter(state=state)
     # Codes become ids first, so the filters use the event's own indexed columns instead of joins.
-    if district:
-        qs = qs.filter(district_id__in=list(Jurisdiction.objects.filter(code=district).values_list("pk", flat=True)))
+    district_ids = list(Jurisdiction.objects.filter(code=district).values_list("pk", flat=True)) if district else None
+    if district_ids is not None:
+        qs = qs.filter(district_id__in=district_ids)
     if category:
         qs = qs.filter(category_id__in=list(EventCategory.objects.filter(code=category).values_list("pk", flat=True)))
     if overdue is True:
@@ -203,6 +204,9 @@ def filter_events(
     if facts:
         from parcelwatch.analytics.models import EventFact
 
+        if district_ids is not None:
+            # The facts carry the event's district too: the facts' district index then narrows the ids.
+            facts["district_id__in"] = district_ids
         if reported_from:
             facts["reported_on__gte"] = reported_from
         if reported_to:

@@ -1,6 +1,7 @@
 """Formatting of statistics figures in templates."""
 
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -16,6 +17,21 @@ def percent(value, digits: int = 1) -> str:
 @register.filter
 def indicator(row: dict, key: str):
     return row.get(key)
+
+
+@register.simple_tag
+def indicator_value(row: dict, key: str, kind: str) -> str:
+    """One indicator of a row as shown in the tables: a rate as a percentage, days to one decimal, a count.
+
+    A tag rather than an included template: the performance table renders thousands of these cells."""
+    value = row.get(key)
+    if value is None:
+        return format_html('<span class="text-muted">—</span>')
+    if kind == "rate":
+        return percent(value)
+    if kind == "days":
+        return f"{float(value):.1f}"
+    return str(value or 0)
 
 
 @register.filter

@@ -23,6 +23,7 @@ def main() -> None:
     parser.add_argument("--password", default="Demo@2026")
     parser.add_argument("--out", default="test-artifacts/screenshots")
     parser.add_argument("--widths", default="1366,390")
+    parser.add_argument("--wait", type=int, default=300, help="milliseconds to wait after loading (live video)")
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args()
     out = Path(args.out)
@@ -40,7 +41,7 @@ def main() -> None:
             for path in args.paths:
                 page.goto(args.base + path)
                 page.wait_for_load_state("networkidle")
-                page.wait_for_timeout(300)
+                page.wait_for_timeout(args.wait)
                 name = re.sub(r"[^A-Za-z0-9]+", "_", f"{args.user}_{path}").strip("_") + f"_{width}.png"
                 page.screenshot(path=str(out / name), full_page=True)
                 print(out / name)

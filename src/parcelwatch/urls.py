@@ -15,6 +15,7 @@ urlpatterns = [
     path("notifications/", include("parcelwatch.notifications.urls")),
     path("exports/", include("parcelwatch.exports.urls")),
     path("analytics/", include("parcelwatch.analytics.urls")),
+    path("video/", include("parcelwatch.video.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -98,6 +98,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, models, transaction
 from django.test import Client
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from parcelwatch.accounts.models import (
@@ -123,6 +124,7 @@ from parcelwatch.exports.services import request_export, run_export
 from parcelwatch.notifications.models import Notification
 from parcelwatch.registry import importing
 from parcelwatch.registry.models import ImportBatch
+from parcelwatch.video.models import Camera
 from tests import factories as f
 from tests.factories import PASSWORD
 from tests.hostile import (
@@ -210,7 +212,7 @@ PLAUSIBLE = {
 }
 # For a field named action, the first of these the object allows; else the first it allows.
 PREFERRED_ACTIONS = ("accept", "notify_penalty")
-OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "attachment", "token", "batch", "document",
+OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "camera", "attachment", "token", "batch", "document",
                 "export", "notification")
 PERSONAL_KINDS = ("token", "batch", "export", "notification")  # one's own: anybody else's is "another user's"
 # Fields whose name does not say what they name: (path, field) -> object kind.
@@ -279,14 +281,18 @@ def world(cast):
     fz_event = reported(fz_worker, fz_site, (100, 100, 20))
     fz_case = propose_case(fz_event, actor=fz_city, note="立案")
 
+    def camera(site, name):
+        return Camera.objects.create(site=site, name=name, position="sorting", source_url="rtsp://127.0.0.1:9/x",
+                                     gb_channel_id=f"{site.district.code}00481328{site.pk:06d}")
+
     return SimpleNamespace(
         cast=cast,
         mine={"site": cast.hanjiang_outlet, "enterprise": cast.zto_hanjiang, "officer": cast.zto_officer,
-              "event": event, "case": case},
+              "event": event, "case": case, "camera": camera(cast.hanjiang_outlet, "分拣区")},
         sibling={"site": cast.licheng_outlet, "enterprise": cast.yto_licheng, "officer": cast.yto_officer,
-                 "event": licheng_event},
+                 "event": licheng_event, "camera": camera(cast.licheng_outlet, "分拣区")},
         elsewhere={"site": fz_site, "enterprise": fz_enterprise, "officer": fz_officer, "event": fz_event,
-                   "case": fz_case},
+                   "case": fz_case, "camera": camera(fz_site, "分拣区")},
         sibling_codes={"district": cast.licheng.code, "town": cast.zhenhai.code, "grid": cast.zhenhai_g1.code},
         elsewhere_codes={"district": gulou.code, "town": gudong.code, "grid": grid.code},
         others_uploads=[Attachment.objects.filter(uploaded_by=u).first() for u in (cast.licheng_officer, fz_worker)],
@@ -314,6 +320,7 @@ class Context:
     bad_files: tuple | None = None  # hostile files for this operation (default: bad photos)
     file_names: tuple | None = None  # a good file under hostile names (default: a photo's)
     good_files: tuple = ()  # other forms of the baseline file that must be accepted like it
+    settings: dict = field(default_factory=dict)  # settings the operation's requests run under (live video)
     odd_files: tuple = ()  # valid files with hostile content that may be accepted
 
 
@@ -334,7 +341,8 @@ def _context(world, method: str, path: str, op: dict) -> Context:
         paths = [m.jurisdiction.path for m in Membership.objects.filter(user=caller).select_related("jurisdiction")]
         sees_sibling = any(cast.licheng.path.startswith(p) for p in paths)
         for kind, obj in world.sibling.items():
-            place = obj.enterprise.jurisdiction if kind == "officer" else obj.jurisdiction
+            place = (obj.enterprise.jurisdiction if kind == "officer" else obj.site.jurisdiction if kind == "camera"
+                     else obj.jurisdiction)
             if not any(place.path.startswith(p) for p in paths):
                 foreign[kind].insert(0, obj)
         objects["attachment"] = world.photo(caller, (123, 45, 67))
@@ -543,6 +551,97 @@ def _commit(world, ctx):
 @setup_for("POST", "/api/v1/imports/batches/{batch_id}/discard")
 def _discard(world, ctx):
     ctx.verify = _expect(id=ctx.objects["batch"].pk, state="discarded")
+
+
+@setup_for("POST", "/api/v1/cameras")
+def _new_camera(world, ctx):
+    ctx.baseline.update(site=world.cast.hanjiang_outlet.pk, name="出入口", position="entrance",
+                        source_url="rtsp://admin:pw@10.0.0.5:554/1", gb_channel_id="35030300481328000777")
+    ctx.verify = _expect(site_id=world.cast.hanjiang_outlet.pk, name="出入口", source_url="rtsp://admin:***@10.0.0.5:554/1")
+
+
+@setup_for("PATCH", "/api/v1/cameras/{camera_id}")
+def _change_camera(world, ctx):
+    ctx.baseline.update(name="分拣区2号", source_url="rtsp://10.0.0.6:554/2")
+    ctx.verify = _expect(id=world.mine["camera"].pk, name="分拣区2号", status="unknown")
+
+
+@setup_for("GET", "/api/v1/cameras/{camera_id}/probes")
+def _probes(world, ctx):
+    from parcelwatch.video.models import CameraProbe
+
+    CameraProbe.objects.create(camera=world.mine["camera"], at=timezone.now(), online=False, error="timeout")
+    ctx.verify = lambda data, _b, _r: None if data.get("count") == 1 else f"not one probe: {_short(data)}"
+
+
+@setup_for("GET", "/api/v1/cameras/{camera_id}/snapshots")
+def _snapshots(world, ctx):
+    from parcelwatch.video.models import Snapshot
+
+    shot = world.photo(world.cast.hanjiang_officer, (90, 90, 90))
+    Snapshot.objects.create(camera=world.mine["camera"], attachment=shot, taken_at=timezone.now(),
+                            taken_by=world.cast.hanjiang_officer)
+    ctx.verify = _expect(count=1)
+
+
+@setup_for("POST", "/api/v1/cameras/{camera_id}/snapshots")
+def _take_snapshot(world, ctx):
+    camera = world.mine["camera"]
+    camera.source_url = live_video().source_url
+    camera.save(update_fields=["source_url"])
+    ctx.settings = live_video().settings
+    ctx.verify = lambda data, _b, _r: None if len(data["attachment"]["sha256"]) == 64 else f"no still: {_short(data)}"
+
+
+@setup_for(None, "/api/v1/cameras/{camera_id}/live*")
+def _live(world, ctx):
+    from parcelwatch.video.gateway import FfmpegGateway
+
+    camera = world.mine["camera"]
+    camera.source_url = live_video().source_url
+    camera.save(update_fields=["source_url"])
+    ctx.settings = live_video().settings
+    ctx.plausible["filename"] = "index.m3u8"
+    with override_settings(**ctx.settings):
+        deadline = time.monotonic() + 30
+        while not FfmpegGateway().play(camera).ready and time.monotonic() < deadline:
+            time.sleep(0.3)
+
+
+_LIVE = None
+
+
+def live_video():
+    """One test source and one embedded gateway for the whole run (started the first time they are needed)."""
+    global _LIVE
+    if _LIVE is None:
+        import atexit
+        import tempfile
+        import threading
+        from pathlib import Path
+
+        from parcelwatch.video.gateway import gateway_token
+        from parcelwatch.video.supervisor import StreamSupervisor, serve
+        from tests.video.conftest import Sources, free_port
+
+        root = Path(tempfile.mkdtemp(prefix="pw-hostile-video-"))
+        sources = Sources(root / "sources")
+        url = sources.start("hostile", "寄递网点 · 分拣区")
+        port = free_port()
+        supervisor = StreamSupervisor(root / "hls", max_streams=2, idle_seconds=120, source_timeout=5)
+        stop = threading.Event()
+        threading.Thread(target=serve, args=(supervisor, ("127.0.0.1", port), gateway_token(), stop),
+                         daemon=True).start()
+        time.sleep(0.5)
+
+        def close():
+            stop.set()
+            sources.close()
+
+        atexit.register(close)
+        _LIVE = SimpleNamespace(source_url=url, settings={
+            "VIDEO_GATEWAY": "ffmpeg", "VIDEO_GATEWAY_ADDRESS": f"127.0.0.1:{port}", "VIDEO_HLS_DIR": root / "hls"})
+    return _LIVE
 
 
 @setup_for("GET", "/api/v1/evidence/{attachment_id}*")
@@ -1365,6 +1464,8 @@ FILE_MAGIC = {
     "image/png": b"\x89PNG\r\n\x1a\n",
     "application/pdf": b"%PDF-",
     XLSX_TYPE: b"PK\x03\x04",
+    "application/vnd.apple.mpegurl": b"#EXTM3U",  # a live stream's HLS playlist
+    "video/mp2t": b"G",  # and its MPEG-TS segments
 }
 
 
@@ -1452,8 +1553,9 @@ def test_hostile_input(world, operation):
     problems = list(ctx.problems)
     started = time.monotonic()
     try:
-        for req in requests:
-            _run(client, req, count, handler, problems)
+        with override_settings(**ctx.settings):
+            for req in requests:
+                _run(client, req, count, handler, problems)
     finally:
         root.removeHandler(handler)
         django_request.setLevel(level)

@@ -63,6 +63,16 @@ WEB_TO_API = {
     "analytics:event_map_data": ["GET /api/v1/events"],
     "analytics:wall": ["GET /api/v1/stats/wall"],
     "analytics:wall_data": ["GET /api/v1/stats/wall"],
+    "video:overview": ["GET /api/v1/video/online-rates"],
+    "video:camera_list": ["GET /api/v1/cameras"],
+    "video:camera_detail": ["GET /api/v1/cameras/{camera_id}", "GET /api/v1/cameras/{camera_id}/probes",
+                            "GET /api/v1/cameras/{camera_id}/snapshots"],
+    "video:camera_create": ["POST /api/v1/cameras"],
+    "video:camera_edit": ["PATCH /api/v1/cameras/{camera_id}"],
+    "video:live_start": ["POST /api/v1/cameras/{camera_id}/live"],
+    "video:live_file": ["GET /api/v1/cameras/{camera_id}/live/{filename}"],
+    "video:snapshot": ["POST /api/v1/cameras/{camera_id}/snapshots"],
+    "video:wall": ["GET /api/v1/cameras", "POST /api/v1/cameras/{camera_id}/live"],
 }
 
 ALLOWED_WITHOUT_API = {

@@ -20,6 +20,8 @@ STATS_VIEW = "stats.view"  # the statistics, performance tables, yearly report a
 CASES_VIEW = "cases.view"
 CASES_HANDLE = "cases.handle"  # propose, investigate, notify, serve, record payment
 CASES_APPROVE = "cases.approve"  # approve filing and penalty decisions
+VIDEO_VIEW = "video.view"  # live view, snapshots and health of the cameras of an area
+VIDEO_MANAGE = "video.manage"  # register, edit and import cameras
 ACCOUNTS_MANAGE = "accounts.manage"
 API_USE = "api.use"  # holds bearer tokens for the REST API (partner systems, mobile clients)
 CONFIG_MANAGE = "config.manage"
@@ -29,16 +31,18 @@ _REGULATOR = frozenset(
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.GRID_WORKER: frozenset({REGISTRY_VIEW, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM, API_USE}),
-    Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW, STATS_VIEW},
-    Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE, STATS_VIEW},
+    Role.GRID_WORKER: frozenset({REGISTRY_VIEW, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM, API_USE, VIDEO_VIEW}),
+    Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW, STATS_VIEW,
+                                         VIDEO_VIEW, VIDEO_MANAGE},
+    Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE, STATS_VIEW, VIDEO_VIEW,
+                                     VIDEO_MANAGE},
     Role.CITY_LEADER: frozenset(
         {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE,
-         STATS_VIEW}
+         STATS_VIEW, VIDEO_VIEW}
     ),
-    # Enterprise staff see their own enterprise's records, including their own staff's details.
+    # Enterprise staff see their own enterprise's records, including their own staff's details and cameras.
     Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_FILE_CHANGE, EVENTS_VIEW,
-                                       EVENTS_ENTERPRISE, CASES_VIEW, API_USE}),
+                                       EVENTS_ENTERPRISE, CASES_VIEW, API_USE, VIDEO_VIEW}),
     # Partner departments see the public register of legal sites in their area, nothing private.
     Role.PARTNER: frozenset({REGISTRY_VIEW, API_USE}),
     # IT administration: configuration only, no workflow actions.

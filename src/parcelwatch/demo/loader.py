@@ -281,6 +281,47 @@ class DemoLoader:
                         )
                 self.summary.add("safety_officers", created)
 
+    # -- cameras -----------------------------------------------------------------------------------------
+    def load_cameras(self) -> None:
+        """Cameras at every sorting centre (sorting area, X-ray machine, entrance) and at every fifth outlet
+        (acceptance desk, X-ray machine). Four are fed by the simulated sources `make run` starts; the
+        others have no feed in the demo (their addresses refuse connections) and show as offline."""
+        from django.conf import settings
+
+        from parcelwatch.video.models import Camera
+
+        if Camera.objects.exists():
+            return
+        P = Camera.Position
+        layouts = {Site.Kind.SORTING_CENTER: [("分拣区1号", P.SORTING), ("安检机", P.XRAY), ("出入口", P.ENTRANCE)],
+                   Site.Kind.OUTLET: [("收寄验视台", P.ACCEPTANCE), ("安检机", P.XRAY)]}
+        simulated = {("极兔涵江分拨中心", "分拣区1号"), ("极兔涵江分拨中心", "安检机"), ("中通荔城分拨中心", "分拣区1号")}
+        zto_outlet = (Site.objects.filter(kind=Site.Kind.OUTLET, district__code="350303",
+                                          enterprise__name="莆田市涵江区中通快递有限公司").order_by("pk").first())
+        sites = list(Site.objects.filter(kind=Site.Kind.SORTING_CENTER).select_related("district").order_by("pk"))
+        sites += list(Site.objects.filter(kind=Site.Kind.OUTLET).select_related("district").order_by("pk")[::5])
+        if zto_outlet is not None and zto_outlet not in sites:
+            sites.append(zto_outlet)
+        serial = 0
+        for site in sites:
+            code = site.district.code if site.district.code.isdigit() else "350300"
+            centre = f"{code}00"
+            serial += 1
+            device = f"{centre}481188{serial:06d}"
+            for name, position in layouts[site.kind]:
+                serial += 1
+                fake = (site.name, name) in simulated or (site == zto_outlet and position == P.ACCEPTANCE)
+                camera = Camera.objects.create(
+                    site=site, name=name, position=position, gb_device_id=device,
+                    gb_channel_id=f"{centre}481328{serial:06d}", simulated=fake,
+                    source_url=f"rtsp://admin:Demo2026@127.0.0.1:8554/demo/{serial}",
+                )
+                if fake:
+                    camera.source_url = f"http://{settings.VIDEO_SIMULATOR_ADDRESS}/{camera.stream_key}/index.m3u8"
+                    camera.save(update_fields=["source_url"])
+                record_change(camera, actor=None, before=None, action=ChangeRecord.Action.CREATE, note=DEMO_NOTE)
+                self.summary.add("cameras", True)
+
     # -- accounts ----------------------------------------------------------------------------------------
     def load_accounts(self) -> None:
         for username, full_name, role, codes, extra in DEMO_ACCOUNTS:
@@ -308,6 +349,7 @@ class DemoLoader:
         self.load_enterprises()
         self.load_sites()
         self.load_officers()
+        self.load_cameras()
         self.load_accounts()
         from .history import load_history
 

@@ -1,4 +1,4 @@
-"""Who may open an evidence file: whoever may see an event or case it belongs to."""
+"""Who may open an evidence file: whoever may see an event or case it belongs to, or the camera it was taken from."""
 
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ def get_attachment_for_user(user: User, pk: int) -> Attachment:
         return attachment
     if case_ids and cases_visible_to(user).filter(pk__in=case_ids).exists():
         return attachment
+    from parcelwatch.video.models import Snapshot
+    from parcelwatch.video.selectors import cameras_visible_to
+
+    camera_ids = list(Snapshot.objects.filter(attachment=attachment).values_list("camera_id", flat=True)[:50])
+    if camera_ids and cameras_visible_to(user).filter(pk__in=camera_ids).exists():
+        return attachment  # a still of a camera the user may watch
     raise Http404
 
 

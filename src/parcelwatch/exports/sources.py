@@ -15,8 +15,9 @@ def all_sources() -> dict[str, ExportSource]:
     from parcelwatch.enforcement.exports import EXPORT_SOURCES as cases
     from parcelwatch.events.exports import EXPORT_SOURCES as events
     from parcelwatch.registry.exports import EXPORT_SOURCES as registry
+    from parcelwatch.video.exports import EXPORT_SOURCES as video
 
-    return {s.key: s for s in (*registry, *events, *cases, *statistics)}
+    return {s.key: s for s in (*registry, *events, *cases, *statistics, *video)}
 
 
 def source_for(key: str) -> ExportSource:

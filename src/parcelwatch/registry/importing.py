@@ -262,6 +262,12 @@ class Sheet:
     key_label: str
     parse: Callable[[dict[str, str], Context, RowReport], tuple[dict[str, Any], Model | None]]
     queryset_for_export: Callable[[QuerySet], QuerySet]
+    # The services a committed row goes through: create(actor=, data=, action=) and update(obj, actor=, data=,
+    # action=) -> changed. Both validate, authorise and version exactly as the forms do.
+    create: Callable[..., Model] | None = None
+    update: Callable[..., bool] | None = None
+    # Needed besides REGISTRY_IMPORT (cameras: VIDEO_MANAGE).
+    permission: str = ""
 
     def header_labels(self) -> list[str]:
         return [c.header for c in self.columns]
@@ -414,6 +420,8 @@ ENTERPRISE_SHEET = Sheet(
     key_label="统一社会信用代码",
     parse=_parse_enterprise,
     queryset_for_export=lambda qs: qs.select_related("brand", "jurisdiction"),
+    create=services.create_enterprise,
+    update=services.update_enterprise,
     columns=(
         Column("企业名称", "name", required=True, width=36),
         Column("统一社会信用代码", "credit_code", required=True, width=22),
@@ -437,6 +445,8 @@ SITE_SHEET = Sheet(
     key_label="备案编号",
     parse=_parse_site,
     queryset_for_export=lambda qs: qs.select_related("enterprise", "brand", "district", "jurisdiction__parent"),
+    create=services.create_site,
+    update=services.update_site,
     columns=(
         Column("网点名称", "name", required=True, width=32),
         Column("网点类型", "kind", required=True, export=lambda s: str(s.get_kind_display())),
@@ -464,6 +474,11 @@ SITE_SHEET = Sheet(
 SHEETS = {s.kind: s for s in (ENTERPRISE_SHEET, SITE_SHEET)}
 
 
+def register_sheet(sheet: Sheet) -> None:
+    """Another app's registry sheet (the cameras) joins the same staged import."""
+    SHEETS[sheet.kind] = sheet
+
+
 OFFICER_SHEET = ExportSheet(
     title=gettext_lazy("Safety officers"),
     queryset_for_export=lambda qs: qs.select_related("enterprise").prefetch_related("sites"),
@@ -480,11 +495,16 @@ OFFICER_SHEET = ExportSheet(
 )
 
 
-def sheet_for(kind: str) -> Sheet:
+def sheet_for(kind: str, user: User | None = None) -> Sheet:
+    """The sheet of `kind`; with `user`, only if they may import it (403 otherwise)."""
     try:
-        return SHEETS[kind]
+        sheet = SHEETS[kind]
     except KeyError:
         raise Http404 from None
+    if user is not None and not (has_permission(user, REGISTRY_IMPORT)
+                                 and (not sheet.permission or has_permission(user, sheet.permission))):
+        raise PermissionDenied
+    return sheet
 
 
 # --- reading files -------------------------------------------------------------------------------------------
@@ -728,7 +748,7 @@ def discard_import(batch: ImportBatch, *, actor: User) -> None:
 
 def commit_import(batch: ImportBatch, *, actor: User) -> dict[str, int]:
     """Apply every row in one transaction, or nothing at all."""
-    sheet = sheet_for(batch.kind)
+    sheet = sheet_for(batch.kind, actor)
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.state != ImportBatch.State.PREVIEW:
@@ -756,12 +776,10 @@ def commit_import(batch: ImportBatch, *, actor: User) -> dict[str, int]:
                 if report.errors:
                     raise ValidationError(report.errors)
                 if existing is None:
-                    create = services.create_enterprise if sheet is ENTERPRISE_SHEET else services.create_site
-                    create(actor=actor, data=data, action=ChangeRecord.Action.IMPORT_CREATE)
+                    sheet.create(actor=actor, data=data, action=ChangeRecord.Action.IMPORT_CREATE)
                     counts["created"] += 1
                 else:
-                    update = services.update_enterprise if sheet is ENTERPRISE_SHEET else services.update_site
-                    changed = update(existing, actor=actor, data=data, action=ChangeRecord.Action.IMPORT_UPDATE)
+                    changed = sheet.update(existing, actor=actor, data=data, action=ChangeRecord.Action.IMPORT_UPDATE)
                     counts["updated" if changed else "unchanged"] += 1
         except ValidationError as exc:
             transaction.set_rollback(True)

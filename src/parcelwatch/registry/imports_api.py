@@ -56,21 +56,21 @@ def get_import(request, batch_id: Id):
 
 
 @router.get("/imports/{kind}/template", response={200: None})
-def import_template(request, kind: Literal["sites", "enterprises"]):
+def import_template(request, kind: Literal["sites", "enterprises", "cameras"]):
     """The .xlsx template with the bureau's column headers."""
     _require(request)
-    return importing.template_response(importing.sheet_for(kind))
+    return importing.template_response(importing.sheet_for(kind, request.user))
 
 
 @router.post("/imports/{kind}", response={201: ImportOut})
-def stage_import(request, kind: Literal["sites", "enterprises"], file: File[UploadedFile]):
+def stage_import(request, kind: Literal["sites", "enterprises", "cameras"], file: File[UploadedFile]):
     """Upload a sheet (.xlsx or .csv, UTF-8 or GBK): every row is checked and reported with all its problems;
     nothing is saved until the import is committed."""
     _require(request)
     if request.POST or set(request.FILES) != {"file"}:
         raise HttpError(422, "只接受一个文件字段 file。")
     try:
-        batch = importing.stage_import(importing.sheet_for(kind), file, actor=request.user)
+        batch = importing.stage_import(importing.sheet_for(kind, request.user), file, actor=request.user)
     except importing.ImportFileError as exc:
         raise HttpError(422, exc.message) from None
     return Status(201, _out(batch))

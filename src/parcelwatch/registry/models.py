@@ -210,6 +210,7 @@ class ImportBatch(models.Model):
     class Kind(models.TextChoices):
         ENTERPRISES = "enterprises", _("Enterprises")
         SITES = "sites", _("Sites")
+        CAMERAS = "cameras", _("Cameras")
 
     class State(models.TextChoices):
         PREVIEW = "preview", _("Awaiting review")

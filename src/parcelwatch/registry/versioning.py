@@ -14,6 +14,9 @@ from .models import ChangeRecord
 
 
 def _display(obj: models.Model, name: str) -> str:
+    custom = getattr(type(obj), "VERSION_DISPLAY", {}).get(name)
+    if custom is not None:
+        return custom(obj)
     field = obj._meta.get_field(name)
     if field.many_to_many:
         if obj.pk is None:

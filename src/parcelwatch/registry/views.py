@@ -27,11 +27,14 @@ from parcelwatch.accounts.permissions import (
     REGISTRY_IMPORT,
     REGISTRY_VIEW,
     STATS_VIEW,
+    VIDEO_MANAGE,
+    VIDEO_VIEW,
 )
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.events.selectors import events_visible_to
 from parcelwatch.lib.forms import add_service_errors, form_errors_text, posted, posted_files
 from parcelwatch.lib.pagination import CappedPaginator
+from parcelwatch.video.selectors import cameras_of_site
 
 from . import importing, privacy, services
 from .forms import EnterpriseForm, ImportUploadForm, SafetyOfficerForm, SiteForm, TrainingRecordForm
@@ -120,6 +123,8 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report_qr": segno.make(report_url, error="m").svg_inline(scale=4, dark="#0b3a6e"),
             "events": events_visible_to(request.user).filter(site=site)[:10]
             if has_permission(request.user, EVENTS_VIEW) else [],
+            "cameras": list(cameras_of_site(request.user, site)) if has_permission(request.user, VIDEO_VIEW) else None,
+            "can_add_camera": can_on_site(request.user, VIDEO_MANAGE, site),
         },
     )
 
@@ -335,15 +340,13 @@ def officer_add_training(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
-    _require(request, REGISTRY_IMPORT)
-    sheet = importing.sheet_for(kind)
+    sheet = importing.sheet_for(kind, request.user)
     return importing.template_response(sheet)
 
 
 @login_required
 def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
-    _require(request, REGISTRY_IMPORT)
-    sheet = importing.sheet_for(kind)
+    sheet = importing.sheet_for(kind, request.user)
     form = ImportUploadForm(posted(request), posted_files(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -359,7 +362,7 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
 @login_required
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     batch = importing.get_batch_for_user(request.user, pk)
-    sheet = importing.sheet_for(batch.kind)
+    sheet = importing.sheet_for(batch.kind, request.user)
     if request.method == "POST":
         if request.POST.get("discard"):
             importing.discard_import(batch, actor=request.user)

@@ -14,6 +14,14 @@ class Command(BaseCommand):
     def handle(self, *args, if_empty: bool = False, **options):
         if if_empty and demo_loaded():
             self.stdout.write("Demo data already loaded.")
+            # Parts added to the demo later (the cameras) arrive in installations that loaded it before.
+            from parcelwatch.demo.loader import DemoLoader
+            from parcelwatch.video.models import Camera
+
+            if not Camera.objects.exists():
+                with translation.override(settings.LANGUAGE_CODE):
+                    DemoLoader().load_cameras()
+                self.stdout.write("Demo cameras added.")
             return
         with translation.override(settings.LANGUAGE_CODE):
             summary = load_demo()

@@ -1,7 +1,9 @@
-"""Queue periodic work for the task workers (the deadline sweep), every SWEEP_INTERVAL_SECONDS.
+"""Queue periodic work for the task workers: the deadline sweep every SWEEP_INTERVAL_SECONDS, the camera
+health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping hourly.
 
 Run one scheduler per deployment; run as many `db_worker` processes as needed.
-Queuing twice is harmless: the sweep locks each event and re-checks its state.
+Queuing twice is harmless: the sweep locks each event and re-checks its state, and each camera probe is
+claimed before it runs.
 """
 
 import signal
@@ -12,15 +14,16 @@ from django.core.management.base import BaseCommand
 
 from parcelwatch.events.tasks import sweep_deadlines
 from parcelwatch.housekeeping import housekeeping
+from parcelwatch.video.tasks import probe_cameras
 
 HOUSEKEEPING_EVERY = 3600
 
 
 class Command(BaseCommand):
-    help = "Queue the deadline sweep periodically for the background workers."
+    help = "Queue the periodic work (deadline sweep, camera probes, housekeeping) for the background workers."
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="Queue once and exit.")
+        parser.add_argument("--once", action="store_true", help="Queue everything once and exit.")
 
     def handle(self, *args, once: bool = False, **options):
         stop = False
@@ -31,16 +34,16 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-        last_housekeeping = 0.0
+        jobs = [(sweep_deadlines, settings.SWEEP_INTERVAL_SECONDS, "deadline sweep"),
+                (probe_cameras, settings.VIDEO_PROBE_INTERVAL_SECONDS, "camera probes"),
+                (housekeeping, HOUSEKEEPING_EVERY, "housekeeping")]
+        last: dict[str, float] = {}
         while not stop:
-            result = sweep_deadlines.enqueue()
-            self.stdout.write(f"Queued deadline sweep {result.id}")
-            if time.monotonic() - last_housekeeping >= HOUSEKEEPING_EVERY or not last_housekeeping:
-                housekeeping.enqueue()
-                last_housekeeping = time.monotonic()
+            for task, every, label in jobs:
+                if label not in last or time.monotonic() - last[label] >= every:
+                    result = task.enqueue()
+                    last[label] = time.monotonic()
+                    self.stdout.write(f"Queued {label} {result.id}")
             if once:
                 return
-            waited = 0.0
-            while waited < settings.SWEEP_INTERVAL_SECONDS and not stop:
-                time.sleep(1)
-                waited += 1
+            time.sleep(1)

@@ -1,0 +1,257 @@
+"""Remote video through the API: the cameras of the user's area, their health and stills, live view."""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.pagination import paginate
+from pydantic import AfterValidator
+
+from parcelwatch.accounts.access import has_permission
+from parcelwatch.accounts.permissions import VIDEO_MANAGE, VIDEO_VIEW
+from parcelwatch.evidence.schemas import AttachmentOut, attachment_json
+from parcelwatch.lib.apitypes import Code, Id, In, Pagination, Search
+from parcelwatch.lib.text import clean_text
+from parcelwatch.registry.api import _save
+from parcelwatch.registry.selectors import get_site_for_user
+
+from . import services
+from .gateway import GatewayError, get_gateway
+from .models import Camera, Snapshot
+from .selectors import (
+    camera_filters,
+    cameras_visible_to,
+    filter_cameras,
+    get_camera_for_user,
+    online_rates,
+    total_rate,
+)
+from .sources import MAX_LENGTH, shown_source
+from .views import _gateway_message, serve_live_file
+
+router = Router(tags=["video"])
+
+Position = Enum("Position", {k: k for k in Camera.Position.values}, type=str)
+StatusFilter = Enum("StatusFilter", {k: k for k in [*Camera.Status.values, "enabled", "disabled"]}, type=str)
+CameraName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(lambda v: clean_text(v, multiline=False))]
+GbId = Annotated[str, Field(max_length=40)]
+SourceUrl = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
+LiveFileName = Annotated[str, Field(max_length=16, description="index.m3u8, or a segment it lists")]
+
+
+class CameraOut(Schema):
+    id: int
+    name: str
+    site_id: int
+    site_name: str
+    district_code: str
+    district_name: str
+    position: str
+    gb_device_id: str
+    gb_channel_id: str | None
+    source_url: str  # without its password
+    enabled: bool
+    simulated: bool
+    status: str
+    status_since: datetime | None
+    last_probe_at: datetime | None
+    last_frame_at: datetime | None
+    fps: Decimal | None
+    width: int | None
+    height: int | None
+    codec: str
+    last_error: str
+
+    @staticmethod
+    def resolve_site_name(obj) -> str:
+        return obj.site.name
+
+    @staticmethod
+    def resolve_district_code(obj) -> str:
+        return obj.site.district.code
+
+    @staticmethod
+    def resolve_district_name(obj) -> str:
+        return obj.site.district.name
+
+    @staticmethod
+    def resolve_source_url(obj) -> str:
+        return shown_source(obj.source_url)
+
+
+class CameraFilters(Schema):
+    district: Code | None = None
+    brand: Code | None = None
+    kind: Code | None = None
+    position: Position | None = None
+    status: StatusFilter | None = None
+    site: Id | None = None
+    q: Search | None = None
+
+
+class CameraIn(In):
+    site: Id
+    name: CameraName
+    position: Position
+    gb_device_id: GbId = ""
+    gb_channel_id: GbId = ""
+    source_url: SourceUrl
+    enabled: bool = True
+
+
+class CameraPatch(In):
+    name: CameraName | None = None
+    position: Position | None = None
+    gb_device_id: GbId | None = None
+    gb_channel_id: GbId | None = None
+    source_url: SourceUrl | None = None
+    enabled: bool | None = None
+
+
+class ProbeOut(Schema):
+    at: datetime
+    online: bool
+    fps: Decimal | None
+    width: int | None
+    height: int | None
+    latency_ms: int | None
+    error: str
+
+
+class SnapshotOut(Schema):
+    id: int
+    camera_id: int
+    taken_at: datetime
+    taken_by: str
+    attachment: AttachmentOut
+
+
+class LiveOut(Schema):
+    playlist: str  # HLS; fetch it (and its segments) with the same bearer token
+    ready: bool  # False while the stream starts: ask again in a second
+
+
+class RateOut(Schema):
+    key: str  # district or brand code
+    label: str
+    enabled: int
+    online: int
+    offline: int
+    rate: float | None  # online / enabled
+
+
+class RatesOut(Schema):
+    enabled: int
+    online: int
+    offline: int
+    rate: float | None
+    by_district: list[RateOut]
+    by_brand: list[RateOut]
+
+
+def _require_view(request) -> None:
+    if not has_permission(request.user, VIDEO_VIEW):
+        raise PermissionDenied
+
+
+def _data(payload: Schema, *, partial: bool) -> dict:
+    data = payload.dict(exclude_unset=partial)
+    data.pop("site", None)
+    if data.get("position") is not None:
+        data["position"] = getattr(data["position"], "value", data["position"])
+    return {k: v for k, v in data.items() if not (partial and v is None)}
+
+
+def _snapshot_json(shot: Snapshot) -> dict:
+    return {"id": shot.pk, "camera_id": shot.camera_id, "taken_at": shot.taken_at,
+            "taken_by": shot.taken_by.display_name, "attachment": attachment_json(shot.attachment)}
+
+
+@router.get("/cameras", response=list[CameraOut])
+@paginate(Pagination)
+def list_cameras(request, filters: Query[CameraFilters]):
+    """Cameras of the sites in the user's jurisdiction (an enterprise's staff: its own sites)."""
+    _require_view(request)
+    raw = {k: (v.value if isinstance(v, Enum) else v) for k, v in filters.dict().items() if v not in (None, "")}
+    return filter_cameras(cameras_visible_to(request.user), **{**camera_filters({}), **raw})
+
+
+@router.get("/video/online-rates", response=RatesOut)
+def video_online_rates(request):
+    """The video online rate (online / enabled cameras) of the user's area, by district and by brand."""
+    _require_view(request)
+    visible = cameras_visible_to(request.user)
+    by_district = online_rates(visible, "district")
+    return {**total_rate(by_district), "by_district": by_district, "by_brand": online_rates(visible, "brand")}
+
+
+@router.get("/cameras/{camera_id}", response=CameraOut)
+def get_camera(request, camera_id: Id):
+    return get_camera_for_user(request.user, camera_id)
+
+
+@router.post("/cameras", response={201: CameraOut})
+def create_camera(request, payload: CameraIn):
+    """Register a camera at a site of the user's jurisdiction (GB/T 28181 IDs and the source checked)."""
+    site = get_site_for_user(request.user, payload.site, need=VIDEO_MANAGE)
+    camera = _save(lambda: services.create_camera(actor=request.user, site=site, data=_data(payload, partial=False)))
+    return Status(201, get_camera_for_user(request.user, camera.pk))
+
+
+@router.patch("/cameras/{camera_id}", response=CameraOut)
+def update_camera(request, camera_id: Id, payload: CameraPatch):
+    camera = get_camera_for_user(request.user, camera_id, need=VIDEO_MANAGE)
+    _save(lambda: services.update_camera(camera, actor=request.user, data=_data(payload, partial=True)))
+    return get_camera_for_user(request.user, camera_id)
+
+
+@router.get("/cameras/{camera_id}/probes", response=list[ProbeOut])
+@paginate(Pagination)
+def camera_probes(request, camera_id: Id):
+    """The camera's health history, newest first."""
+    return get_camera_for_user(request.user, camera_id).probes.all()
+
+
+@router.get("/cameras/{camera_id}/snapshots", response=list[SnapshotOut])
+@paginate(Pagination)
+def camera_snapshots(request, camera_id: Id):
+    camera = get_camera_for_user(request.user, camera_id)
+    return [_snapshot_json(s) for s in camera.snapshots.select_related("attachment", "taken_by")[:500]]
+
+
+@router.post("/cameras/{camera_id}/snapshots", response={201: SnapshotOut})
+def take_snapshot(request, camera_id: Id):
+    """A still of the camera's picture now, stored as evidence with its SHA-256."""
+    camera = get_camera_for_user(request.user, camera_id)
+    try:
+        shot = services.take_snapshot(camera, actor=request.user)
+    except GatewayError as exc:
+        raise HttpError(502 if exc.code != "unavailable" else 503, _gateway_message(exc.code)) from None
+    return Status(201, _snapshot_json(shot))
+
+
+@router.post("/cameras/{camera_id}/live", response=LiveOut)
+def start_live(request, camera_id: Id):
+    """Start (or keep) the camera's live stream. While `ready` is false, ask again a second later."""
+    camera = get_camera_for_user(request.user, camera_id)
+    if not camera.enabled:
+        raise HttpError(409, "摄像头已停用。")
+    try:
+        playback = get_gateway().play(camera)
+    except GatewayError as exc:
+        raise HttpError({"busy": 429, "unavailable": 503}.get(exc.code, 502), _gateway_message(exc.code)) from None
+    playlist = playback.url
+    if settings.VIDEO_GATEWAY == "ffmpeg":
+        playlist = f"/api/v1/cameras/{camera.pk}/live/index.m3u8"
+    return {"playlist": playlist, "ready": playback.ready}
+
+
+@router.get("/cameras/{camera_id}/live/{filename}", response={200: None})
+def live_file(request, camera_id: Id, filename: LiveFileName):
+    """The live stream's HLS playlist and segments (embedded gateway)."""
+    return serve_live_file(get_camera_for_user(request.user, camera_id), filename)

@@ -1,0 +1,113 @@
+"""Remote video (远程视频库): the cameras of each site, their health, and the X-ray machines' heartbeats."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from parcelwatch.evidence.models import Attachment
+from parcelwatch.registry.models import Site
+
+from .sources import shown_source
+
+
+class Camera(models.Model):
+    class Position(models.TextChoices):
+        ACCEPTANCE = "acceptance", _("Acceptance inspection desk")
+        XRAY = "xray", _("X-ray machine")
+        SORTING = "sorting", _("Sorting area")
+        ENTRANCE = "entrance", _("Entrance / exit")
+        STORAGE = "storage", _("Storage area")
+        LOADING = "loading", _("Loading bay")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        UNKNOWN = "unknown", _("Not yet checked")
+        ONLINE = "online", _("Online")
+        OFFLINE = "offline", _("Offline")
+
+    # Registry versions record these (the source without its password: see VERSION_DISPLAY).
+    VERSIONED_FIELDS = ("site", "name", "position", "gb_device_id", "gb_channel_id", "source_url", "enabled")
+    VERSION_DISPLAY = {"source_url": lambda camera: shown_source(camera.source_url)}
+
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="cameras")
+    name = models.CharField(_("camera name"), max_length=64)
+    position = models.CharField(_("position"), max_length=16, choices=Position.choices)
+    gb_device_id = models.CharField(_("GB/T 28181 device ID"), max_length=20, blank=True)
+    gb_channel_id = models.CharField(_("GB/T 28181 channel ID"), max_length=20, null=True, blank=True, unique=True)
+    source_url = models.CharField(_("source URL"), max_length=500)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    # A demo camera fed by an ffmpeg test source, labelled as such wherever cameras are listed.
+    simulated = models.BooleanField(_("simulated"), default=False)
+    # Health, as the last probe found it (history in CameraProbe).
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.UNKNOWN)
+    status_since = models.DateTimeField(_("status since"), null=True, blank=True)
+    last_probe_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    last_frame_at = models.DateTimeField(_("last frame"), null=True, blank=True)
+    fps = models.DecimalField(_("frame rate"), max_digits=5, decimal_places=1, null=True, blank=True)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    codec = models.CharField(_("codec"), max_length=16, blank=True)
+    last_error = models.CharField(_("last error"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("camera")
+        verbose_name_plural = _("cameras")
+        ordering = ["site_id", "name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="camera_unique_name_per_site")]
+        # The probe sweep walks enabled cameras by last probe; online rates count by status.
+        indexes = [models.Index(fields=["enabled", "last_probe_at"], name="camera_probe_due"),
+                   models.Index(fields=["enabled", "status"], name="camera_status")]
+
+    def __str__(self) -> str:
+        return f"{self.site.name} · {self.name}"
+
+    @property
+    def stream_key(self) -> str:
+        """The stream's name at the media gateway: stable, and no user text in it."""
+        return f"cam{self.pk}"
+
+    @property
+    def resolution(self) -> str:
+        return f"{self.width}×{self.height}" if self.width and self.height else ""
+
+
+class CameraProbe(models.Model):
+    """One health check of a camera. Kept when something changed, and at most hourly otherwise."""
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="probes")
+    at = models.DateTimeField(_("checked at"))
+    online = models.BooleanField(_("online"))
+    fps = models.DecimalField(_("frame rate"), max_digits=5, decimal_places=1, null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(_("response time (ms)"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["camera", "at"], name="probe_camera_time"),
+                   models.Index(fields=["at"], name="probe_time")]
+
+    def __str__(self) -> str:
+        return f"{self.camera_id} {self.at:%Y-%m-%d %H:%M:%S} {'online' if self.online else 'offline'}"
+
+
+class Snapshot(models.Model):
+    """A still taken from a camera, stored as evidence (content hash in the attachment)."""
+
+    camera = models.ForeignKey(Camera, verbose_name=_("camera"), on_delete=models.PROTECT, related_name="snapshots")
+    attachment = models.ForeignKey(Attachment, on_delete=models.PROTECT, related_name="+")
+    taken_at = models.DateTimeField(_("taken at"))
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("taken by"), on_delete=models.PROTECT,
+                                 related_name="+")
+
+    class Meta:
+        ordering = ["-taken_at", "-pk"]
+        indexes = [models.Index(fields=["camera", "taken_at"], name="snapshot_camera_time")]
+
+    def __str__(self) -> str:
+        return f"{self.camera_id} {self.taken_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "video"
+
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("cameras/", views.camera_list, name="camera_list"),
+    path("cameras/<int:pk>/", views.camera_detail, name="camera_detail"),
+    path("cameras/<int:pk>/edit/", views.camera_edit, name="camera_edit"),
+    path("cameras/<int:pk>/live/", views.live_start, name="live_start"),
+    path("cameras/<int:pk>/snapshot/", views.snapshot, name="snapshot"),
+    path("cameras/<int:pk>/live/<str:filename>", views.live_file, name="live_file"),
+    path("sites/<int:site_pk>/cameras/new/", views.camera_create, name="camera_create"),
+    path("wall/", views.wall, name="wall"),
+]

@@ -25,6 +25,8 @@ from parcelwatch.accounts.permissions import (
     EVENTS_VIEW,
     REGISTRY_VIEW,
     STATS_VIEW,
+    VIDEO_PATROL,
+    VIDEO_VIEW,
 )
 from parcelwatch.enforcement.selectors import case_todo_for
 from parcelwatch.events.models import Event
@@ -95,6 +97,9 @@ def home(request: HttpRequest) -> HttpResponse:
             panels.append(_grid_worker_panel(user, visible, today))
         if Role.ENTERPRISE_SAFETY in roles:
             panels += _enterprise_panels(user, visible, today)
+    if has_permission(user, VIDEO_VIEW) and roles & {Role.CITY_LEADER, Role.CITY_OFFICER, Role.DISTRICT_OFFICER,
+                                                      Role.ENTERPRISE_SAFETY}:
+        panels.append(_video_panel(user))
     # The large 上报 button leads the grid worker's page; officers who also report have it in the menu.
     if has_permission(user, EVENTS_REPORT) and Role.GRID_WORKER in roles:
         context["can_report"] = True
@@ -122,6 +127,27 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 # --- per role ---------------------------------------------------------------------------------------------------
+
+
+def _video_panel(user) -> Panel:
+    """Video patrols drawn for the user, cameras offline, and the video online rate of the user's area."""
+    from parcelwatch.analytics.templatetags.analytics import percent
+    from parcelwatch.video.models import Camera, VideoPatrol
+    from parcelwatch.video.selectors import cameras_visible_to, online_rates, patrols_visible_to, total_rate
+
+    cameras = cameras_visible_to(user)
+    panel = Panel(_("Remote video"))
+    if has_permission(user, VIDEO_PATROL):
+        pending = patrols_visible_to(user).filter(inspector=user, state=VideoPatrol.State.PENDING).count()
+        panel.figures.append(Figure(_("Video patrols to do"), pending, reverse("video:patrol_list"),
+                                    testid="video-patrols"))
+    offline = cameras.filter(enabled=True, status=Camera.Status.OFFLINE).count()
+    panel.figures.append(Figure(_("Cameras offline"), offline, reverse("video:camera_list") + "?status=offline",
+                                "danger" if offline else "", "video-offline"))
+    rate = total_rate(online_rates(cameras, "district"))
+    panel.figures.append(Figure(_("Video online rate"), rate["online"], reverse("video:overview"), testid="video-rate",
+                                display=percent(rate["rate"])))
+    return panel
 
 
 def _leader_panels(user, visible, today: date, case_tasks) -> list[Panel]:

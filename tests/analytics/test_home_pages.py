@@ -11,6 +11,10 @@ def _listed(client, url: str) -> int:
     assert page.status_code == 200, url
     if "#cases" in url:
         return page.context["case_count"]
+    if url.startswith("/video/patrols/"):
+        return len(page.context["mine"])  # the patrols drawn for the user, still to do
+    if url == "/video/":
+        return page.context["total"]["online"]  # the online cameras behind the online rate
     return page.context["page"].paginator.count
 
 

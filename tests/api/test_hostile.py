@@ -184,6 +184,7 @@ CALLERS = (
     *((method, prefix, "hanjiang_officer") for method in ("POST", "PATCH")
       for prefix in ("/api/v1/enterprises", "/api/v1/sites", "/api/v1/safety-officers")),
     (None, "/api/v1/imports", "hanjiang_officer"),
+    (None, "/api/v1/video/patrol", "hanjiang_officer"),  # patrols are the district safety centre's
     ("GET", "/api/v1/evidence/", "hanjiang_officer"),
     (None, "/api/v1/documents", "hanjiang_officer"),
     ("GET", "/api/v1/todo/events", "hanjiang_officer"),  # the reported event waits for the district
@@ -212,7 +213,8 @@ PLAUSIBLE = {
 }
 # For a field named action, the first of these the object allows; else the first it allows.
 PREFERRED_ACTIONS = ("accept", "notify_penalty")
-OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "camera", "attachment", "token", "batch", "document",
+OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "camera", "patrol", "draw", "attachment", "token",
+                "batch", "document",
                 "export", "notification")
 PERSONAL_KINDS = ("token", "batch", "export", "notification")  # one's own: anybody else's is "another user's"
 # Fields whose name does not say what they name: (path, field) -> object kind.
@@ -642,6 +644,29 @@ def live_video():
         _LIVE = SimpleNamespace(source_url=url, settings={
             "VIDEO_GATEWAY": "ffmpeg", "VIDEO_GATEWAY_ADDRESS": f"127.0.0.1:{port}", "VIDEO_HLS_DIR": root / "hls"})
     return _LIVE
+
+
+@setup_for(None, "/api/v1/video/patrol*")
+def _patrols(world, ctx):
+    from parcelwatch.video import patrols
+    from parcelwatch.video.models import Snapshot
+
+    cast = world.cast
+    mine = patrols.draw_patrols(actor=cast.hanjiang_officer, area=cast.hanjiang, outlet_percent=100, seed="hostile-1")
+    sibling = patrols.draw_patrols(actor=cast.licheng_officer, area=cast.licheng, outlet_percent=100)
+    patrol = mine.patrols.get()
+    ctx.objects.update(patrol=patrol, draw=mine)
+    ctx.foreign["patrol"] = [sibling.patrols.get()]
+    ctx.foreign["draw"] = [sibling]
+    ctx.baseline.update(area=cast.hanjiang.code, outlet_percent=50)
+    ctx.codes["area"] = [("another jurisdiction's district code", cast.licheng.code), ("a code naming nothing", "nosuch")]
+    ctx.plausible["results"] = {code: "ok" for code, _l, _c in patrols.PATROL_CHECKLIST}
+    ctx.plausible["item"] = "contents_inspected"
+    patrols.record_patrol(patrol, actor=cast.hanjiang_officer, results={**ctx.plausible["results"],
+                                                                       "contents_inspected": "problem"})
+    if ctx.caller is not None and ctx.caller == cast.hanjiang_officer:
+        Snapshot.objects.create(camera=world.mine["camera"], attachment=world.photo(cast.hanjiang_officer, (5, 5, 5)),
+                                taken_at=timezone.now(), taken_by=cast.hanjiang_officer, patrol=patrol)
 
 
 @setup_for("GET", "/api/v1/evidence/{attachment_id}*")

@@ -73,6 +73,11 @@ WEB_TO_API = {
     "video:live_file": ["GET /api/v1/cameras/{camera_id}/live/{filename}"],
     "video:snapshot": ["POST /api/v1/cameras/{camera_id}/snapshots"],
     "video:wall": ["GET /api/v1/cameras", "POST /api/v1/cameras/{camera_id}/live"],
+    "video:patrol_list": ["GET /api/v1/video/patrols", "POST /api/v1/video/patrol-draws",
+                          "GET /api/v1/video/patrol-draws"],
+    "video:patrol_detail": ["GET /api/v1/video/patrols/{patrol_id}", "POST /api/v1/video/patrols/{patrol_id}/findings"],
+    "video:patrol_raise": ["POST /api/v1/video/patrols/{patrol_id}/events"],
+    "video:draw_detail": ["GET /api/v1/video/patrol-draws/{draw_id}"],
 }
 
 ALLOWED_WITHOUT_API = {

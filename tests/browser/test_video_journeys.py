@@ -55,3 +55,36 @@ def test_the_camera_list_is_usable_on_a_phone(transactional_db, cast, live_serve
     page.goto(f"{live_server.url}/video/cameras/")
     expect(page.get_by_test_id("count-online")).to_have_text("1")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+@pytest.mark.usefixtures("gateway")
+def test_a_district_officer_draws_a_video_patrol_and_raises_what_they_see(transactional_db, cast, live_server,
+                                                                          new_page, sources):  # noqa: F811
+    from parcelwatch.registry.models import Site
+
+    centre = Site.objects.create(name="极兔涵江分拨中心", kind=Site.Kind.SORTING_CENTER, jurisdiction=cast.handong_g1,
+                                 district=cast.hanjiang, enterprise=cast.zto_hanjiang, address="涵江区物流园1号")
+    Camera.objects.create(site=centre, name="收寄验视台", position="acceptance",
+                          source_url=sources.start("cam-patrol", "极兔涵江分拨中心 · 收寄验视台"))
+    page = new_page()
+    login(page, live_server, "hanjiang_officer")
+    page.goto(f"{live_server.url}/video/patrols/")
+    page.get_by_label("抽取网点比例（%）").fill("0")
+    page.get_by_test_id("draw").click()
+    expect(page.get_by_test_id("recheck")).to_contain_text("复核")
+    seed = page.get_by_test_id("seed").inner_text()
+    assert seed
+    page.get_by_role("link", name="极兔涵江分拨中心").click()
+    expect(page.get_by_test_id("player-state")).to_be_hidden(timeout=40000)
+    page.get_by_test_id("patrol-snapshot").click()
+    expect(page.locator("#snapshots img")).to_have_count(1)
+    checklist = page.get_by_test_id("checklist")
+    for fieldset in checklist.locator("fieldset").all():
+        fieldset.get_by_label("符合").check()
+    checklist.locator("fieldset").first.get_by_label("发现问题").check()
+    page.get_by_label("说明").fill("收寄员未开箱验视直接封箱")
+    page.get_by_test_id("record-patrol").click()
+    page.get_by_test_id("raise-contents_inspected").click()
+    page.wait_for_url("**/events/*/")
+    expect(page.get_by_test_id("event-source")).to_have_text("视频巡查")
+    expect(page.locator("body")).to_contain_text("收寄员未开箱验视直接封箱")

@@ -66,7 +66,8 @@ def test_a_snapshot_is_a_valid_jpeg_stored_as_evidence_with_its_hash(client, cas
     assert client.get(reverse("evidence:file", args=[shot.attachment_id])).status_code == 200
     login(client, cast.licheng_officer)
     assert client.get(reverse("evidence:file", args=[shot.attachment_id])).status_code == 404
-    response = client.post(f"/api/v1/cameras/{live_camera.pk}/snapshots", **bearer(cast.hanjiang_officer))
+    response = client.post(f"/api/v1/cameras/{live_camera.pk}/snapshots", {}, content_type="application/json",
+                           **bearer(cast.hanjiang_officer))
     assert response.status_code == 201 and response.json()["attachment"]["sha256"]
 
 
@@ -75,7 +76,8 @@ def test_no_snapshot_from_a_dead_source_is_a_clear_error(client, cast, cameras, 
     with pytest.raises(GatewayError) as exc:
         services.take_snapshot(cameras[0], actor=cast.hanjiang_officer)
     assert exc.value.code == "offline"
-    response = client.post(f"/api/v1/cameras/{cameras[0].pk}/snapshots", **bearer(cast.hanjiang_officer))
+    response = client.post(f"/api/v1/cameras/{cameras[0].pk}/snapshots", {}, content_type="application/json",
+                           **bearer(cast.hanjiang_officer))
     assert response.status_code == 502 and response.json()["detail"]
 
 

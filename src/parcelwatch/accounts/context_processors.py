@@ -13,6 +13,7 @@ from .permissions import (
     REGISTRY_EXPORT,
     REGISTRY_VIEW,
     STATS_VIEW,
+    VIDEO_PATROL,
     VIDEO_VIEW,
 )
 
@@ -40,6 +41,7 @@ def navigation(request: HttpRequest) -> dict:
         "nav_cases": CASES_VIEW in perms,
         "nav_stats": STATS_VIEW in perms,
         "nav_video": VIDEO_VIEW in perms,
+        "nav_patrol": VIDEO_PATROL in perms,
         "nav_unread": unread_count(user),
         "nav_perms": perms,
         "nav_registry": REGISTRY_VIEW in perms,

@@ -22,6 +22,7 @@ CASES_HANDLE = "cases.handle"  # propose, investigate, notify, serve, record pay
 CASES_APPROVE = "cases.approve"  # approve filing and penalty decisions
 VIDEO_VIEW = "video.view"  # live view, snapshots and health of the cameras of an area
 VIDEO_MANAGE = "video.manage"  # register, edit and import cameras
+VIDEO_PATROL = "video.patrol"  # draw video patrols and patrol by video (district safety centres, city bureau)
 ACCOUNTS_MANAGE = "accounts.manage"
 API_USE = "api.use"  # holds bearer tokens for the REST API (partner systems, mobile clients)
 CONFIG_MANAGE = "config.manage"
@@ -33,9 +34,9 @@ _REGULATOR = frozenset(
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({REGISTRY_VIEW, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM, API_USE, VIDEO_VIEW}),
     Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW, STATS_VIEW,
-                                         VIDEO_VIEW, VIDEO_MANAGE},
+                                         VIDEO_VIEW, VIDEO_MANAGE, VIDEO_PATROL},
     Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE, STATS_VIEW, VIDEO_VIEW,
-                                     VIDEO_MANAGE},
+                                     VIDEO_MANAGE, VIDEO_PATROL},
     Role.CITY_LEADER: frozenset(
         {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE,
          STATS_VIEW, VIDEO_VIEW}

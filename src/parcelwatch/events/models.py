@@ -64,6 +64,7 @@ class Event(models.Model):
         # How the problem was found: a grid worker's patrol, or a regulator's own inspection.
         GRID = "grid", _("Grid patrol")
         INSPECTION = "inspection", _("Regulator's inspection")
+        VIDEO_PATROL = "video_patrol", _("Video patrol")
 
     OPEN_STATES = (
         State.REPORTED, State.ACCEPTED, State.RECTIFYING, State.RECTIFICATION_SUBMITTED, State.ESCALATED,

@@ -79,7 +79,9 @@ def report_event(
     lng: Decimal | None = None,
     lat: Decimal | None = None,
     when: datetime | None = None,
+    source: str | None = None,
 ) -> Event:
+    """`source` says how the problem was found when it is not the reporter's role (a video patrol)."""
     if not can_on_site(actor, EVENTS_REPORT, site):
         raise TransitionError(_("You cannot report events for this site."), code="forbidden")
     if not category.active:
@@ -105,7 +107,8 @@ def report_event(
         number=next_number(DocumentKind.EVENT, year=timezone.localtime(when).year),
         site=site, category=category, description=description.strip(), jurisdiction=site.jurisdiction,
         district=site.district, reported_by=actor, reported_at=when, lng=lng, lat=lat,
-        source=Event.Source.GRID if role == Role.GRID_WORKER else Event.Source.INSPECTION,
+        source=source if source in Event.Source.values else (
+            Event.Source.GRID if role == Role.GRID_WORKER else Event.Source.INSPECTION),
     )
     timeline.append(event, action=REPORT, actor=actor, actor_role=role, to_state=S.REPORTED,
                             note=event.description, attachments=list(photos),

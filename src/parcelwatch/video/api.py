@@ -13,22 +13,26 @@ from ninja.pagination import paginate
 from pydantic import AfterValidator
 
 from parcelwatch.accounts.access import has_permission
-from parcelwatch.accounts.permissions import VIDEO_MANAGE, VIDEO_VIEW
+from parcelwatch.accounts.permissions import VIDEO_MANAGE, VIDEO_PATROL, VIDEO_VIEW
 from parcelwatch.evidence.schemas import AttachmentOut, attachment_json
 from parcelwatch.lib.apitypes import Code, Id, In, Pagination, Search
 from parcelwatch.lib.text import clean_text
 from parcelwatch.registry.api import _save
 from parcelwatch.registry.selectors import get_site_for_user
 
-from . import services
+from . import patrols, services
 from .gateway import GatewayError, get_gateway
-from .models import Camera, Snapshot
+from .models import PATROL_CHECKLIST, Camera, PatrolDraw, Snapshot, VideoPatrol
 from .selectors import (
     camera_filters,
     cameras_visible_to,
+    draws_visible_to,
     filter_cameras,
     get_camera_for_user,
+    get_draw_for_user,
+    get_patrol_for_user,
     online_rates,
+    patrols_visible_to,
     total_rate,
 )
 from .sources import MAX_LENGTH, shown_source
@@ -224,12 +228,19 @@ def camera_snapshots(request, camera_id: Id):
     return [_snapshot_json(s) for s in camera.snapshots.select_related("attachment", "taken_by")[:500]]
 
 
+class SnapshotIn(In):
+    """`{}` for a still, or with the patrol it is taken during."""
+
+    patrol: Id | None = None  # the inspector's video patrol of this camera's site
+
+
 @router.post("/cameras/{camera_id}/snapshots", response={201: SnapshotOut})
-def take_snapshot(request, camera_id: Id):
+def take_snapshot(request, camera_id: Id, payload: SnapshotIn):
     """A still of the camera's picture now, stored as evidence with its SHA-256."""
     camera = get_camera_for_user(request.user, camera_id)
+    patrol = get_patrol_for_user(request.user, payload.patrol) if payload.patrol else None
     try:
-        shot = services.take_snapshot(camera, actor=request.user)
+        shot = _save(lambda: services.take_snapshot(camera, actor=request.user, patrol=patrol))
     except GatewayError as exc:
         raise HttpError(502 if exc.code != "unavailable" else 503, _gateway_message(exc.code)) from None
     return Status(201, _snapshot_json(shot))
@@ -255,3 +266,151 @@ def start_live(request, camera_id: Id):
 def live_file(request, camera_id: Id, filename: LiveFileName):
     """The live stream's HLS playlist and segments (embedded gateway)."""
     return serve_live_file(get_camera_for_user(request.user, camera_id), filename)
+
+
+# --- video patrols ---------------------------------------------------------------------------------------------
+
+PatrolState = Enum("PatrolState", {k: k for k in VideoPatrol.State.values}, type=str)
+PatrolResult = Enum("PatrolResult", {k: k for k in VideoPatrol.Result.values}, type=str)
+ChecklistItem = Enum("ChecklistItem", {code: code for code, _l, _c in PATROL_CHECKLIST}, type=str)
+
+
+class FindingOut(Schema):
+    item: str
+    label: str
+    category: str  # the event category a problem here becomes
+    result: str | None
+    event_id: int | None
+
+
+class PatrolOut(Schema):
+    id: int
+    draw_id: int
+    site_id: int
+    site_name: str
+    site_kind: str
+    district_name: str
+    inspector: str
+    inspector_id: int
+    state: str
+    note: str
+    patrolled_at: datetime | None
+    findings: list[FindingOut]
+
+
+class PatrolFilters(Schema):
+    state: PatrolState | None = None
+    mine: bool = False
+
+
+class PatrolIn(In):
+    results: dict[ChecklistItem, PatrolResult]
+    note: Annotated[str, Field(max_length=patrols.NOTE_MAX)] = ""
+
+
+class RaiseIn(In):
+    item: ChecklistItem
+
+
+class RaisedOut(Schema):
+    event_id: int
+    number: str
+
+
+class DrawIn(In):
+    area: Code
+    outlet_percent: int = Field(10, ge=0, le=100)
+    seed: Annotated[str, Field(max_length=40)] = ""
+
+
+class DrawOut(Schema):
+    id: int
+    area_code: str
+    area_name: str
+    drawn_at: datetime
+    drawn_by: str
+    seed: str
+    outlet_percent: int
+    candidate_sites: int
+    candidate_inspectors: int
+    recheck_ok: bool  # running the draw again from its seed and recorded lists gives exactly these patrols
+    patrols: list[PatrolOut]
+
+
+def _patrol_json(p: VideoPatrol) -> dict:
+    return {"id": p.pk, "draw_id": p.draw_id, "site_id": p.site_id, "site_name": p.site.name,
+            "site_kind": p.site.kind, "district_name": p.site.district.name, "inspector": p.inspector.display_name,
+            "inspector_id": p.inspector_id, "state": p.state, "note": p.note, "patrolled_at": p.patrolled_at,
+            "findings": [{"item": code, "label": str(label), "category": category, "result": p.results.get(code),
+                          "event_id": p.events.get(code)} for code, label, category in PATROL_CHECKLIST]}
+
+
+def _draw_json(d: PatrolDraw) -> dict:
+    return {"id": d.pk, "area_code": d.area.code, "area_name": d.area.name, "drawn_at": d.drawn_at,
+            "drawn_by": d.drawn_by.display_name, "seed": d.seed, "outlet_percent": d.outlet_percent,
+            "candidate_sites": len(d.candidate_sites), "candidate_inspectors": len(d.candidate_inspectors),
+            "recheck_ok": patrols.recheck(d),
+            "patrols": [_patrol_json(p) for p in d.patrols.select_related("site__district", "inspector")
+                        .order_by("pk")]}
+
+
+@router.get("/video/patrols", response=list[PatrolOut])
+@paginate(Pagination)
+def list_patrols(request, filters: Query[PatrolFilters]):
+    """Video patrols of the user's area (`mine=true`: those drawn for the user), pending first."""
+    if not has_permission(request.user, VIDEO_PATROL):
+        raise PermissionDenied
+    qs = patrols_visible_to(request.user)
+    if filters.state:
+        qs = qs.filter(state=filters.state.value)
+    if filters.mine:
+        qs = qs.filter(inspector=request.user)
+    return [_patrol_json(p) for p in qs.order_by("state", "-draw__drawn_at", "pk")[:1000]]
+
+
+@router.get("/video/patrols/{patrol_id}", response=PatrolOut)
+def get_patrol(request, patrol_id: Id):
+    return _patrol_json(get_patrol_for_user(request.user, patrol_id))
+
+
+@router.post("/video/patrols/{patrol_id}/findings", response=PatrolOut)
+def record_patrol(request, patrol_id: Id, payload: PatrolIn):
+    """The inspector's finding on every checklist point (ok, problem, unseen); the patrol is then done."""
+    patrol = get_patrol_for_user(request.user, patrol_id)
+    results = {item.value: result.value for item, result in payload.results.items()}
+    _save(lambda: patrols.record_patrol(patrol, actor=request.user, results=results, note=payload.note))
+    return _patrol_json(get_patrol_for_user(request.user, patrol_id))
+
+
+@router.post("/video/patrols/{patrol_id}/events", response={201: RaisedOut})
+def raise_patrol_event(request, patrol_id: Id, payload: RaiseIn):
+    """A problem found on one point becomes an event (source video_patrol) with the patrol's snapshots."""
+    patrol = get_patrol_for_user(request.user, patrol_id)
+    event = _save(lambda: patrols.raise_event(patrol, payload.item.value, actor=request.user))
+    return Status(201, {"event_id": event.pk, "number": event.number})
+
+
+@router.post("/video/patrol-draws", response={201: DrawOut})
+def create_draw(request, payload: DrawIn):
+    """Draw the sites (every sorting centre, and this share of the outlets with cameras) and the inspectors."""
+    from parcelwatch.accounts.models import Jurisdiction
+
+    area = Jurisdiction.objects.filter(code=payload.area, level__in=("city", "district", "zone")).first()
+    if area is None:
+        raise HttpError(422, f"区域“{payload.area}”不存在。")
+    record = _save(lambda: patrols.draw_patrols(actor=request.user, area=area, outlet_percent=payload.outlet_percent,
+                                                seed=payload.seed))
+    return Status(201, _draw_json(record))
+
+
+@router.get("/video/patrol-draws", response=list[DrawOut])
+@paginate(Pagination)
+def list_draws(request):
+    if not has_permission(request.user, VIDEO_PATROL):
+        raise PermissionDenied
+    return [_draw_json(d) for d in draws_visible_to(request.user)[:200]]
+
+
+@router.get("/video/patrol-draws/{draw_id}", response=DrawOut)
+def get_draw(request, draw_id: Id):
+    return _draw_json(get_draw_for_user(request.user, draw_id))

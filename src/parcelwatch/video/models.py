@@ -104,6 +104,8 @@ class Snapshot(models.Model):
     taken_at = models.DateTimeField(_("taken at"))
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("taken by"), on_delete=models.PROTECT,
                                  related_name="+")
+    patrol = models.ForeignKey("VideoPatrol", verbose_name=_("video patrol"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="snapshots")
 
     class Meta:
         ordering = ["-taken_at", "-pk"]
@@ -111,3 +113,69 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.camera_id} {self.taken_at:%Y-%m-%d %H:%M:%S}"
+
+
+# What a video patrol checks (DOMAIN: how regulators supervise remotely), and the event category a problem
+# found on that point becomes.
+PATROL_CHECKLIST = (
+    ("contents_inspected", _("Contents opened and inspected at acceptance"), "YS01"),
+    ("sender_identity", _("Sender's identity checked"), "RS01"),
+    ("xray_staffed", _("X-ray machine on and staffed"), "AJ02"),
+    ("conveyor_clear", _("Nobody crossing moving conveyors"), "AQ04"),
+    ("no_throwing", _("No throwing or treading on parcels"), "FW01"),
+    ("officer_present", _("Safety officer present"), "AQ01"),
+)
+
+
+class PatrolDraw(models.Model):
+    """A 双随机 draw: which sites are patrolled by video, and by whom, re-checkable from the recorded seed and
+    the candidate lists as they were when drawn."""
+
+    area = models.ForeignKey("accounts.Jurisdiction", verbose_name=_("area"), on_delete=models.PROTECT,
+                             related_name="+")
+    drawn_at = models.DateTimeField(_("drawn at"))
+    drawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("drawn by"), on_delete=models.PROTECT,
+                                 related_name="+")
+    seed = models.CharField(_("random seed"), max_length=40)
+    outlet_percent = models.PositiveSmallIntegerField(_("share of outlets (%)"))
+    # The lists the draw was made from (ids, in the order the draw read them).
+    candidate_sites = models.JSONField(default=list)
+    candidate_inspectors = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-drawn_at", "-pk"]
+        verbose_name = _("video patrol draw")
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.drawn_at:%Y-%m-%d %H:%M} {self.seed}"
+
+
+class VideoPatrol(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", _("To patrol")
+        DONE = "done", _("Patrolled")
+
+    class Result(models.TextChoices):
+        OK = "ok", _("Complies")
+        PROBLEM = "problem", _("Problem found")
+        UNSEEN = "unseen", _("Not visible")
+
+    draw = models.ForeignKey(PatrolDraw, on_delete=models.PROTECT, related_name="patrols")
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="video_patrols")
+    inspector = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("inspector"), on_delete=models.PROTECT,
+                                  related_name="video_patrols")
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    # Checklist item code -> Result value.
+    results = models.JSONField(_("checklist"), default=dict)
+    # Checklist item code -> id of the event raised for it.
+    events = models.JSONField(default=dict)
+    note = models.TextField(_("note"), blank=True)
+    patrolled_at = models.DateTimeField(_("patrolled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["state", "-draw__drawn_at", "site_id", "pk"]
+        indexes = [models.Index(fields=["inspector", "state"], name="patrol_inspector_state")]
+        verbose_name = _("video patrol")
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.get_state_display()}"

@@ -8,11 +8,11 @@ from django.db.models import Count, F, Q, QuerySet
 
 from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can, valid_pk
 from parcelwatch.accounts.models import Jurisdiction, User
-from parcelwatch.accounts.permissions import VIDEO_MANAGE, VIDEO_VIEW
+from parcelwatch.accounts.permissions import VIDEO_MANAGE, VIDEO_PATROL, VIDEO_VIEW
 from parcelwatch.lib import params as p
 from parcelwatch.registry.models import Brand, Site
 
-from .models import Camera
+from .models import Camera, PatrolDraw, VideoPatrol
 
 # A camera is where its site is: the site's district and grid for officers, its enterprise for its staff.
 CAMERA_SCOPE = Scope(path_field="site__jurisdiction__path", enterprise_field="site__enterprise_id",
@@ -111,3 +111,28 @@ def total_rate(rows: list[dict]) -> dict:
 def longest_offline(qs: QuerySet[Camera], limit: int = 10) -> list[Camera]:
     return list(qs.filter(enabled=True, status=Camera.Status.OFFLINE)
                 .order_by(F("status_since").asc(nulls_first=True), "pk")[:limit])
+
+
+# Patrols are seen by those who patrol the site's place; draws by those who patrol the drawn area.
+PATROL_SCOPE = Scope(path_field="site__jurisdiction__path",
+                     ids=(("site__jurisdiction__path", "site__district_id", "site__jurisdiction_id"),))
+DRAW_SCOPE = Scope(path_field="area__path", ids=(("area__path", None, "area_id"),))
+
+
+def patrols_visible_to(user: User) -> QuerySet[VideoPatrol]:
+    return scoped(VideoPatrol.objects.all(), user, VIDEO_PATROL, PATROL_SCOPE).select_related(
+        "site__district", "inspector", "draw")
+
+
+def get_patrol_for_user(user: User, pk: object) -> VideoPatrol:
+    return get_object_for_user(VideoPatrol.objects.select_related("site__district", "inspector", "draw__area"),
+                               user, pk, scope=PATROL_SCOPE, view=VIDEO_PATROL)
+
+
+def draws_visible_to(user: User) -> QuerySet[PatrolDraw]:
+    return scoped(PatrolDraw.objects.all(), user, VIDEO_PATROL, DRAW_SCOPE).select_related("area", "drawn_by")
+
+
+def get_draw_for_user(user: User, pk: object) -> PatrolDraw:
+    return get_object_for_user(PatrolDraw.objects.select_related("area", "drawn_by"), user, pk, scope=DRAW_SCOPE,
+                               view=VIDEO_PATROL)

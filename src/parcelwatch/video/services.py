@@ -24,7 +24,7 @@ from parcelwatch.registry.selectors import can_on_site
 from parcelwatch.registry.versioning import record_change, snapshot
 
 from .gateway import ProbeResult
-from .models import Camera, CameraProbe, Snapshot
+from .models import Camera, CameraProbe, Snapshot, VideoPatrol
 from .sources import clean_source_url, without_credentials
 
 GB_MESSAGES = {
@@ -220,10 +220,13 @@ def probe_due_cameras(*, now: datetime | None = None, budget_seconds: float | No
 # --- snapshots ------------------------------------------------------------------------------------------------
 
 
-def take_snapshot(camera: Camera, *, actor: User) -> Snapshot:
-    """A still of the camera's picture now, stored as evidence (its SHA-256 in the attachment).
+def take_snapshot(camera: Camera, *, actor: User, patrol: VideoPatrol | None = None) -> Snapshot:
+    """A still of the camera's picture now, stored as evidence (its SHA-256 in the attachment); during a patrol,
+    one of the patrol's findings.
 
     Raises GatewayError when the camera delivers no picture."""
+    if patrol is not None and (patrol.inspector_id != actor.pk or patrol.site_id != camera.site_id):
+        raise ValidationError(_("This snapshot does not belong to your patrol of this site."))
     from parcelwatch.evidence.attachments import store_attachment
 
     from .gateway import get_gateway
@@ -233,4 +236,5 @@ def take_snapshot(camera: Camera, *, actor: User) -> Snapshot:
     name = f"{camera.site.name}-{camera.name}-{timezone.localtime(taken_at):%Y%m%d-%H%M%S}.jpg"
     with transaction.atomic():
         attachment = store_attachment(content, name=name, actor=actor)
-        return Snapshot.objects.create(camera=camera, attachment=attachment, taken_at=taken_at, taken_by=actor)
+        return Snapshot.objects.create(camera=camera, attachment=attachment, taken_at=taken_at, taken_by=actor,
+                                       patrol=patrol)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import patrol_views, views
 
 app_name = "video"
 
@@ -14,4 +14,8 @@ urlpatterns = [
     path("cameras/<int:pk>/live/<str:filename>", views.live_file, name="live_file"),
     path("sites/<int:site_pk>/cameras/new/", views.camera_create, name="camera_create"),
     path("wall/", views.wall, name="wall"),
+    path("patrols/", patrol_views.patrol_list, name="patrol_list"),
+    path("patrols/<int:pk>/", patrol_views.patrol_detail, name="patrol_detail"),
+    path("patrols/<int:pk>/raise/", patrol_views.patrol_raise, name="patrol_raise"),
+    path("patrols/draws/<int:pk>/", patrol_views.draw_detail, name="draw_detail"),
 ]

@@ -35,6 +35,7 @@ from .selectors import (
     can_manage_camera,
     filter_cameras,
     get_camera_for_user,
+    get_patrol_for_user,
     longest_offline,
     online_rates,
     status_counts,
@@ -163,8 +164,13 @@ def live_start(request: HttpRequest, pk: int) -> JsonResponse:
 def snapshot(request: HttpRequest, pk: int) -> HttpResponse:
     """Take a still now and keep it as evidence."""
     camera = get_camera_for_user(request.user, pk)
+    patrol = None
+    if request.POST.get("patrol"):
+        patrol = get_patrol_for_user(request.user, request.POST["patrol"])
+    target = (reverse("video:patrol_detail", args=[patrol.pk]) if patrol is not None
+              else reverse("video:camera_detail", args=[camera.pk])) + "#snapshots"
     try:
-        shot = services.take_snapshot(camera, actor=request.user)
+        shot = services.take_snapshot(camera, actor=request.user, patrol=patrol)
     except GatewayError as exc:
         messages.error(request, _("No snapshot: %(reason)s") % {"reason": _gateway_message(exc.code)})
     except ValidationError as exc:
@@ -172,7 +178,7 @@ def snapshot(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Snapshot taken at %(time)s and stored as evidence (SHA-256 %(hash)s…).") % {
             "time": timezone.localtime(shot.taken_at).strftime("%H:%M:%S"), "hash": shot.attachment.sha256[:12]})
-    return redirect(reverse("video:camera_detail", args=[camera.pk]) + "#snapshots")
+    return redirect(target)
 
 
 def serve_live_file(camera: Camera, filename: str) -> FileResponse:

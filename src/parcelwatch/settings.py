@@ -286,6 +286,17 @@ ZLM_PLAY_URL = os.environ.get("ZLM_PLAY_URL", ZLM_API_URL)  # where browsers rea
 ZLM_APP = os.environ.get("ZLM_APP", "parcelwatch")
 if VIDEO_GATEWAY == "zlmediakit" and not (ZLM_API_URL and ZLM_SECRET):
     raise ImproperlyConfigured("VIDEO_GATEWAY=zlmediakit needs ZLM_API_URL and ZLM_SECRET")
+# Browsers fetch ZLMediaKit's HLS from its own origin: the Content-Security-Policy must allow it.
+ZLM_PLAY_ORIGIN = ""
+if VIDEO_GATEWAY == "zlmediakit":
+    from urllib.parse import urlsplit as _urlsplit
+
+    _play = _urlsplit(ZLM_PLAY_URL)
+    if _play.scheme not in ("http", "https") or not _play.netloc:
+        raise ImproperlyConfigured(f"ZLM_PLAY_URL must be an http(s) address, got {ZLM_PLAY_URL!r}")
+    ZLM_PLAY_ORIGIN = f"{_play.scheme}://{_play.netloc}"
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(ZLM_PLAY_ORIGIN)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["media-src"].append(ZLM_PLAY_ORIGIN)
 
 TASKS = {
     "default": {

@@ -20,7 +20,8 @@ $PY src/manage.py run_scheduler &
 SCHEDULER=$!
 $PY src/manage.py media_gateway &
 GATEWAY=$!
-$PY src/manage.py simulate_cameras &
+case "$HOST" in 0.0.0.0|::) SELF=127.0.0.1 ;; *:*) SELF="[$HOST]" ;; *) SELF=$HOST ;; esac
+$PY src/manage.py simulate_cameras --api "http://$SELF:$PORT" &
 SIMULATOR=$!
 trap 'kill $WORKER $SCHEDULER $GATEWAY $SIMULATOR 2>/dev/null || true' EXIT INT TERM
 

@@ -7,6 +7,7 @@ Bad values fail loudly at start-up.
 import os
 import secrets
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -277,6 +278,15 @@ VIDEO_IDLE_SECONDS = env_int("VIDEO_IDLE_SECONDS", 30)  # a stream nobody fetche
 VIDEO_PROBE_INTERVAL_SECONDS = env_int("VIDEO_PROBE_INTERVAL_SECONDS", 120)
 VIDEO_PROBE_TIMEOUT_SECONDS = env_int("VIDEO_PROBE_TIMEOUT_SECONDS", 8)
 VIDEO_PROBE_CONCURRENCY = env_int("VIDEO_PROBE_CONCURRENCY", 4)
+# X-ray machines: a heartbeat older than this means the machine is off; a sorting centre's machine off
+# within the working hours (local time, HH:MM-HH:MM) alerts the district and the enterprise.
+XRAY_STALE_MINUTES = env_int("XRAY_STALE_MINUTES", 15)
+XRAY_WORKING_HOURS = os.environ.get("XRAY_WORKING_HOURS", "08:00-20:00")
+try:
+    XRAY_WORKING_FROM, XRAY_WORKING_TO = (datetime.strptime(t.strip(), "%H:%M").time()
+                                          for t in XRAY_WORKING_HOURS.split("-"))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"XRAY_WORKING_HOURS must be HH:MM-HH:MM, got {XRAY_WORKING_HOURS!r}") from exc
 VIDEO_SIMULATOR_ADDRESS = os.environ.get("VIDEO_SIMULATOR_ADDRESS", "127.0.0.1:8092")  # demo cameras
 FFMPEG = os.environ.get("FFMPEG", "ffmpeg")
 FFPROBE = os.environ.get("FFPROBE", "ffprobe")

@@ -669,6 +669,24 @@ def _patrols(world, ctx):
                                 taken_at=timezone.now(), taken_by=cast.hanjiang_officer, patrol=patrol)
 
 
+@setup_for(None, "/api/v1/xray/*")
+def _xray(world, ctx):
+    from parcelwatch.video.models import XrayMachine
+    from parcelwatch.video.xray import device_key
+
+    machine = XrayMachine.objects.create(site=world.cast.hanjiang_outlet, serial="XR-HOSTILE-1", name="1号安检机")
+    XrayMachine.objects.create(site=world.cast.licheng_outlet, serial="XR-HOSTILE-2", name="1号安检机")
+    ctx.headers["HTTP_X_DEVICE_KEY"] = device_key(machine)
+    ctx.baseline.update(serial=machine.serial, powered_on=True, scans=12, site=world.cast.hanjiang_outlet.pk,
+                        name="2号安检机")
+
+
+@setup_for("POST", "/api/v1/xray/machines")
+def _new_machine(world, ctx):
+    ctx.baseline["serial"] = "XR-HOSTILE-NEW"
+    ctx.verify = lambda data, _b, _r: None if len(data.get("device_key", "")) == 32 else f"no key: {_short(data)}"
+
+
 @setup_for("GET", "/api/v1/evidence/{attachment_id}*")
 def _evidence(world, ctx):
     photo = world.report_photos[world.mine["event"].pk]

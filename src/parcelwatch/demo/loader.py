@@ -20,6 +20,9 @@ from . import putian
 
 DEMO_PASSWORD = "Demo@2026"
 DEMO_NOTE = "演示数据"
+# The demo's X-ray machines report heartbeats through the API (simulate_cameras); this one reports itself
+# powered off, so that the power-on rate is below 100% and its district is alerted during working hours.
+DEMO_XRAY_OFF = "PT-XR-STO-HJ-2"
 
 # username, full name, role, jurisdiction code (or grid codes), extra
 DEMO_ACCOUNTS = [
@@ -290,8 +293,6 @@ class DemoLoader:
 
         from parcelwatch.video.models import Camera
 
-        if Camera.objects.exists():
-            return
         P = Camera.Position
         layouts = {Site.Kind.SORTING_CENTER: [("分拣区1号", P.SORTING), ("安检机", P.XRAY), ("出入口", P.ENTRANCE)],
                    Site.Kind.OUTLET: [("收寄验视台", P.ACCEPTANCE), ("安检机", P.XRAY)]}
@@ -302,6 +303,9 @@ class DemoLoader:
         sites += list(Site.objects.filter(kind=Site.Kind.OUTLET).select_related("district").order_by("pk")[::5])
         if zto_outlet is not None and zto_outlet not in sites:
             sites.append(zto_outlet)
+        self.load_xray_machines(sites)
+        if Camera.objects.exists():
+            return
         serial = 0
         for site in sites:
             code = site.district.code if site.district.code.isdigit() else "350300"
@@ -321,6 +325,21 @@ class DemoLoader:
                     camera.save(update_fields=["source_url"])
                 record_change(camera, actor=None, before=None, action=ChangeRecord.Action.CREATE, note=DEMO_NOTE)
                 self.summary.add("cameras", True)
+
+    def load_xray_machines(self, sites: list[Site]) -> None:
+        """Two X-ray machines at every sorting centre and one at each outlet with cameras, all simulated."""
+        from parcelwatch.video.models import XrayMachine
+
+        if XrayMachine.objects.exists():
+            return
+        for site in sites:
+            count = 2 if site.kind == Site.Kind.SORTING_CENTER else 1
+            for i in range(1, count + 1):
+                serial = f"PT-XR-{site.pk:05d}-{i}"
+                if site.name == "申通涵江分拨中心" and i == 2:
+                    serial = DEMO_XRAY_OFF
+                XrayMachine.objects.create(site=site, serial=serial, name=f"{i}号安检机", simulated=True)
+                self.summary.add("xray_machines", True)
 
     # -- accounts ----------------------------------------------------------------------------------------
     def load_accounts(self) -> None:

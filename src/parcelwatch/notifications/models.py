@@ -10,6 +10,7 @@ MESSAGES = {
     "letter": _("Reminder letter %(letter)s for %(site)s: rectify by %(deadline)s"),
     "case_task": _("Enforcement case %(number)s — %(action)s"),
     "video_patrol": _("Video patrol drawn for you: %(count)s sites in %(area)s"),
+    "xray_off": _("X-ray machine off during working hours (since %(since)s): %(site)s · %(machine)s"),
     "camera_offline": _("Camera offline since %(at)s: %(site)s · %(camera)s"),
     "calendar_missing": _("No complete holiday schedule for %(years)s: deadlines count the statutory holidays but no "
                           "make-up working days. Enter the schedule and mark the year complete."),

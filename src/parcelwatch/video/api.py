@@ -20,7 +20,7 @@ from parcelwatch.lib.text import clean_text
 from parcelwatch.registry.api import _save
 from parcelwatch.registry.selectors import get_site_for_user
 
-from . import patrols, services
+from . import patrols, services, xray
 from .gateway import GatewayError, get_gateway
 from .models import PATROL_CHECKLIST, Camera, PatrolDraw, Snapshot, VideoPatrol
 from .selectors import (
@@ -31,6 +31,7 @@ from .selectors import (
     get_camera_for_user,
     get_draw_for_user,
     get_patrol_for_user,
+    machines_visible_to,
     online_rates,
     patrols_visible_to,
     total_rate,
@@ -414,3 +415,104 @@ def list_draws(request):
 @router.get("/video/patrol-draws/{draw_id}", response=DrawOut)
 def get_draw(request, draw_id: Id):
     return _draw_json(get_draw_for_user(request.user, draw_id))
+
+
+# --- X-ray machines -------------------------------------------------------------------------------------------
+
+
+class HeartbeatIn(In):
+    serial: Annotated[str, Field(min_length=1, max_length=40)]
+    powered_on: bool
+    scans: int = Field(0, ge=0, le=xray.MAX_SCANS)  # parcels screened since the last heartbeat
+
+
+class HeartbeatOut(Schema):
+    machine_id: int
+    powered_on: bool
+    state_since: datetime | None
+
+
+class MachineOut(Schema):
+    id: int
+    site_id: int
+    site_name: str
+    district_name: str
+    serial: str
+    name: str
+    enabled: bool
+    simulated: bool
+    on: bool  # powered on by a heartbeat younger than XRAY_STALE_MINUTES
+    powered_on: bool | None
+    scans: int
+    last_heartbeat_at: datetime | None
+    state_since: datetime | None
+
+
+class MachineIn(In):
+    site: Id
+    serial: Annotated[str, Field(min_length=1, max_length=40)]
+    name: CameraName
+
+
+class RegisteredOut(MachineOut):
+    device_key: str  # shown once: the machine sends it as X-Device-Key with every heartbeat
+
+
+class PowerRatesOut(Schema):
+    enabled: int
+    online: int  # machines on
+    offline: int
+    rate: float | None  # 开机率
+    by_district: list[RateOut]
+    by_brand: list[RateOut]
+
+
+def _machine_json(m, now) -> dict:
+    return {"id": m.pk, "site_id": m.site_id, "site_name": m.site.name, "district_name": m.site.district.name,
+            "serial": m.serial, "name": m.name, "enabled": m.enabled, "simulated": m.simulated, "on": m.is_on(now),
+            "powered_on": m.powered_on, "scans": m.scans, "last_heartbeat_at": m.last_heartbeat_at,
+            "state_since": m.state_since}
+
+
+@router.post("/xray/heartbeats", response={201: HeartbeatOut}, auth=None)
+def xray_heartbeat(request, payload: HeartbeatIn):
+    """A machine's heartbeat, authenticated by its device key in the `X-Device-Key` header (no user token)."""
+    machine = xray.machine_for_key(payload.serial, request.headers.get("X-Device-Key", ""))
+    if machine is None:
+        raise HttpError(401, "设备序列号或设备密钥不正确。")
+    machine = _save(lambda: xray.record_heartbeat(machine, powered_on=payload.powered_on, scans=payload.scans))
+    return Status(201, {"machine_id": machine.pk, "powered_on": machine.powered_on, "state_since": machine.state_since})
+
+
+@router.get("/xray/machines", response=list[MachineOut])
+@paginate(Pagination)
+def list_machines(request, site: Id | None = None):
+    """The X-ray machines of the user's area and whether each is on now."""
+    _require_view(request)
+    from django.utils import timezone
+
+    now = timezone.now()
+    qs = machines_visible_to(request.user)
+    if site is not None:
+        qs = qs.filter(site_id=site)
+    return [_machine_json(m, now) for m in qs.order_by("site__district__sort_order", "site__name", "name")[:5000]]
+
+
+@router.post("/xray/machines", response={201: RegisteredOut})
+def register_machine(request, payload: MachineIn):
+    """Register a site's machine; the answer carries its device key, which is not shown again."""
+    from django.utils import timezone
+
+    site = get_site_for_user(request.user, payload.site, need=VIDEO_MANAGE)
+    machine = _save(lambda: xray.register_machine(actor=request.user, site=site, serial=payload.serial,
+                                                  name=payload.name))
+    return Status(201, {**_machine_json(machine, timezone.now()), "device_key": xray.device_key(machine)})
+
+
+@router.get("/xray/power-on-rates", response=PowerRatesOut)
+def xray_power_on_rates(request):
+    """The X-ray power-on rate (开机率) of the user's area, by district and by brand."""
+    _require_view(request)
+    visible = machines_visible_to(request.user)
+    by_district = xray.power_on_rates(visible, "district")
+    return {**total_rate(by_district), "by_district": by_district, "by_brand": xray.power_on_rates(visible, "brand")}

@@ -179,3 +179,52 @@ class VideoPatrol(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.get_state_display()}"
+
+
+class XrayMachine(models.Model):
+    """An X-ray screening machine (安检机) of a site: a device that reports a heartbeat through the API (powered
+    on, parcels scanned since the last one), authenticated by its own device key."""
+
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="xray_machines")
+    serial = models.CharField(_("serial number"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    # A demo device whose heartbeats the simulator sends, labelled as such.
+    simulated = models.BooleanField(_("simulated"), default=False)
+    powered_on = models.BooleanField(_("powered on"), null=True, blank=True)
+    scans = models.PositiveIntegerField(_("scans in the last interval"), default=0)
+    last_heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    state_since = models.DateTimeField(_("state since"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("X-ray machine")
+        verbose_name_plural = _("X-ray machines")
+        ordering = ["site_id", "name", "pk"]
+        indexes = [models.Index(fields=["enabled", "powered_on", "last_heartbeat_at"], name="xray_state")]
+
+    def __str__(self) -> str:
+        return f"{self.site.name} · {self.name}"
+
+    def is_on(self, now) -> bool:
+        """Powered on by its last heartbeat, and that heartbeat is recent."""
+        from datetime import timedelta
+
+        stale = timedelta(minutes=settings.XRAY_STALE_MINUTES)
+        return bool(self.powered_on and self.last_heartbeat_at and now - self.last_heartbeat_at <= stale)
+
+
+class XrayHeartbeat(models.Model):
+    """A heartbeat kept in the history: when the power state changed, and hourly otherwise."""
+
+    machine = models.ForeignKey(XrayMachine, on_delete=models.CASCADE, related_name="heartbeats")
+    at = models.DateTimeField()
+    powered_on = models.BooleanField()
+    scans = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["machine", "at"], name="xray_beat_machine_time")]
+
+    def __str__(self) -> str:
+        return f"{self.machine_id} {self.at:%Y-%m-%d %H:%M} {'on' if self.powered_on else 'off'}"

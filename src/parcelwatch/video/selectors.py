@@ -12,7 +12,7 @@ from parcelwatch.accounts.permissions import VIDEO_MANAGE, VIDEO_PATROL, VIDEO_V
 from parcelwatch.lib import params as p
 from parcelwatch.registry.models import Brand, Site
 
-from .models import Camera, PatrolDraw, VideoPatrol
+from .models import Camera, PatrolDraw, VideoPatrol, XrayMachine
 
 # A camera is where its site is: the site's district and grid for officers, its enterprise for its staff.
 CAMERA_SCOPE = Scope(path_field="site__jurisdiction__path", enterprise_field="site__enterprise_id",
@@ -136,3 +136,9 @@ def draws_visible_to(user: User) -> QuerySet[PatrolDraw]:
 def get_draw_for_user(user: User, pk: object) -> PatrolDraw:
     return get_object_for_user(PatrolDraw.objects.select_related("area", "drawn_by"), user, pk, scope=DRAW_SCOPE,
                                view=VIDEO_PATROL)
+
+
+def machines_visible_to(user: User) -> QuerySet[XrayMachine]:
+    """X-ray machines, seen like the cameras of the same sites."""
+    return scoped(XrayMachine.objects.all(), user, VIDEO_VIEW, CAMERA_SCOPE).select_related(
+        "site__district", "site__brand")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("cameras/<int:pk>/snapshot/", views.snapshot, name="snapshot"),
     path("cameras/<int:pk>/live/<str:filename>", views.live_file, name="live_file"),
     path("sites/<int:site_pk>/cameras/new/", views.camera_create, name="camera_create"),
+    path("sites/<int:site_pk>/xray/new/", views.machine_create, name="machine_create"),
     path("wall/", views.wall, name="wall"),
     path("patrols/", patrol_views.patrol_list, name="patrol_list"),
     path("patrols/<int:pk>/", patrol_views.patrol_detail, name="patrol_detail"),

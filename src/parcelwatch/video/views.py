@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,13 +20,13 @@ from django.views.decorators.http import require_POST
 from parcelwatch.accounts.access import has_permission, valid_pk
 from parcelwatch.accounts.permissions import REGISTRY_IMPORT, VIDEO_MANAGE, VIDEO_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to
-from parcelwatch.lib.forms import add_service_errors, posted
+from parcelwatch.lib.forms import StyledFormMixin, add_service_errors, posted
 from parcelwatch.lib.pagination import CappedPaginator
 from parcelwatch.registry.models import Brand, Site
 from parcelwatch.registry.selectors import get_site_for_user
 from parcelwatch.registry.versioning import history
 
-from . import services
+from . import services, xray
 from .forms import CameraForm
 from .gateway import GatewayError, get_gateway
 from .models import Camera
@@ -37,6 +38,7 @@ from .selectors import (
     get_camera_for_user,
     get_patrol_for_user,
     longest_offline,
+    machines_visible_to,
     online_rates,
     status_counts,
     total_rate,
@@ -70,10 +72,41 @@ def overview(request: HttpRequest) -> HttpResponse:
     _require(request, VIDEO_VIEW)
     visible = cameras_visible_to(request.user)
     by_district = online_rates(visible, "district")
+    machines = machines_visible_to(request.user)
+    xray_by_district = xray.power_on_rates(machines, "district")
+    now = timezone.now()
+    centres_off = (machines.filter(enabled=True, site__kind=Site.Kind.SORTING_CENTER).exclude(xray.on_q(now))
+                   .order_by("site__district__sort_order", "site__name", "name")[:50])
     return render(request, "video/overview.html", {
         "by_district": by_district, "by_brand": online_rates(visible, "brand"), "total": total_rate(by_district),
         "offline": longest_offline(visible), "counts": status_counts(visible),
+        "xray_by_district": xray_by_district, "xray_by_brand": xray.power_on_rates(machines, "brand"),
+        "xray_total": total_rate(xray_by_district), "centres_off": centres_off,
+        "working_hours": settings.XRAY_WORKING_HOURS,
     })
+
+
+class MachineForm(StyledFormMixin, forms.Form):
+    serial = forms.CharField(label=gettext_lazy("serial number"), max_length=40)
+    name = forms.CharField(label=gettext_lazy("name"), max_length=64, initial=gettext_lazy("X-ray machine 1"))
+
+
+@login_required
+def machine_create(request: HttpRequest, site_pk: int) -> HttpResponse:
+    """Register a site's X-ray machine; its device key is shown once, on the answer to the registration."""
+    site = get_site_for_user(request.user, site_pk, need=VIDEO_MANAGE)
+    form = MachineForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            machine = xray.register_machine(actor=request.user, site=site, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return render(request, "video/machine_registered.html", {"machine": machine,
+                                                                     "key": xray.device_key(machine)})
+    return render(request, "video/camera_form.html", {
+        "form": form, "title": _("New X-ray machine at %(site)s") % {"site": site.name},
+        "cancel_url": reverse("registry:site_detail", args=[site.pk]), "site": site})
 
 
 @login_required

@@ -16,12 +16,12 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already loaded.")
             # Parts added to the demo later (the cameras) arrive in installations that loaded it before.
             from parcelwatch.demo.loader import DemoLoader
-            from parcelwatch.video.models import Camera
+            from parcelwatch.video.models import Camera, XrayMachine
 
-            if not Camera.objects.exists():
+            if not Camera.objects.exists() or not XrayMachine.objects.exists():
                 with translation.override(settings.LANGUAGE_CODE):
                     DemoLoader().load_cameras()
-                self.stdout.write("Demo cameras added.")
+                self.stdout.write("Demo cameras and X-ray machines added.")
             return
         with translation.override(settings.LANGUAGE_CODE):
             summary = load_demo()

@@ -85,6 +85,7 @@ ALLOWED_WITHOUT_API = {
     "set_language": "chooses the language of the pages; the API has no pages",
     "api-v1": "the API itself",
     "admin": "configuration by the system administrator, not a role's work",
+    "video:zlm_on_play": "ZLMediaKit's on_play hook, called by the media server, not by a person",
 }
 
 

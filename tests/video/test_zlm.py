@@ -42,7 +42,8 @@ def test_the_configuration_selects_the_adapter(zlm):
 def test_playing_pulls_the_camera_once_and_gives_zlms_hls_address(cast, cameras, zlm):
     camera = cameras[0]
     playback = get_gateway().play(camera)
-    assert playback.url == f"https://video.example.cn/parcelwatch/cam{camera.pk}/hls.m3u8" and playback.ready
+    assert playback.url.startswith(f"https://video.example.cn/parcelwatch/cam{camera.pk}/hls.m3u8?token=")
+    assert playback.ready
     name, args = next(c for c in zlm.calls if c[0] == "addStreamProxy")
     assert (args["vhost"], args["app"], args["stream"], args["url"]) == (
         "__defaultVhost__", "parcelwatch", f"cam{camera.pk}", camera.source_url)
@@ -113,3 +114,23 @@ def test_the_page_plays_from_zlm_and_the_policy_allows_its_origin(cast, cameras,
     env["ZLM_PLAY_URL"] = "javascript:alert(1)"
     refused = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert refused.returncode != 0 and "ZLM_PLAY_URL" in refused.stderr
+
+
+def test_zlm_asks_the_platform_before_playing_and_only_the_issued_token_plays(cast, cameras, zlm, client):
+    from urllib.parse import urlsplit
+
+    login(client, cast.hanjiang_officer)
+    playlist = client.post(reverse("video:live_start", args=[cameras[0].pk])).json()["playlist"]
+    token = urlsplit(playlist).query
+    hook = reverse("video:zlm_on_play") + f"?secret={SECRET}"
+
+    def asks(stream, params, url=hook):
+        return client.post(url, {"app": "parcelwatch", "stream": stream, "params": params, "schema": "hls",
+                                 "ip": "203.0.113.9"}, content_type="application/json")
+
+    assert asks(f"cam{cameras[0].pk}", token).json()["code"] == 0
+    assert asks(f"cam{cameras[1].pk}", token).json()["code"] != 0  # that token is for another camera
+    assert asks(f"cam{cameras[0].pk}", "").json()["code"] != 0  # a bare URL plays nothing
+    assert asks(f"cam{cameras[0].pk}", token + "x").json()["code"] != 0
+    assert asks(f"cam{cameras[0].pk}", token, url=reverse("video:zlm_on_play") + "?secret=guess").status_code == 403
+    assert client.post(hook, b"not json", content_type="application/json").json()["code"] != 0

@@ -15,6 +15,7 @@ urlpatterns = [
     path("sites/<int:site_pk>/cameras/new/", views.camera_create, name="camera_create"),
     path("sites/<int:site_pk>/xray/new/", views.machine_create, name="machine_create"),
     path("wall/", views.wall, name="wall"),
+    path("zlm/on_play", views.zlm_on_play, name="zlm_on_play"),
     path("patrols/", patrol_views.patrol_list, name="patrol_list"),
     path("patrols/<int:pk>/", patrol_views.patrol_detail, name="patrol_detail"),
     path("patrols/<int:pk>/raise/", patrol_views.patrol_raise, name="patrol_raise"),

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from parcelwatch.accounts.access import has_permission, valid_pk
@@ -262,3 +263,29 @@ def wall(request: HttpRequest) -> HttpResponse:
         "cameras": cameras, "slots": range(size - len(cameras)), "layout": layout, "choices": choices,
         "chosen": {c.pk for c in cameras},
     })
+
+
+@csrf_exempt
+@require_POST
+def zlm_on_play(request: HttpRequest) -> JsonResponse:
+    """ZLMediaKit's on_play hook: allow a player only with the token the platform issued for that stream.
+
+    Configure ZLMediaKit with hook.enable=1 and hook.on_play=<platform>/video/zlm/on_play?secret=<ZLM_SECRET>.
+    Other hooks are not used. The answer is ZLMediaKit's: {"code": 0} allows, anything else refuses."""
+    import hmac
+    import json
+    from urllib.parse import parse_qs
+
+    from .zlm import token_allows
+
+    secret = request.GET.get("secret", "")
+    if not settings.ZLM_SECRET or not hmac.compare_digest(secret, settings.ZLM_SECRET):
+        return JsonResponse({"code": -100, "msg": "bad secret"}, status=403)
+    try:
+        hook = json.loads(request.body or b"{}")
+        params = parse_qs(str(hook.get("params", "")))
+        allowed = hook.get("app") == settings.ZLM_APP and token_allows(params.get("token", [""])[0],
+                                                                          str(hook.get("stream", "")))
+    except (ValueError, AttributeError):
+        allowed = False
+    return JsonResponse({"code": 0, "msg": "success"} if allowed else {"code": -1, "msg": "not allowed"})

@@ -17,6 +17,7 @@ import urllib.request
 from decimal import Decimal
 
 from django.conf import settings
+from django.core import signing
 from django.utils import timezone
 
 from .gateway import JPEG_MAGIC, GatewayError, MediaGateway, Playback, ProbeResult
@@ -95,7 +96,8 @@ class ZlmGateway(MediaGateway):
     def play(self, camera: Camera) -> Playback:
         self._proxy(camera)
         online = self._api("isMediaOnline", schema="hls", **self._stream(camera)).get("online") is True
-        return Playback(url=f"{self.play_url}/{self.app}/{camera.stream_key}/hls.m3u8", ready=online)
+        token = play_token(camera)
+        return Playback(url=f"{self.play_url}/{self.app}/{camera.stream_key}/hls.m3u8?token={token}", ready=online)
 
     def stop(self, camera: Camera) -> None:
         self._api("close_streams", force=1, **self._stream(camera))
@@ -140,6 +142,23 @@ class ZlmGateway(MediaGateway):
         items = self._api("getMediaList", vhost=VHOST, app=self.app, schema="hls").get("data") or []
         return [{"key": i.get("stream"), "readers": i.get("totalReaderCount", 0), "alive": i.get("aliveSecond", 0)}
                 for i in items]
+
+
+# ZLMediaKit asks the platform before it serves a stream to a player (its on_play hook, pointed at
+# /video/zlm/on_play?secret=<ZLM_SECRET>): the player must present the token the platform gave to a user
+# allowed to watch that camera, so that a guessed or shared URL plays nothing.
+PLAY_TOKEN_MAX_AGE = 6 * 3600
+
+
+def play_token(camera: Camera) -> str:
+    return signing.dumps(camera.stream_key, salt="parcelwatch.video.zlm.play")
+
+
+def token_allows(token: str, stream: str) -> bool:
+    try:
+        return signing.loads(token, salt="parcelwatch.video.zlm.play", max_age=PLAY_TOKEN_MAX_AGE) == stream
+    except signing.BadSignature:
+        return False
 
 
 class ZlmRefused(Exception):

@@ -33,6 +33,9 @@ def test_demo_data_matches_the_article_and_is_idempotent(db, client):
     call_command("loaddemo")
     assert (Site.objects.count(), Enterprise.objects.count(), User.objects.count(),
             Jurisdiction.objects.count()) == totals
+    from parcelwatch.video.models import Camera, PatrolDraw
+
+    assert (Camera.objects.count(), PatrolDraw.objects.count()) == (296, 1)  # loading again adds nothing
     assert sorted(Site.objects.values_list("name", "filing_number", "lng", "lat")) == snapshot
 
     # The jurisdiction tree: 5 districts, 2 management zones, towns and grids.
@@ -92,6 +95,18 @@ def test_demo_data_matches_the_article_and_is_idempotent(db, client):
     assert this_year["closed"] > 0 and this_year["open"] > 0
     checked, broken = verify()
     assert broken is None and checked > 2000
+    # Remote video: cameras at every sorting centre and a share of outlets, four of them simulated, X-ray
+    # machines, and a video patrol waiting for 涵江's safety centre that re-checks from its seed.
+    from parcelwatch.video.models import Camera, PatrolDraw, XrayMachine
+    from parcelwatch.video.patrols import recheck
+
+    centres = Site.objects.filter(kind=Site.Kind.SORTING_CENTER)
+    assert centres.filter(cameras__isnull=False).distinct().count() == 24
+    assert 50 < Site.objects.filter(kind=Site.Kind.OUTLET, cameras__isnull=False).distinct().count() < 553
+    assert Camera.objects.filter(simulated=True).count() == 4
+    assert XrayMachine.objects.filter(site__in=centres).count() == 48
+    draw = PatrolDraw.objects.get()
+    assert recheck(draw) and draw.patrols.filter(inspector__username="hanjiang_officer", state="pending").exists()
 
 
 def test_loaddemo_if_empty_skips_when_loaded(db, capsys):

@@ -341,6 +341,18 @@ class DemoLoader:
                 XrayMachine.objects.create(site=site, serial=serial, name=f"{i}号安检机", simulated=True)
                 self.summary.add("xray_machines", True)
 
+    def load_patrol(self) -> None:
+        """A video patrol drawn for 涵江区, waiting for hanjiang_officer (its sorting centres and a share of its
+        outlets with cameras)."""
+        from parcelwatch.video.models import PatrolDraw
+        from parcelwatch.video.patrols import draw_patrols
+
+        if PatrolDraw.objects.exists() or not User.objects.filter(username="hanjiang_officer").exists():
+            return
+        draw_patrols(actor=User.objects.get(username="hanjiang_officer"), area=Jurisdiction.objects.get(code="350303"),
+                     outlet_percent=20, seed="演示-涵江-1")
+        self.summary.add("video_patrol_draws", True)
+
     # -- accounts ----------------------------------------------------------------------------------------
     def load_accounts(self) -> None:
         for username, full_name, role, codes, extra in DEMO_ACCOUNTS:
@@ -370,6 +382,7 @@ class DemoLoader:
         self.load_officers()
         self.load_cameras()
         self.load_accounts()
+        self.load_patrol()
         from .history import load_history
 
         if load_history():

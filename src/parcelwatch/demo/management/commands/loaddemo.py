@@ -16,12 +16,14 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already loaded.")
             # Parts added to the demo later (the cameras) arrive in installations that loaded it before.
             from parcelwatch.demo.loader import DemoLoader
-            from parcelwatch.video.models import Camera, XrayMachine
+            from parcelwatch.video.models import Camera, PatrolDraw, XrayMachine
 
-            if not Camera.objects.exists() or not XrayMachine.objects.exists():
+            if not (Camera.objects.exists() and XrayMachine.objects.exists() and PatrolDraw.objects.exists()):
                 with translation.override(settings.LANGUAGE_CODE):
-                    DemoLoader().load_cameras()
-                self.stdout.write("Demo cameras and X-ray machines added.")
+                    loader = DemoLoader()
+                    loader.load_cameras()
+                    loader.load_patrol()
+                self.stdout.write("Demo cameras, X-ray machines and a video patrol added.")
             return
         with translation.override(settings.LANGUAGE_CODE):
             summary = load_demo()

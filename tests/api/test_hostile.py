@@ -618,6 +618,7 @@ def live_video():
     global _LIVE
     if _LIVE is None:
         import atexit
+        import shutil
         import tempfile
         import threading
         from pathlib import Path
@@ -639,6 +640,7 @@ def live_video():
         def close():
             stop.set()
             sources.close()
+            shutil.rmtree(root, ignore_errors=True)
 
         atexit.register(close)
         _LIVE = SimpleNamespace(source_url=url, settings={

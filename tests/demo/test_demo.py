@@ -109,7 +109,20 @@ def test_demo_data_matches_the_article_and_is_idempotent(db, client):
     assert recheck(draw) and draw.patrols.filter(inspector__username="hanjiang_officer", state="pending").exists()
 
 
-def test_loaddemo_if_empty_skips_when_loaded(db, capsys):
+def test_loaddemo_if_empty_loads_once_and_then_only_what_was_added_later(db, capsys):
+    """`make run` calls `loaddemo --if-empty` on every start: the first loads everything (see the test above);
+    later ones load nothing, except parts of the demo added since (the remote-video devices and patrol)."""
+    from parcelwatch.demo.loader import DemoLoader
+    from parcelwatch.video.models import Camera, PatrolDraw
+
+    loader = DemoLoader()
+    loader.load_tree()
+    loader.load_brands()
+    loader.load_enterprises()
+    loader.load_sites()
+    loader.load_accounts()  # an installation that loaded the demo before the cameras existed
     call_command("loaddemo", "--if-empty")
+    assert "cameras" in capsys.readouterr().out
+    assert Camera.objects.count() == 296 and PatrolDraw.objects.count() == 1
     call_command("loaddemo", "--if-empty")
-    assert "already loaded" in capsys.readouterr().out
+    assert "already loaded" in capsys.readouterr().out and Camera.objects.count() == 296

@@ -66,8 +66,9 @@ class Command(BaseCommand):
             while not stop.is_set():
                 if api and time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
                     sent, failed = send_heartbeats(api.rstrip("/"), rng)
-                    last_beat = time.monotonic()
-                    if failed:
+                    # The web server may still be starting: when nothing got through, try again soon.
+                    last_beat = time.monotonic() if sent else time.monotonic() - HEARTBEAT_SECONDS + REFRESH_SECONDS
+                    if failed and sent:
                         self.stderr.write(f"X-ray heartbeats: {sent} sent, {failed} not accepted")
                 wanted = {c.stream_key: c for c in
                           Camera.objects.filter(simulated=True, enabled=True).select_related("site")}

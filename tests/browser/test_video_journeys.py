@@ -15,6 +15,7 @@ def _video_time(page, index: int = 0) -> float:
     return page.evaluate("(i) => document.querySelectorAll('video')[i].currentTime", index)
 
 
+@pytest.mark.realtime
 @pytest.mark.usefixtures("gateway")
 def test_an_officer_opens_a_sites_camera_and_the_live_video_plays(transactional_db, cast, live_server, new_page,
                                                                    sources):  # noqa: F811
@@ -57,6 +58,7 @@ def test_the_camera_list_is_usable_on_a_phone(transactional_db, cast, live_serve
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
+@pytest.mark.realtime
 @pytest.mark.usefixtures("gateway")
 def test_a_district_officer_draws_a_video_patrol_and_raises_what_they_see(transactional_db, cast, live_server,
                                                                           new_page, sources):  # noqa: F811

@@ -16,7 +16,7 @@ from tests.hardening.conftest import bearer
 
 from .conftest import wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.realtime]
 
 
 @pytest.fixture

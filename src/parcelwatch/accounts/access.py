@@ -40,6 +40,9 @@ class Scope:
     enterprise_field: str | None = None
     extra: tuple[str, ...] = ()
     ids: tuple[tuple[str, str | None, str], ...] = ()
+    # Scope through a join instead of a subquery: right when the relation is to-one and the related table is
+    # the larger one (cameras of sites: `site_id IN (SELECT id FROM site …)` would list every site of a city).
+    join: bool = False
 
 
 ABOVE_TOWN = ("city", "district", "zone")
@@ -156,7 +159,7 @@ def _through_relation(model: type[models.Model] | None, field: str, operator: st
 
 def scoped(queryset: QuerySet[M], user: User, perm: str, scope: Scope) -> QuerySet[M]:
     # Paths through relations are subqueries on the related table: rows stay unique, indexes answer.
-    return queryset.filter(scope_q(user, perm, scope, model=queryset.model))
+    return queryset.filter(scope_q(user, perm, scope, model=None if scope.join else queryset.model))
 
 
 # The largest primary key any database here can hold; larger "ids" name nothing.

@@ -16,7 +16,7 @@ from .models import Camera, PatrolDraw, VideoPatrol, XrayMachine
 
 # A camera is where its site is: the site's district and grid for officers, its enterprise for its staff.
 CAMERA_SCOPE = Scope(path_field="site__jurisdiction__path", enterprise_field="site__enterprise_id",
-                     ids=(("site__jurisdiction__path", "site__district_id", "site__jurisdiction_id"),))
+                     ids=(("site__jurisdiction__path", "site__district_id", "site__jurisdiction_id"),), join=True)
 
 
 def cameras_visible_to(user: User, perm: str = VIDEO_VIEW) -> QuerySet[Camera]:
@@ -115,7 +115,7 @@ def longest_offline(qs: QuerySet[Camera], limit: int = 10) -> list[Camera]:
 
 # Patrols are seen by those who patrol the site's place; draws by those who patrol the drawn area.
 PATROL_SCOPE = Scope(path_field="site__jurisdiction__path",
-                     ids=(("site__jurisdiction__path", "site__district_id", "site__jurisdiction_id"),))
+                     ids=(("site__jurisdiction__path", "site__district_id", "site__jurisdiction_id"),), join=True)
 DRAW_SCOPE = Scope(path_field="area__path", ids=(("area__path", None, "area_id"),))
 
 

@@ -218,3 +218,14 @@ def test_the_online_rate_by_district_and_brand_agrees_with_the_lists_it_links_to
         assert len(listing.context["page"].object_list) == expected
     login(client, cast.licheng_officer)
     assert client.get("/api/v1/video/online-rates", **bearer(cast.licheng_officer)).json()["enabled"] == 0
+
+
+def test_a_sites_cameras_move_with_it_to_another_district(cast, cameras):
+    from parcelwatch.registry.services import update_site
+
+    hanjiang, *_ = cameras
+    update_site(cast.hanjiang_outlet, actor=cast.city_officer, data={"jurisdiction": cast.zhenhai_g1})
+    hanjiang.refresh_from_db()
+    assert hanjiang.district == cast.licheng
+    assert hanjiang in cameras_visible_to(cast.licheng_officer)
+    assert hanjiang not in cameras_visible_to(cast.hanjiang_officer)

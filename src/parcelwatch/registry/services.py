@@ -165,7 +165,15 @@ def update_site(site: Site, *, actor: User, data: dict[str, Any], action: str = 
     fields = [*data.keys(), "district", "updated_at"]
     _save(site, list(dict.fromkeys(fields)), "filing_number", _("Another site already has this filing number."))
     record_change(site, actor=actor, before=before, action=action)
+    _cameras_follow(site)
     return True
+
+
+def _cameras_follow(site: Site) -> None:
+    """A site's cameras keep its district (they are scoped and counted by it)."""
+    from parcelwatch.video.models import Camera
+
+    Camera.objects.filter(site=site).exclude(district_id=site.district_id).update(district_id=site.district_id)
 
 
 # --- safety officers -------------------------------------------------------------------------------------
@@ -242,4 +250,5 @@ def file_site_change(site: Site, *, actor: User, data: dict[str, Any], note: str
         return False
     _save(site, [*data.keys(), "updated_at"], "filing_number", _("Another site already has this filing number."))
     record_change(site, actor=actor, before=before, action=ChangeRecord.Action.UPDATE, note=note)
+    _cameras_follow(site)
     return True

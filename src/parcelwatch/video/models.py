@@ -32,6 +32,10 @@ class Camera(models.Model):
     VERSION_DISPLAY = {"source_url": lambda camera: shown_source(camera.source_url)}
 
     site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="cameras")
+    # The site's district, kept on the camera (like an event's): scoping and online rates by district read the
+    # camera's own indexed column, without joining every camera of a city to its site.
+    district = models.ForeignKey("accounts.Jurisdiction", verbose_name=_("district"), on_delete=models.PROTECT,
+                                 related_name="+")
     name = models.CharField(_("camera name"), max_length=64)
     position = models.CharField(_("position"), max_length=16, choices=Position.choices)
     gb_device_id = models.CharField(_("GB/T 28181 device ID"), max_length=20, blank=True)
@@ -60,10 +64,18 @@ class Camera(models.Model):
         constraints = [models.UniqueConstraint(fields=["site", "name"], name="camera_unique_name_per_site")]
         # The probe sweep walks enabled cameras by last probe; online rates count by status.
         indexes = [models.Index(fields=["enabled", "last_probe_at"], name="camera_probe_due"),
-                   models.Index(fields=["enabled", "status"], name="camera_status")]
+                   models.Index(fields=["enabled", "status"], name="camera_status"),
+                   models.Index(fields=["district", "enabled", "status"], name="camera_district_status")]
 
     def __str__(self) -> str:
         return f"{self.site.name} · {self.name}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A copy of the site's district, never business logic: a camera is always where its site is
+        # (registry.services.update_site moves the cameras of a site that changes district).
+        if self.district_id is None and self.site_id is not None:
+            self.district_id = Site.objects.values_list("district_id", flat=True).get(pk=self.site_id)
+        super().save(*args, **kwargs)
 
     @property
     def stream_key(self) -> str:

@@ -16,7 +16,9 @@ from .models import Camera, PatrolDraw, VideoPatrol, XrayMachine
 
 # A camera is where its site is: the site's district and grid for officers, its enterprise for its staff.
 CAMERA_SCOPE = Scope(path_field="site__jurisdiction__path", enterprise_field="site__enterprise_id",
-                     ids=(("site__jurisdiction__path", "site__district_id", "site__jurisdiction_id"),), join=True)
+                     ids=(("site__jurisdiction__path", "district_id", "site__jurisdiction_id"),), join=True)
+MACHINE_SCOPE = Scope(path_field="site__jurisdiction__path", enterprise_field="site__enterprise_id",
+                      ids=(("site__jurisdiction__path", "site__district_id", "site__jurisdiction_id"),), join=True)
 
 
 def cameras_visible_to(user: User, perm: str = VIDEO_VIEW) -> QuerySet[Camera]:
@@ -51,8 +53,7 @@ def filter_cameras(qs: QuerySet[Camera], *, q: str = "", district: str = "", bra
         qs = qs.filter(Q(name__icontains=q) | Q(site__name__icontains=q) | Q(gb_channel_id__icontains=q)
                        | Q(gb_device_id__icontains=q))
     if district:
-        qs = qs.filter(site__district_id__in=list(
-            Jurisdiction.objects.filter(code=district).values_list("pk", flat=True)))
+        qs = qs.filter(district_id__in=list(Jurisdiction.objects.filter(code=district).values_list("pk", flat=True)))
     if brand:
         qs = qs.filter(site__brand_id__in=list(Brand.objects.filter(code=brand).values_list("pk", flat=True)))
     if kind:
@@ -85,7 +86,7 @@ def cameras_of_site(user: User, site: Site) -> QuerySet[Camera]:
 def online_rates(qs: QuerySet[Camera], by: str) -> list[dict]:
     """Video online rate (视频在线率) of enabled cameras per district or brand: online / enabled, as regulators
     track it. Each row: key (code for the list filter), label, enabled, online, offline, rate (None when 0)."""
-    column = {"district": "site__district", "brand": "site__brand"}[by]
+    column = {"district": "district", "brand": "site__brand"}[by]
     rows = (qs.filter(enabled=True).order_by().values(f"{column}__code", f"{column}__name")
             .annotate(n_enabled=Count("*"), n_online=Count("pk", filter=Q(status=Camera.Status.ONLINE)),
                       n_offline=Count("pk", filter=Q(status=Camera.Status.OFFLINE))))
@@ -140,5 +141,5 @@ def get_draw_for_user(user: User, pk: object) -> PatrolDraw:
 
 def machines_visible_to(user: User) -> QuerySet[XrayMachine]:
     """X-ray machines, seen like the cameras of the same sites."""
-    return scoped(XrayMachine.objects.all(), user, VIDEO_VIEW, CAMERA_SCOPE).select_related(
+    return scoped(XrayMachine.objects.all(), user, VIDEO_VIEW, MACHINE_SCOPE).select_related(
         "site__district", "site__brand")

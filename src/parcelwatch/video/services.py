@@ -94,7 +94,7 @@ EDITABLE = ("name", "position", "gb_device_id", "gb_channel_id", "source_url", "
 def create_camera(*, actor: User, site: Site, data: dict[str, Any],
                   action: str = ChangeRecord.Action.CREATE) -> Camera:
     _require_manage(actor, site)
-    camera = Camera(site=site, **{k: v for k, v in data.items() if k in EDITABLE})
+    camera = Camera(site=site, district_id=site.district_id, **{k: v for k, v in data.items() if k in EDITABLE})
     _validate(camera)
     _save(camera)
     record_change(camera, actor=actor, before=None, action=action)

@@ -97,8 +97,8 @@ def home(request: HttpRequest) -> HttpResponse:
             panels.append(_grid_worker_panel(user, visible, today))
         if Role.ENTERPRISE_SAFETY in roles:
             panels += _enterprise_panels(user, visible, today)
-    if has_permission(user, VIDEO_VIEW) and roles & {Role.CITY_LEADER, Role.CITY_OFFICER, Role.DISTRICT_OFFICER,
-                                                      Role.ENTERPRISE_SAFETY}:
+    # Remote video needs the officers who patrol by video and answer its offline alerts.
+    if has_permission(user, VIDEO_VIEW) and roles & {Role.CITY_OFFICER, Role.DISTRICT_OFFICER}:
         panels.append(_video_panel(user))
     # The large 上报 button leads the grid worker's page; officers who also report have it in the menu.
     if has_permission(user, EVENTS_REPORT) and Role.GRID_WORKER in roles:

@@ -161,7 +161,7 @@ def test_home_pages_count_the_patrols_to_do_and_the_cameras_offline_as_their_lis
     patrols.draw_patrols(actor=cast.hanjiang_officer, area=cast.hanjiang, outlet_percent=30)
     Camera.objects.filter(site__in=network[:3]).update(status="offline")
     Camera.objects.filter(site__in=network[3:6]).update(status="online")
-    for user in (cast.hanjiang_officer, cast.zto_safety, cast.city_leader):
+    for user in (cast.hanjiang_officer, cast.city_officer):
         login(client, user)
         figures = {fig.testid: fig for panel in client.get("/").context["panels"] for fig in panel.figures}
         offline = figures["video-offline"]

@@ -49,4 +49,6 @@ MSG
   --access-logfile - --log-level warning &
 WEB=$!
 trap 'kill $WORKER $SCHEDULER $GATEWAY $SIMULATOR $WEB 2>/dev/null || true' EXIT INT TERM
-wait -n $WORKER $SCHEDULER $GATEWAY $SIMULATOR $WEB
+# The media gateway and the simulated cameras are not waited for: if either cannot start (its port taken), the
+# platform runs on and live video says the gateway is unavailable.
+wait -n $WORKER $SCHEDULER $WEB

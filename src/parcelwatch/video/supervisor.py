@@ -69,9 +69,12 @@ class StreamSupervisor:
         self.failures: dict[str, tuple[float, str]] = {}  # key -> (when, why) of a stream whose ffmpeg ended
         self.lock = threading.Lock()
         self.root.mkdir(parents=True, exist_ok=True)
-        # Left over from a previous run: no process writes there any more.
+
+    def clean_leftovers(self) -> None:
+        """Streams left by a previous run: no process writes there any more (called once this process owns the
+        control port, so that a second gateway started by mistake cannot delete a running one's streams)."""
         for leftover in self.root.iterdir():
-            if leftover.is_dir() and KEY.match(leftover.name):
+            if leftover.is_dir() and KEY.match(leftover.name) and leftover.name not in self.streams:
                 shutil.rmtree(leftover, ignore_errors=True)
 
     def start(self, key: str, url: str, *, transcode: bool = False) -> dict:
@@ -221,6 +224,7 @@ def make_server(supervisor: StreamSupervisor, address: tuple[str, int], token: s
 def serve(supervisor: StreamSupervisor, address: tuple[str, int], token: str, stop: threading.Event) -> None:
     """Answer the control API and reap idle streams until `stop` is set."""
     server = make_server(supervisor, address, token)
+    supervisor.clean_leftovers()
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True)
     thread.start()
     try:

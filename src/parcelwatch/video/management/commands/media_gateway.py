@@ -30,4 +30,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_a: stop.set())
         signal.signal(signal.SIGINT, lambda *_a: stop.set())
         self.stdout.write(f"Media gateway on {address[0]}:{address[1]}, up to {settings.VIDEO_MAX_STREAMS} streams")
-        serve(supervisor, address, gateway_token(), stop)
+        try:
+            serve(supervisor, address, gateway_token(), stop)
+        except OSError as exc:
+            raise CommandError(f"The media gateway cannot listen on {address[0]}:{address[1]} ({exc}); "
+                               "set VIDEO_GATEWAY_ADDRESS to a free port.") from None

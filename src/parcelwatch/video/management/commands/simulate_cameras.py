@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from parcelwatch.demo.loader import DEMO_XRAY_OFF
 from parcelwatch.video.management.commands.media_gateway import parse_address
@@ -55,7 +55,11 @@ class Command(BaseCommand):
     def handle(self, *args, api: str = "", **options):
         root = Path(settings.VAR_DIR) / "simulated-cameras"
         root.mkdir(parents=True, exist_ok=True)
-        server = serve_directory(root, parse_address(settings.VIDEO_SIMULATOR_ADDRESS))
+        try:
+            server = serve_directory(root, parse_address(settings.VIDEO_SIMULATOR_ADDRESS))
+        except OSError as exc:
+            raise CommandError(f"The simulated cameras cannot listen on {settings.VIDEO_SIMULATOR_ADDRESS} ({exc}); "
+                               "set VIDEO_SIMULATOR_ADDRESS to a free port.") from None
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_a: stop.set())
         signal.signal(signal.SIGINT, lambda *_a: stop.set())

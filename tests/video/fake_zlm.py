@@ -30,6 +30,7 @@ class FakeZlm:
         self.jpeg = jpeg
         self.proxies: dict[str, dict] = {}  # vhost/app/stream -> args
         self.fail_urls: set[str] = set()
+        self.readers: dict[str, int] = {}  # stream name -> players watching it (totalReaderCount)
         self.calls: list[tuple[str, dict]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -61,8 +62,8 @@ class FakeZlm:
         if name == "delStreamProxy":
             return _json({"code": 0, "data": {"flag": self.proxies.pop(args["key"], None) is not None}})
         if name == "getMediaList":
-            items = [_item(k, schema) for k in self.proxies for schema in ("rtsp", "rtmp", "hls")
-                     if _matches(k, schema, args)]
+            items = [_item(k, schema, self.proxies[k]["url"], self.readers.get(k.split("/")[2], 0))
+                     for k in self.proxies for schema in ("rtsp", "rtmp", "hls") if _matches(k, schema, args)]
             return _json({"code": 0, "data": items} if items else {"code": 0})
         if name == "isMediaOnline":
             return _json({"code": 0, "online": key in self.proxies})
@@ -113,11 +114,11 @@ def _matches(key: str, schema: str, args: dict) -> bool:
         (not args.get("schema") or args["schema"] == schema)
 
 
-def _item(key: str, schema: str) -> dict:
+def _item(key: str, schema: str, url: str, readers: int) -> dict:
     vhost, app, stream = key.split("/")
     return {"schema": schema, "vhost": vhost, "app": app, "stream": stream, "params": "", "createStamp": 1755750000,
-            "aliveSecond": 12, "bytesSpeed": 250000, "totalBytes": 3000000, "readerCount": 0, "totalReaderCount": 1,
-            "originType": 4, "originTypeStr": "pull", "originUrl": "rtsp://10.0.0.5/1", "isRecordingMP4": False,
+            "aliveSecond": 12, "bytesSpeed": 250000, "totalBytes": 3000000, "readerCount": 0, "totalReaderCount": readers,
+            "originType": 4, "originTypeStr": "pull", "originUrl": url, "isRecordingMP4": False,
             "isRecordingHLS": False, "originSock": None,
             "tracks": [_track(), {"codec_id": 2, "codec_id_name": "mpeg4-generic", "codec_type": 1, "ready": True,
                                   "frames": 900, "duration": 20000, "sample_rate": 44100, "channels": 1,

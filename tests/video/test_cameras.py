@@ -229,3 +229,38 @@ def test_a_sites_cameras_move_with_it_to_another_district(cast, cameras):
     assert hanjiang.district == cast.licheng
     assert hanjiang in cameras_visible_to(cast.licheng_officer)
     assert hanjiang not in cameras_visible_to(cast.hanjiang_officer)
+
+
+def test_the_edit_form_hides_the_password_and_keeps_it_when_saved_unchanged(client, cast, cameras):
+    hanjiang, *_ = cameras
+    login(client, cast.hanjiang_officer)
+    form = client.get(reverse("video:camera_edit", args=[hanjiang.pk])).content.decode()
+    assert "Secret9" not in form and "admin:***@10.0.0.5" in form
+    client.post(reverse("video:camera_edit", args=[hanjiang.pk]),
+                {"name": "收寄验视台二", "position": "acceptance", "source_url": "rtsp://admin:***@10.0.0.5:554/1",
+                 "gb_channel_id": hanjiang.gb_channel_id, "enabled": "on"})
+    hanjiang.refresh_from_db()
+    assert hanjiang.name == "收寄验视台二" and hanjiang.source_url == "rtsp://admin:Secret9@10.0.0.5:554/1"
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("rtsp://10.0.0.5/live?user=admin&password=Secret9", "rtsp://10.0.0.5/live?user=admin&password=***"),
+    ("https://v.example.cn/cam/index.m3u8?token=abc123", "https://v.example.cn/cam/index.m3u8?token=***"),
+])
+def test_secrets_in_the_query_are_hidden_too(url, shown):
+    from parcelwatch.video.sources import shown_source, without_credentials
+
+    assert shown_source(url) == shown
+    assert "Secret9" not in without_credentials(f"{url}: Connection refused")
+    assert "p@ss" not in without_credentials("rtsp://admin:p@ss@10.0.0.5/1: timeout")
+
+
+def test_without_ffprobe_the_sweep_gives_no_verdict_and_alerts_nobody(cast, cameras, settings):
+    from parcelwatch.notifications.models import Notification
+
+    Camera.objects.filter(pk=cameras[0].pk).update(status="online")
+    settings.FFPROBE = "/nonexistent/ffprobe"
+    counts = services.probe_due_cameras(budget_seconds=30)
+    assert counts["probed"] == 0 and counts.get("gateway_unavailable") == 1
+    assert Camera.objects.get(pk=cameras[0].pk).status == "online"
+    assert not Notification.objects.filter(kind="camera_offline").exists()

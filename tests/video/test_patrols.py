@@ -170,3 +170,15 @@ def test_home_pages_count_the_patrols_to_do_and_the_cameras_offline_as_their_lis
         if user == cast.hanjiang_officer:
             todo = figures["video-patrols"]
             assert todo.count == len(client.get(todo.url).context["mine"]) == 5  # 2 centres + ⌈10 × 30%⌉ outlets
+
+
+def test_a_point_raised_as_an_event_cannot_be_corrected_away(cast, network):
+    patrol = _patrol_with_snapshot(cast, network)
+    patrols.record_patrol(patrol, actor=cast.hanjiang_officer, results={**ALL_OK, "no_throwing": "problem"})
+    first = VideoPatrol.objects.get(pk=patrol.pk).patrolled_at
+    patrols.raise_event(patrol, "no_throwing", actor=cast.hanjiang_officer)
+    with pytest.raises(ValidationError):
+        patrols.record_patrol(patrol, actor=cast.hanjiang_officer, results=ALL_OK)
+    corrected = patrols.record_patrol(patrol, actor=cast.hanjiang_officer,
+                                      results={**ALL_OK, "no_throwing": "problem", "xray_staffed": "unseen"})
+    assert corrected.patrolled_at == first and corrected.results["xray_staffed"] == "unseen"

@@ -45,6 +45,7 @@ def test_a_machine_reports_with_its_own_key_and_nothing_else_gets_in(client, mac
     machine.refresh_from_db()
     assert machine.powered_on and machine.scans == 42 and machine.is_on(timezone.now())
     assert _beat(client, machine, key="0" * 32).status_code == 401
+    assert _beat(client, machine, key="密钥é").status_code == 401  # not ASCII: refused, not a crash
     assert _beat(client, machine, key=xray.device_key(machines["centre2"])).status_code == 401  # another's key
     assert client.post("/api/v1/xray/heartbeats", {"serial": "NOSUCH", "powered_on": True},
                        content_type="application/json", HTTP_X_DEVICE_KEY="x").status_code == 401

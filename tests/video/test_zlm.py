@@ -41,7 +41,7 @@ def test_the_configuration_selects_the_adapter(zlm):
 
 def test_playing_pulls_the_camera_once_and_gives_zlms_hls_address(cast, cameras, zlm):
     camera = cameras[0]
-    playback = get_gateway().play(camera)
+    playback = get_gateway().play_for(camera, cast.hanjiang_officer)
     assert playback.url.startswith(f"https://video.example.cn/parcelwatch/cam{camera.pk}/hls.m3u8?token=")
     assert playback.ready
     name, args = next(c for c in zlm.calls if c[0] == "addStreamProxy")
@@ -59,6 +59,7 @@ def test_a_camera_that_does_not_play_is_offline_and_the_stream_cap_holds(cast, c
     assert exc.value.code == "offline" and "timeout" in exc.value.detail
     get_gateway().play(cameras[0])
     get_gateway().play(cameras[1])
+    zlm.readers.update({f"cam{cameras[0].pk}": 1, f"cam{cameras[1].pk}": 1})  # both watched
     with pytest.raises(GatewayError) as exc:
         get_gateway().play(Camera.objects.create(site=cast.licheng_outlet, name="新", position="sorting",
                                                  source_url="rtsp://10.0.0.8/1"))
@@ -134,3 +135,27 @@ def test_zlm_asks_the_platform_before_playing_and_only_the_issued_token_plays(ca
     assert asks(f"cam{cameras[0].pk}", token + "x").json()["code"] != 0
     assert asks(f"cam{cameras[0].pk}", token, url=reverse("video:zlm_on_play") + "?secret=guess").status_code == 403
     assert client.post(hook, b"not json", content_type="application/json").json()["code"] != 0
+    assert client.post(reverse("video:zlm_on_play") + "?secret=é", {}, content_type="application/json").status_code \
+        == 403
+    # The token's user loses the right to watch: the same URL no longer plays.
+    cast.hanjiang_officer.memberships.all().delete()
+    assert asks(f"cam{cameras[0].pk}", token).json()["code"] != 0
+
+
+def test_a_changed_source_is_pulled_anew_and_probes_do_not_use_up_the_viewers_cap(cast, cameras, zlm):
+    get_gateway().play(cameras[0])
+    cameras[0].source_url = "rtsp://10.0.0.99/new"
+    get_gateway().play(cameras[0])
+    key = f"__defaultVhost__/parcelwatch/cam{cameras[0].pk}"
+    assert zlm.proxies[key]["url"] == "rtsp://10.0.0.99/new"
+    # Streams watched count against the cap (2 here); pulls nobody watches (a probe's) do not.
+    third = Camera.objects.create(site=cast.licheng_outlet, name="新", position="sorting", source_url="rtsp://10.0.0.8/1")
+    for camera in cameras:
+        assert get_gateway().probe(camera).online
+    get_gateway().play(third)  # four pulls, none watched: allowed
+    zlm.readers.update({f"cam{cameras[0].pk}": 1, f"cam{cameras[1].pk}": 2})
+    with pytest.raises(GatewayError) as exc:
+        get_gateway().play(Camera.objects.create(site=cast.licheng_outlet, name="又一", position="sorting",
+                                                 source_url="rtsp://10.0.0.9/1"))
+    assert exc.value.code == "busy"
+    get_gateway().play(cameras[0])  # a stream already watched takes no new place

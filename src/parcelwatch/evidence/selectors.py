@@ -32,9 +32,16 @@ def get_attachment_for_user(user: User, pk: int) -> Attachment:
     from parcelwatch.video.models import Snapshot
     from parcelwatch.video.selectors import cameras_visible_to
 
-    camera_ids = list(Snapshot.objects.filter(attachment=attachment).values_list("camera_id", flat=True)[:50])
+    camera_ids = list(Snapshot.objects.filter(attachment=attachment, patrol__isnull=True)
+                      .values_list("camera_id", flat=True)[:50])
     if camera_ids and cameras_visible_to(user).filter(pk__in=camera_ids).exists():
         return attachment  # a still of a camera the user may watch
+    from parcelwatch.video.selectors import patrols_visible_to
+
+    patrol_ids = list(Snapshot.objects.filter(attachment=attachment, patrol__isnull=False)
+                      .values_list("patrol_id", flat=True)[:50])
+    if patrol_ids and patrols_visible_to(user).filter(pk__in=patrol_ids).exists():
+        return attachment  # a still of an unannounced patrol: for those who patrol, not for the site
     raise Http404
 
 

@@ -226,7 +226,8 @@ def camera_probes(request, camera_id: Id):
 @paginate(Pagination)
 def camera_snapshots(request, camera_id: Id):
     camera = get_camera_for_user(request.user, camera_id)
-    return [_snapshot_json(s) for s in camera.snapshots.select_related("attachment", "taken_by")[:500]]
+    return [_snapshot_json(s) for s in camera.snapshots.filter(patrol__isnull=True)
+            .select_related("attachment", "taken_by")[:500]]
 
 
 class SnapshotIn(In):
@@ -254,7 +255,7 @@ def start_live(request, camera_id: Id):
     if not camera.enabled:
         raise HttpError(409, "摄像头已停用。")
     try:
-        playback = get_gateway().play(camera)
+        playback = get_gateway().play_for(camera, request.user)
     except GatewayError as exc:
         raise HttpError({"busy": 429, "unavailable": 503}.get(exc.code, 502), _gateway_message(exc.code)) from None
     playlist = playback.url

@@ -24,11 +24,16 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy
 
 from .models import Camera
 from .sources import input_args, without_credentials
 
 JPEG_MAGIC = b"\xff\xd8\xff"
+# What a probe found, in the words shown on camera pages (ffmpeg's own error lines are quoted as they are).
+NO_ANSWER = gettext_lazy("No answer within %(n)d seconds")
+NO_FRAMES = gettext_lazy("The source sends no video frames")
+UNREADABLE = gettext_lazy("The probe's answer could not be read")
 
 
 class GatewayError(Exception):
@@ -65,6 +70,10 @@ class MediaGateway:
     def play(self, camera: Camera) -> Playback:
         """Start (or keep) the camera's live stream. Asking again while it starts is how callers wait."""
         raise NotImplementedError
+
+    def play_for(self, camera: Camera, user) -> Playback:
+        """play() for one viewer (a gateway that serves players itself adds what admits this user)."""
+        return self.play(camera)
 
     def stop(self, camera: Camera) -> None:
         raise NotImplementedError
@@ -151,19 +160,19 @@ class FfmpegGateway(MediaGateway):
         try:
             done = subprocess.run(command, capture_output=True, timeout=timeout + 2, check=False)  # noqa: S603
         except subprocess.TimeoutExpired:
-            return ProbeResult(online=False, error="timeout")
-        except OSError as exc:
-            return ProbeResult(online=False, error=f"ffprobe: {exc}"[:200])
+            return ProbeResult(online=False, error=str(NO_ANSWER) % {"n": timeout})
+        except OSError as exc:  # ffprobe itself is missing: the platform, not the camera, is broken
+            raise GatewayError("unavailable", f"ffprobe: {exc}"[:200]) from None
         latency = int((time.monotonic() - started) * 1000)
         if done.returncode != 0:
-            return ProbeResult(online=False, error=_last_error_line(done.stderr) or "no video", latency_ms=latency)
+            return ProbeResult(online=False, error=_last_error_line(done.stderr) or str(NO_FRAMES), latency_ms=latency)
         try:
             info = json.loads(done.stdout or b"{}")
         except ValueError:
-            return ProbeResult(online=False, error="unreadable answer", latency_ms=latency)
+            return ProbeResult(online=False, error=str(UNREADABLE), latency_ms=latency)
         streams, frames = info.get("streams") or [], info.get("frames") or []
         if not streams or not frames:
-            return ProbeResult(online=False, error="no video frames", latency_ms=latency)
+            return ProbeResult(online=False, error=str(NO_FRAMES), latency_ms=latency)
         stream = streams[0]
         return ProbeResult(
             online=True, fps=_fps(stream.get("avg_frame_rate")) or _fps(stream.get("r_frame_rate")),

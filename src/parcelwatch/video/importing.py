@@ -96,8 +96,11 @@ def _parse_camera(row: dict[str, str], ctx: Context, report: RowReport) -> tuple
     if channel:
         existing = Camera.objects.filter(gb_channel_id=channel).select_related("site").first()
         if existing is not None and site is not None and existing.site_id != site.pk:
-            report.error(_("Channel ID %(value)s belongs to a camera of another site (%(site)s).") % {
-                "value": channel, "site": existing.site.name})
+            if can_on_site(ctx.actor, VIDEO_MANAGE, existing.site):
+                report.error(_("Channel ID %(value)s belongs to a camera of another site (%(site)s).") % {
+                    "value": channel, "site": existing.site.name})
+            else:  # do not say where a camera outside the user's area is
+                report.error(_("Channel ID %(value)s is already used by another camera.") % {"value": channel})
             existing = None
     if existing is None and site is not None and row["name"]:
         existing = Camera.objects.filter(site=site, name=row["name"]).first()

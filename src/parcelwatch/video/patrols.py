@@ -128,13 +128,17 @@ def record_patrol(patrol: VideoPatrol, *, actor: User, results: dict[str, str], 
                VideoPatrol.Result.values]
     if missing:
         raise ValidationError(_("Give a finding for every point: %(points)s.") % {"points": "、".join(missing)})
+    raised = [str(CHECKLIST[code][0]) for code in patrol.events if results.get(code) != VideoPatrol.Result.PROBLEM]
+    if raised:
+        raise ValidationError(_("A point raised as an event stays a problem: %(points)s.") % {
+            "points": "、".join(raised)})
     note = clean_text(note)
     if len(note) > NOTE_MAX:
         raise ValidationError({"note": _("At most %(n)d characters.") % {"n": NOTE_MAX}})
     patrol.results = {code: results[code] for code in CHECKLIST}
     patrol.note = note
     patrol.state = VideoPatrol.State.DONE
-    patrol.patrolled_at = timezone.now()
+    patrol.patrolled_at = patrol.patrolled_at or timezone.now()  # corrections keep the time of the patrol
     patrol.save(update_fields=["results", "note", "state", "patrolled_at"])
     return patrol
 

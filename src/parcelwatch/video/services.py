@@ -23,9 +23,9 @@ from parcelwatch.registry.models import ChangeRecord, Site
 from parcelwatch.registry.selectors import can_on_site
 from parcelwatch.registry.versioning import record_change, snapshot
 
-from .gateway import ProbeResult
+from .gateway import GatewayError, ProbeResult
 from .models import Camera, CameraProbe, Snapshot, VideoPatrol
-from .sources import clean_source_url, without_credentials
+from .sources import clean_source_url, keep_password, without_credentials
 
 GB_MESSAGES = {
     "length": _("A GB/T 28181 ID has 20 digits."),
@@ -109,6 +109,8 @@ def update_camera(camera: Camera, *, actor: User, data: dict[str, Any],
     _require_manage(actor, camera.site)
     before = snapshot(camera)
     source_before = camera.source_url
+    if "source_url" in data:
+        data = {**data, "source_url": keep_password(data["source_url"], source_before)}
     for key, value in data.items():
         if key in EDITABLE:
             setattr(camera, key, value)
@@ -117,9 +119,12 @@ def update_camera(camera: Camera, *, actor: User, data: dict[str, Any],
         return False
     fields = [*EDITABLE, "updated_at"]
     if camera.source_url != source_before or not camera.enabled:
-        # A new source (or a disabled camera) has no known health until the next probe.
+        # A new source (or a disabled camera) has no known health until the next probe, and whoever watches
+        # the old stream stops seeing it.
         camera.status, camera.status_since, camera.last_error = Camera.Status.UNKNOWN, None, ""
         fields += ["status", "status_since", "last_error"]
+        stale = Camera(pk=camera.pk, site_id=camera.site_id, district_id=camera.district_id, source_url=source_before)
+        transaction.on_commit(lambda: _stop_stream(stale))
     _save(camera, fields)
     record_change(camera, actor=actor, before=before, action=action)
     return True
@@ -163,6 +168,15 @@ def record_probe(camera: Camera, result: ProbeResult, *, at: datetime | None = N
     return camera
 
 
+def _stop_stream(camera: Camera) -> None:
+    from .gateway import get_gateway
+
+    try:
+        get_gateway().stop(camera)
+    except GatewayError:
+        pass  # nothing running, or the gateway is down: its idle stop ends the stream anyway
+
+
 def _alert_offline(camera: Camera, at: datetime) -> None:
     from parcelwatch.accounts.models import Role
     from parcelwatch.notifications.services import notify, users_with_role_covering
@@ -191,9 +205,13 @@ def probe_due_cameras(*, now: datetime | None = None, budget_seconds: float | No
     gateway = get_gateway()
     counts = {"probed": 0, "online": 0, "offline": 0}
 
-    def probe(camera: Camera) -> tuple[Camera, ProbeResult]:
+    def probe(camera: Camera) -> tuple[Camera, ProbeResult | None]:
         try:
             return camera, gateway.probe(camera)
+        except GatewayError as exc:
+            if exc.code == "unavailable":
+                return camera, None  # the media server or ffprobe is down: no verdict on any camera
+            return camera, ProbeResult(online=False, error=exc.detail or exc.code)
         except Exception as exc:  # noqa: BLE001 (one camera's failure must not stop the sweep)
             return camera, ProbeResult(online=False, error=str(exc)[:200])
 
@@ -207,13 +225,20 @@ def probe_due_cameras(*, now: datetime | None = None, budget_seconds: float | No
             if not candidates:
                 break
             claimed = [pk for pk in candidates if Camera.objects.filter(due, pk=pk).update(last_probe_at=moment)]
+            unavailable = False
             for camera, result in pool.map(probe, Camera.objects.filter(pk__in=claimed)):
+                if result is None:
+                    unavailable = True
+                    continue
                 try:
                     record_probe(camera, result)
                 except (Camera.DoesNotExist, DatabaseError):  # deleted meanwhile, or a busy database: next sweep
                     continue
                 counts["probed"] += 1
                 counts["online" if result.online else "offline"] += 1
+            if unavailable:
+                counts["gateway_unavailable"] = 1
+                break
     return counts
 
 

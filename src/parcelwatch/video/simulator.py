@@ -84,10 +84,15 @@ def start_source(root: Path, key: str, title: str, *, ffmpeg: str = "ffmpeg", si
     title_file.write_text(title, encoding="utf-8")
     env = {**os.environ, "TZ": "Asia/Shanghai"}
     log = open(directory / "ffmpeg.log", "wb")  # noqa: SIM115 (owned by the process)
-    process = subprocess.Popen(source_command(ffmpeg, directory, title_file, size=size, rate=rate),  # noqa: S603
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env,
-                               start_new_session=True)
-    log.close()
+    try:
+        process = subprocess.Popen(source_command(ffmpeg, directory, title_file, size=size, rate=rate),  # noqa: S603
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env,
+                                   start_new_session=True)
+    except OSError:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    finally:
+        log.close()
     return TestSource(key=key, directory=directory, process=process)
 
 

@@ -54,27 +54,40 @@ def clean_source_url(raw: str | None) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
 
 
+SECRET_PARAMS = re.compile(r"(?i)\b(password|passwd|pwd|pass|token|key|secret|auth|sign)=[^&]*")
+
+
 def shown_source(url: str) -> str:
-    """The address without its password, for pages, lists, exports and change records."""
+    """The address without its password (nor secrets in its query), for pages, lists, exports, change records and
+    the edit form (where *** stands for the password already stored: see keep_password)."""
     try:
         parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        host = parts.hostname or ""
-        if ":" in host:
-            host = f"[{host}]"
-        netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        netloc = parts.netloc
+        if parts.password is not None:
+            host = parts.hostname or ""
+            if ":" in host:
+                host = f"[{host}]"
+            netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        query = SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", parts.query)
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
     except ValueError:
         return "***"
 
 
-_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
+def keep_password(new: str, stored: str) -> str:
+    """An address typed back with *** where the form showed the hidden password (or query secrets): the stored
+    secrets stand in for the stars, as long as the rest of the address is what was shown."""
+    if "***" not in (new or "") or not stored:
+        return new
+    return stored if shown_source(stored) == new else new
+
+
+_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s]*@")
 
 
 def without_credentials(text: str) -> str:
     """A message from ffmpeg, with any user:password@ in the addresses it quotes removed."""
-    return _CREDENTIALS.sub(r"\1***@", text)
+    return SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", _CREDENTIALS.sub(r"\1***@", text))
 
 
 def input_args(url: str, *, timeout_seconds: float) -> list[str]:

@@ -102,9 +102,14 @@ class StreamSupervisor:
             (directory / VIEWED).touch()
             command = hls_command(self.ffmpeg, url, directory, transcode=transcode, timeout=self.source_timeout)
             stderr = open(directory / "ffmpeg.log", "wb")  # noqa: SIM115 (owned by the process)
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # noqa: S603
-                                       stderr=stderr, start_new_session=True)
-            stderr.close()
+            try:
+                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,  # noqa: S603
+                                           stderr=stderr, start_new_session=True)
+            except OSError as exc:  # ffmpeg itself is missing or cannot run
+                shutil.rmtree(directory, ignore_errors=True)
+                return {"error": "unavailable", "detail": f"ffmpeg: {exc}"[:200]}
+            finally:
+                stderr.close()
             self.streams[key] = Stream(key=key, url=url, process=process, directory=directory, transcode=transcode)
             self.failures.pop(key, None)
             log.info("stream %s started (pid %s)", key, process.pid)
@@ -204,7 +209,8 @@ def make_server(supervisor: StreamSupervisor, address: tuple[str, int], token: s
                 self._reply(404, {"error": "failed", "detail": "not found"})
                 return
             result = supervisor.start(key, url, transcode=bool(body.get("transcode")))
-            status = 200 if "state" in result else {"busy": 429, "offline": 502}.get(result["error"], 400)
+            status = 200 if "state" in result else {"busy": 429, "offline": 502, "unavailable": 503}.get(
+                result["error"], 400)
             self._reply(status, result)
 
         def do_DELETE(self) -> None:

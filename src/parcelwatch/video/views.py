@@ -135,7 +135,8 @@ def camera_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "video/camera_detail.html", {
         "camera": camera, "source": shown_source(camera.source_url), "can_manage": can_manage,
         "probes": camera.probes.all()[:20], "history": history(camera) if can_manage else [],
-        "snapshots": camera.snapshots.select_related("attachment", "taken_by")[:8],
+        # A patrol's stills belong to the patrol (unannounced: not shown to the site's own staff).
+        "snapshots": camera.snapshots.filter(patrol__isnull=True).select_related("attachment", "taken_by")[:8],
     })
 
 
@@ -143,7 +144,7 @@ def _camera_form(request: HttpRequest, *, site: Site, camera: Camera | None) -> 
     initial = None
     if camera is not None and request.method != "POST":
         initial = {"name": camera.name, "position": camera.position, "gb_device_id": camera.gb_device_id,
-                   "gb_channel_id": camera.gb_channel_id or "", "source_url": camera.source_url,
+                   "gb_channel_id": camera.gb_channel_id or "", "source_url": shown_source(camera.source_url),
                    "enabled": camera.enabled}
     form = CameraForm(posted(request), initial=initial or {"enabled": True})
     if request.method == "POST" and form.is_valid():
@@ -186,7 +187,7 @@ def live_start(request: HttpRequest, pk: int) -> JsonResponse:
     if not camera.enabled:
         return JsonResponse({"error": "disabled", "message": _("This camera is disabled.")}, status=409)
     try:
-        playback = get_gateway().play(camera)
+        playback = get_gateway().play_for(camera, request.user)
     except GatewayError as exc:
         status = {"busy": 429, "unavailable": 503}.get(exc.code, 502)
         return JsonResponse({"error": exc.code, "message": _gateway_message(exc.code)}, status=status)
@@ -217,7 +218,7 @@ def snapshot(request: HttpRequest, pk: int) -> HttpResponse:
 
 def serve_live_file(camera: Camera, filename: str) -> FileResponse:
     """One file of the camera's live HLS stream (embedded gateway); each fetch keeps the stream running."""
-    if not LIVE_FILE.match(filename):
+    if not LIVE_FILE.match(filename) or not camera.enabled:
         raise Http404
     directory = settings.VIDEO_HLS_DIR / camera.stream_key
     try:
@@ -279,7 +280,7 @@ def zlm_on_play(request: HttpRequest) -> JsonResponse:
     from .zlm import token_allows
 
     secret = request.GET.get("secret", "")
-    if not settings.ZLM_SECRET or not hmac.compare_digest(secret, settings.ZLM_SECRET):
+    if not settings.ZLM_SECRET or not hmac.compare_digest(secret.encode(), settings.ZLM_SECRET.encode()):
         return JsonResponse({"code": -100, "msg": "bad secret"}, status=403)
     try:
         hook = json.loads(request.body or b"{}")

@@ -38,7 +38,7 @@ def machine_for_key(serial: str, key: str) -> XrayMachine | None:
     """The enabled machine with this serial if `key` is its device key (compared in constant time)."""
     machine = XrayMachine.objects.filter(serial=normalise_identifier(serial)[:40], enabled=True).select_related(
         "site__jurisdiction").first()
-    if machine is None or not hmac.compare_digest(device_key(machine), str(key or "")):
+    if machine is None or not hmac.compare_digest(device_key(machine).encode(), str(key or "").encode()):
         return None
     return machine
 
@@ -67,7 +67,8 @@ def record_heartbeat(machine: XrayMachine, *, powered_on: bool, scans: int, at: 
     if not 0 <= scans <= MAX_SCANS:
         raise ValidationError({"scans": _("Scans must be between 0 and %(n)d.") % {"n": MAX_SCANS}})
     machine = XrayMachine.objects.select_for_update(of=("self",)).get(pk=machine.pk)
-    was_on = machine.is_on(at)
+    # The state changes with what the machine reports (a silence in between is not a state it reported).
+    was_on = bool(machine.powered_on)
     machine.powered_on, machine.scans, machine.last_heartbeat_at = powered_on, scans, at
     if was_on != powered_on or machine.state_since is None:
         machine.state_since = at

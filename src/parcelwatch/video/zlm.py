@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
-from .gateway import JPEG_MAGIC, GatewayError, MediaGateway, Playback, ProbeResult
+from .gateway import JPEG_MAGIC, NO_FRAMES, GatewayError, MediaGateway, Playback, ProbeResult
 from .models import Camera
 from .sources import without_credentials
 
@@ -60,6 +60,8 @@ class ZlmGateway(MediaGateway):
             answer = json.loads(raw or b"{}")
         except ValueError:
             raise GatewayError("failed", f"ZLMediaKit {name}: not JSON") from None
+        if not isinstance(answer, dict):
+            raise GatewayError("failed", f"ZLMediaKit {name}: not a JSON object")
         code = answer.get("code")
         if code == -100:
             raise GatewayError("unavailable", f"ZLMediaKit refused the API secret ({answer.get('msg', '')})")
@@ -76,12 +78,17 @@ class ZlmGateway(MediaGateway):
     def _proxy(self, camera: Camera, *, capped: bool = True) -> None:
         """Have ZLMediaKit pull the camera (once: a proxy that exists already is fine). Viewers are capped at
         VIDEO_MAX_STREAMS streams; a health probe is not (its pull closes by itself 20 s later)."""
-        running = {item.get("stream") for item in self._api("getMediaList", vhost=VHOST, app=self.app).get("data")
-                   or []}
-        if camera.stream_key in running:
+        items = [i for i in self._api("getMediaList", vhost=VHOST, app=self.app).get("data") or []
+                 if isinstance(i, dict)]
+        mine = [i for i in items if i.get("stream") == camera.stream_key]
+        if mine and all(i.get("originUrl") in (None, camera.source_url) for i in mine):
             return
-        if capped and len(running) >= settings.VIDEO_MAX_STREAMS:
-            raise GatewayError("busy", f"{len(running)} streams are running")
+        if mine:  # the camera's source changed since ZLMediaKit started pulling it
+            self.stop(camera)
+        # Streams being watched count against the cap; a probe's pull (no readers) does not.
+        watched = {i.get("stream") for i in items if (i.get("totalReaderCount") or 0) > 0}
+        if capped and len(watched - {camera.stream_key}) >= settings.VIDEO_MAX_STREAMS:
+            raise GatewayError("busy", f"{len(watched)} streams are being watched")
         try:
             self._api("addStreamProxy", timeout=self.source_timeout + 5, url=camera.source_url, retry_count=1,
                       timeout_sec=self.source_timeout, enable_hls=1, enable_mp4=0, auto_close=1,
@@ -91,13 +98,17 @@ class ZlmGateway(MediaGateway):
                 return
             raise GatewayError("offline", without_credentials(exc.message)[:200]) from None
 
+    def play_for(self, camera: Camera, user) -> Playback:
+        """play(), with the token that lets this user's player through ZLMediaKit's on_play hook."""
+        playback = self.play(camera)
+        return Playback(url=f"{playback.url}?token={play_token(camera, user)}", ready=playback.ready)
+
     # --- the gateway ---------------------------------------------------------------------------------------------
 
     def play(self, camera: Camera) -> Playback:
         self._proxy(camera)
         online = self._api("isMediaOnline", schema="hls", **self._stream(camera)).get("online") is True
-        token = play_token(camera)
-        return Playback(url=f"{self.play_url}/{self.app}/{camera.stream_key}/hls.m3u8?token={token}", ready=online)
+        return Playback(url=f"{self.play_url}/{self.app}/{camera.stream_key}/hls.m3u8", ready=online)
 
     def stop(self, camera: Camera) -> None:
         self._api("close_streams", force=1, **self._stream(camera))
@@ -110,12 +121,10 @@ class ZlmGateway(MediaGateway):
         except GatewayError as exc:
             if exc.code == "unavailable":
                 raise  # the media server, not the camera, is down: no verdict on the camera
-            return ProbeResult(online=False, error=exc.detail or exc.code)
-        except ZlmRefused as exc:
-            return ProbeResult(online=False, error=without_credentials(exc.message)[:200])
+            return ProbeResult(online=False, error=without_credentials(exc.detail or exc.code)[:200])
         video = [t for item in media for t in item.get("tracks") or [] if t.get("codec_type") == 0 and t.get("ready")]
         if not video:
-            return ProbeResult(online=False, error="no video track")
+            return ProbeResult(online=False, error=str(NO_FRAMES))
         track = video[0]
         fps = track.get("fps")
         return ProbeResult(online=True, fps=Decimal(f"{float(fps):.1f}") if fps else None,
@@ -145,24 +154,37 @@ class ZlmGateway(MediaGateway):
 
 
 # ZLMediaKit asks the platform before it serves a stream to a player (its on_play hook, pointed at
-# /video/zlm/on_play?secret=<ZLM_SECRET>): the player must present the token the platform gave to a user
-# allowed to watch that camera, so that a guessed or shared URL plays nothing.
-PLAY_TOKEN_MAX_AGE = 6 * 3600
+# /video/zlm/on_play?secret=<ZLM_SECRET>): the player must present a token the platform issued, for that
+# camera, to a user who may still watch it, within the last two hours. A guessed URL plays nothing; a shared
+# one plays only as long as its token is young and its user keeps the right to watch.
+PLAY_TOKEN_MAX_AGE = 2 * 3600
 
 
-def play_token(camera: Camera) -> str:
-    return signing.dumps(camera.stream_key, salt="parcelwatch.video.zlm.play")
+def play_token(camera: Camera, user) -> str:
+    return signing.dumps({"s": camera.stream_key, "u": user.pk}, salt="parcelwatch.video.zlm.play")
 
 
 def token_allows(token: str, stream: str) -> bool:
+    from parcelwatch.accounts.models import User
+
+    from .selectors import cameras_visible_to
+
     try:
-        return signing.loads(token, salt="parcelwatch.video.zlm.play", max_age=PLAY_TOKEN_MAX_AGE) == stream
+        data = signing.loads(token, salt="parcelwatch.video.zlm.play", max_age=PLAY_TOKEN_MAX_AGE)
     except signing.BadSignature:
         return False
+    if not isinstance(data, dict) or data.get("s") != stream or not str(stream).startswith("cam"):
+        return False
+    user = User.objects.filter(pk=data.get("u"), is_active=True).first()
+    camera_id = str(stream)[3:]
+    return user is not None and camera_id.isdigit() and cameras_visible_to(user).filter(
+        pk=int(camera_id), enabled=True).exists()
 
 
-class ZlmRefused(Exception):
+class ZlmRefused(GatewayError):
+    """ZLMediaKit answered with a failure code: to viewers, the live view could not be started."""
+
     def __init__(self, code, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
+        super().__init__("failed", message)
+        self.zlm_code = code
         self.message = message

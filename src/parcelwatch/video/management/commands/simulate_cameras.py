@@ -81,8 +81,11 @@ class Command(BaseCommand):
                         sources.pop(key).stop()
                 for key, camera in wanted.items():
                     if key not in sources:
-                        sources[key] = start_source(root, key, f"{camera.site.name} · {camera.name}",
-                                                    ffmpeg=settings.FFMPEG)
+                        try:
+                            sources[key] = start_source(root, key, f"{camera.site.name} · {camera.name}",
+                                                        ffmpeg=settings.FFMPEG)
+                        except OSError as exc:
+                            raise CommandError(f"ffmpeg cannot run ({exc}): install it (make run does).") from None
                 stop.wait(REFRESH_SECONDS)
         finally:
             for source in sources.values():

@@ -25,7 +25,7 @@ from parcelwatch.video.simulator import serve_directory, start_source
 from parcelwatch.video.xray import device_key
 
 REFRESH_SECONDS = 10
-HEARTBEAT_SECONDS = 60
+HEARTBEAT_SECONDS = 300  # a real machine reports every few minutes; XRAY_STALE_MINUTES is 15
 
 
 def send_heartbeats(api: str, rng: random.Random) -> tuple[int, int]:

@@ -123,3 +123,21 @@ def test_without_a_running_gateway_the_viewer_is_told_so(client, cast, live_came
     login(client, cast.hanjiang_officer)
     response = client.post(reverse("video:live_start", args=[live_camera.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 503 and response.json()["error"] == "unavailable"
+
+
+def test_a_frozen_hls_source_that_still_serves_old_segments_is_offline(cast, live_camera, sources, settings):
+    """The encoder died but the web server still serves the last playlist: ffprobe alone would read it happily."""
+    import re
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    assert FfmpegGateway().probe(live_camera).online
+    source = sources.running["cam-a"]
+    source.process.terminate()  # the encoder stops; its files stay where the web server serves them
+    source.process.wait(timeout=10)
+    playlist = source.directory / "index.m3u8"
+    old = (timezone.now() - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    playlist.write_text(re.sub(r"(#EXT-X-PROGRAM-DATE-TIME:).*", rf"\g<1>{old}", playlist.read_text()))
+    result = FfmpegGateway().probe(live_camera)
+    assert not result.online and "HLS" in result.error

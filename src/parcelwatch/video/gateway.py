@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 import urllib.error
@@ -106,6 +107,40 @@ def _fps(rate: str | None) -> Decimal | None:
     return Decimal(f"{value:.1f}")
 
 
+STALE = gettext_lazy("The HLS source has published no new segment since %(at)s")
+
+
+def _stale_hls(url: str, timeout: float) -> str:
+    """For an HLS source: a reason when its live playlist has stopped moving, else "".
+
+    ffprobe reads the segments a frozen playlist still lists, so a camera whose encoder died would probe online.
+    A live playlist's last segment (by #EXT-X-PROGRAM-DATE-TIME, which cameras and gateways write) must be
+    younger than three target durations plus two minutes of clock difference."""
+    if not url.lower().startswith(("http://", "https://")):
+        return ""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (checked http(s) source)
+            text = response.read(256 * 1024).decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return ""  # ffprobe has just read it: a passing network error is not a verdict
+    if "#EXT-X-ENDLIST" in text:
+        return ""  # a finished recording, not a live camera: nothing to say about its age
+    stamps = re.findall(r"^#EXT-X-PROGRAM-DATE-TIME:(.+)$", text, re.M)
+    target = re.search(r"^#EXT-X-TARGETDURATION:(\d+)", text, re.M)
+    if not stamps:
+        return ""
+    try:
+        last = datetime.fromisoformat(stamps[-1].strip().replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if last.tzinfo is None:
+        return ""
+    limit = 3 * (int(target.group(1)) if target else 10) + 120
+    if (timezone.now() - last).total_seconds() > limit:
+        return str(STALE) % {"at": timezone.localtime(last).strftime("%Y-%m-%d %H:%M:%S")}
+    return ""
+
+
 def _last_error_line(stderr: bytes) -> str:
     """ffmpeg's last word, without the passwords of the addresses it quotes."""
     lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
@@ -173,6 +208,9 @@ class FfmpegGateway(MediaGateway):
         streams, frames = info.get("streams") or [], info.get("frames") or []
         if not streams or not frames:
             return ProbeResult(online=False, error=str(NO_FRAMES), latency_ms=latency)
+        stale = _stale_hls(camera.source_url, timeout)
+        if stale:
+            return ProbeResult(online=False, error=stale, latency_ms=latency)
         stream = streams[0]
         return ProbeResult(
             online=True, fps=_fps(stream.get("avg_frame_rate")) or _fps(stream.get("r_frame_rate")),

@@ -83,15 +83,16 @@ def cameras_of_site(user: User, site: Site) -> QuerySet[Camera]:
     return cameras_visible_to(user).filter(site=site).order_by("name", "pk")
 
 
-def online_rates(qs: QuerySet[Camera], by: str) -> list[dict]:
-    """Video online rate (视频在线率) of enabled cameras per district or brand: online / enabled, as regulators
-    track it. Each row: key (code for the list filter), label, enabled, online, offline, rate (None when 0)."""
-    column = {"district": "district", "brand": "site__brand"}[by]
-    rows = (qs.filter(enabled=True).order_by().values(f"{column}__code", f"{column}__name")
-            .annotate(n_enabled=Count("*"), n_online=Count("pk", filter=Q(status=Camera.Status.ONLINE)),
-                      n_offline=Count("pk", filter=Q(status=Camera.Status.OFFLINE))))
+def rate_rows(qs: QuerySet, column: str, by: str, *, on: Q, off: Q | None = None) -> list[dict]:
+    """Enabled devices per district or brand (`column` is the lookup to it): enabled, online (matching `on`),
+    offline (matching `off`, or every enabled one not on) and rate = online / enabled (None when 0). Districts
+    in their official order, brands largest first. The video online rate and the X-ray power-on rate."""
+    counts = {"n_enabled": Count("pk"), "n_online": Count("pk", filter=on)}
+    if off is not None:
+        counts["n_offline"] = Count("pk", filter=off)
+    rows = qs.filter(enabled=True).order_by().values(f"{column}__code", f"{column}__name").annotate(**counts)
     out = [{"key": r[f"{column}__code"] or "", "label": r[f"{column}__name"] or "—", "enabled": r["n_enabled"],
-            "online": r["n_online"], "offline": r["n_offline"],
+            "online": r["n_online"], "offline": r.get("n_offline", r["n_enabled"] - r["n_online"]),
             "rate": r["n_online"] / r["n_enabled"] if r["n_enabled"] else None} for r in rows]
     if by == "district":
         order = {code: i for i, code in enumerate(Jurisdiction.objects.filter(
@@ -100,6 +101,12 @@ def online_rates(qs: QuerySet[Camera], by: str) -> list[dict]:
     else:
         out.sort(key=lambda r: (-r["enabled"], r["label"]))
     return out
+
+
+def online_rates(qs: QuerySet[Camera], by: str) -> list[dict]:
+    """Video online rate (视频在线率) of enabled cameras per district or brand, as regulators track it."""
+    return rate_rows(qs, {"district": "district", "brand": "site__brand"}[by], by,
+                     on=Q(status=Camera.Status.ONLINE), off=Q(status=Camera.Status.OFFLINE))
 
 
 def total_rate(rows: list[dict]) -> dict:

@@ -177,15 +177,21 @@ def _stop_stream(camera: Camera) -> None:
         pass  # nothing running, or the gateway is down: its idle stop ends the stream anyway
 
 
-def _alert_offline(camera: Camera, at: datetime) -> None:
+def site_watchers(site: Site) -> list[User]:
+    """Who is told when a site's camera or X-ray machine fails: the district's officers and the enterprise's staff."""
     from parcelwatch.accounts.models import Role
-    from parcelwatch.notifications.services import notify, users_with_role_covering
+    from parcelwatch.notifications.services import users_with_role_covering
 
-    site = camera.site
     staff = [m.user for m in site.enterprise.memberships.filter(role=Role.ENTERPRISE_SAFETY, user__is_active=True)
              .select_related("user")]
-    recipients = users_with_role_covering(Role.DISTRICT_OFFICER, site.jurisdiction.path) + staff
-    notify(recipients, kind="camera_offline", url=reverse("video:camera_detail", args=[camera.pk]),
+    return users_with_role_covering(Role.DISTRICT_OFFICER, site.jurisdiction.path) + staff
+
+
+def _alert_offline(camera: Camera, at: datetime) -> None:
+    from parcelwatch.notifications.services import notify
+
+    site = camera.site
+    notify(site_watchers(site), kind="camera_offline", url=reverse("video:camera_detail", args=[camera.pk]),
            dedupe_key=f"camera_offline:{camera.pk}:{at.isoformat()}", site=site.name, camera=camera.name,
            at=timezone.localtime(at).strftime("%Y-%m-%d %H:%M"))
 

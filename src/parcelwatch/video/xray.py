@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from parcelwatch.accounts.models import Jurisdiction, Role, User
+from parcelwatch.accounts.models import User
 from parcelwatch.accounts.permissions import VIDEO_MANAGE
 from parcelwatch.lib.text import clean_text, normalise_identifier
 from parcelwatch.registry.models import Site
@@ -84,21 +84,11 @@ def on_q(now: datetime) -> Q:
 
 
 def power_on_rates(qs: QuerySet[XrayMachine], by: str, *, now: datetime | None = None) -> list[dict]:
-    """开机率 of enabled machines per district or brand: on now / enabled, like the video online rate."""
-    now = now or timezone.now()
-    column = {"district": "site__district", "brand": "site__brand"}[by]
-    rows = (qs.filter(enabled=True).order_by().values(f"{column}__code", f"{column}__name")
-            .annotate(n_enabled=Count("pk"), n_on=Count("pk", filter=on_q(now))))
-    out = [{"key": r[f"{column}__code"] or "", "label": r[f"{column}__name"] or "—", "enabled": r["n_enabled"],
-            "online": r["n_on"], "offline": r["n_enabled"] - r["n_on"],
-            "rate": r["n_on"] / r["n_enabled"] if r["n_enabled"] else None} for r in rows]
-    if by == "district":
-        order = {code: i for i, code in enumerate(Jurisdiction.objects.filter(
-            code__in=[r["key"] for r in out]).order_by("sort_order", "code").values_list("code", flat=True))}
-        out.sort(key=lambda r: order.get(r["key"], 999))
-    else:
-        out.sort(key=lambda r: (-r["enabled"], r["label"]))
-    return out
+    """开机率 of enabled machines per district or brand: on now / enabled (a silent machine counts as off)."""
+    from .selectors import rate_rows
+
+    return rate_rows(qs, {"district": "site__district", "brand": "site__brand"}[by], by,
+                     on=on_q(now or timezone.now()))
 
 
 def within_working_hours(now: datetime) -> bool:
@@ -109,7 +99,9 @@ def within_working_hours(now: datetime) -> bool:
 def check_machines(*, now: datetime | None = None) -> int:
     """Alert the district's officers and the enterprise's staff about each sorting centre's machine that is off
     (or silent) during working hours: once per time it goes off."""
-    from parcelwatch.notifications.services import notify, users_with_role_covering
+    from parcelwatch.notifications.services import notify
+
+    from .services import site_watchers
 
     now = now or timezone.now()
     if not within_working_hours(now):
@@ -119,10 +111,7 @@ def check_machines(*, now: datetime | None = None) -> int:
            .select_related("site__jurisdiction", "site__enterprise"))
     for machine in off:
         since = machine.state_since if machine.powered_on is False else machine.last_heartbeat_at
-        staff = [m.user for m in machine.site.enterprise.memberships.filter(
-            role=Role.ENTERPRISE_SAFETY, user__is_active=True).select_related("user")]
-        sent = notify(users_with_role_covering(Role.DISTRICT_OFFICER, machine.site.jurisdiction.path) + staff,
-                      kind="xray_off", url=reverse("video:overview") + "#xray",
+        sent = notify(site_watchers(machine.site), kind="xray_off", url=reverse("video:overview") + "#xray",
                       dedupe_key=f"xray_off:{machine.pk}:{(since or machine.created_at).isoformat()}",
                       site=machine.site.name, machine=machine.name,
                       since=timezone.localtime(since).strftime("%Y-%m-%d %H:%M") if since else "—")

@@ -125,14 +125,17 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if has_permission(request.user, EVENTS_VIEW) else [],
             "cameras": list(cameras_of_site(request.user, site)) if has_permission(request.user, VIDEO_VIEW) else None,
             "can_add_camera": can_on_site(request.user, VIDEO_MANAGE, site),
-            "machines": _machines_of(site) if has_permission(request.user, VIDEO_VIEW) else None,
+            "machines": _machines_of(request.user, site) if has_permission(request.user, VIDEO_VIEW) else None,
         },
     )
 
 
-def _machines_of(site: Site) -> list:
+def _machines_of(user, site: Site) -> list:
+    """The site's X-ray machines the user may see (through the video library's scoped selector)."""
+    from parcelwatch.video.selectors import machines_visible_to
+
     now = timezone.now()
-    machines = list(site.xray_machines.order_by("name", "pk"))
+    machines = list(machines_visible_to(user).filter(site=site).order_by("name", "pk"))
     for machine in machines:
         machine.on_now = machine.is_on(now)
     return machines

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "parcelwatch.enforcement",
     "parcelwatch.analytics",
     "parcelwatch.video",
+    "parcelwatch.selfcheck",
     "parcelwatch.exports",
     "parcelwatch.demo",
 ]

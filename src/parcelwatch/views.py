@@ -24,6 +24,9 @@ from parcelwatch.accounts.permissions import (
     EVENTS_REPORT,
     EVENTS_VIEW,
     REGISTRY_VIEW,
+    SELFCHECK_REVIEW,
+    SELFCHECK_SUBMIT,
+    SELFCHECK_VIEW,
     STATS_VIEW,
     VIDEO_PATROL,
     VIDEO_VIEW,
@@ -97,6 +100,8 @@ def home(request: HttpRequest) -> HttpResponse:
             panels.append(_grid_worker_panel(user, visible, today))
         if Role.ENTERPRISE_SAFETY in roles:
             panels += _enterprise_panels(user, visible, today)
+    if has_permission(user, SELFCHECK_VIEW):
+        panels += _selfcheck_panels(user, roles, today)
     # Remote video needs the officers who patrol by video and answer its offline alerts.
     if has_permission(user, VIDEO_VIEW) and roles & {Role.CITY_OFFICER, Role.DISTRICT_OFFICER}:
         panels.append(_video_panel(user))
@@ -127,6 +132,63 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 # --- per role ---------------------------------------------------------------------------------------------------
+
+
+def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
+    """Self-inspection: for the enterprise, what it owes (reports, corrections, circulars to read, sites without a
+    filed officer); for the district, what waits for its decision; for the leader, circulars to approve."""
+    from parcelwatch.registry.selectors import without_filed_officer
+    from parcelwatch.selfcheck import selectors as sc
+    from parcelwatch.selfcheck.models import Circular, DutyReport, OfficerFiling, SpotCheck, month_start, previous_month
+    from parcelwatch.selfcheck.views import _due_for, _my_enterprises
+
+    panels = []
+    filings = reverse("selfcheck:filing_list")
+    reports = reverse("selfcheck:report_list")
+    no_officer = Figure(_("Sites without a filed safety officer"),
+                        without_filed_officer(sites_visible_to(user)).count(),
+                        reverse("registry:site_list") + "?officer=none", "warning", "no-filed-officer")
+    if Role.ENTERPRISE_SAFETY in roles and has_permission(user, SELFCHECK_SUBMIT):
+        due = _due_for(user, _my_enterprises(user), today)
+        panel = Panel(_("Self-inspection"))
+        panel.figures = [
+            Figure(_("Duty reports to send"), len(due), reports, "danger" if any(d["overdue"] for d in due) else
+                   "warning" if due else "", "enterprise-reports-due"),
+            Figure(_("Filings returned to correct"), sc.filings_visible_to(user).filter(
+                state=OfficerFiling.State.RETURNED).count(), filings + "?state=returned", "warning",
+                "enterprise-filings-returned"),
+            Figure(_("Circulars to read"), sc.receipts_of(user).filter(read_at__isnull=True).count(),
+                   reverse("selfcheck:circular_list") + "?unread=1", "warning", "enterprise-circulars-unread"),
+            no_officer,
+        ]
+        panels.append(panel)
+    if has_permission(user, SELFCHECK_REVIEW):
+        last_month = previous_month(month_start(today))
+        missing = sum(1 for row in sc.reporting_rows(user, last_month, today=today, status=sc.STATUS_MISSING))
+        panel = Panel(_("Self-inspection"))
+        panel.figures = [
+            Figure(_("Officer filings to decide"), sc.filings_visible_to(user, SELFCHECK_REVIEW).filter(
+                state=OfficerFiling.State.SUBMITTED).count(), filings + "?state=submitted", "warning",
+                "review-filings"),
+            Figure(_("Duty reports to review"), sc.reports_visible_to(user, SELFCHECK_REVIEW).filter(
+                state=DutyReport.State.SUBMITTED).count(), reports + "?review=1", "", "review-reports"),
+            Figure(_("Reports missing for %(month)s") % {"month": f"{last_month:%Y-%m}"}, missing,
+                   reports + f"?month={last_month:%Y-%m}&status=missing", "danger", "reports-missing"),
+            Figure(_("Spot checks to record"), sc.checks_visible_to(user, SELFCHECK_REVIEW).filter(
+                result=SpotCheck.Result.PENDING).count(), reverse("selfcheck:check_list"), "", "spot-checks-pending"),
+            no_officer,
+        ]
+        panels.append(panel)
+    if Role.CITY_LEADER in roles:
+        from parcelwatch.accounts.permissions import CIRCULARS_APPROVE
+
+        if has_permission(user, CIRCULARS_APPROVE):
+            panel = Panel(_("Circulars"))
+            panel.figures = [Figure(_("Circulars to approve"), sc.circulars_visible_to(user).filter(
+                state=Circular.State.AWAITING_APPROVAL).count(),
+                reverse("selfcheck:circular_list") + "?state=awaiting_approval", "warning", "circulars-to-approve")]
+            panels.append(panel)
+    return panels
 
 
 def _video_panel(user) -> Panel:

@@ -86,6 +86,8 @@ ALLOWED_WITHOUT_API = {
     "api-v1": "the API itself",
     "admin": "configuration by the system administrator, not a role's work",
     "video:zlm_on_play": "ZLMediaKit's on_play hook, called by the media server, not by a person",
+    "selfcheck": "self-inspection (filings, duty reports, spot checks, circulars) has pages only so far; its API "
+                 "is still to be built (issue 9 stays open for it)",
 }
 
 

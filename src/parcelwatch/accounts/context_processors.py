@@ -42,6 +42,8 @@ def navigation(request: HttpRequest) -> dict:
         "nav_stats": STATS_VIEW in perms,
         "nav_video": VIDEO_VIEW in perms,
         "nav_patrol": VIDEO_PATROL in perms,
+        "nav_selfcheck": "selfcheck.view" in perms,
+        "nav_selfcheck_review": "selfcheck.review" in perms,
         "nav_unread": unread_count(user),
         "nav_perms": perms,
         "nav_registry": REGISTRY_VIEW in perms,

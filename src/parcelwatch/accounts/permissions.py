@@ -23,6 +23,10 @@ CASES_APPROVE = "cases.approve"  # approve filing and penalty decisions
 VIDEO_VIEW = "video.view"  # live view, snapshots and health of the cameras of an area
 VIDEO_MANAGE = "video.manage"  # register, edit and import cameras
 VIDEO_PATROL = "video.patrol"  # draw video patrols and patrol by video (district safety centres, city bureau)
+SELFCHECK_VIEW = "selfcheck.view"  # officer filings, monthly duty reports, spot checks and circulars of an area
+SELFCHECK_SUBMIT = "selfcheck.submit"  # an enterprise files its safety officers and submits its duty reports
+SELFCHECK_REVIEW = "selfcheck.review"  # decide filings, review reports, run spot checks, draft circulars
+CIRCULARS_APPROVE = "circulars.approve"  # approve a circular before it is published
 ACCOUNTS_MANAGE = "accounts.manage"
 API_USE = "api.use"  # holds bearer tokens for the REST API (partner systems, mobile clients)
 CONFIG_MANAGE = "config.manage"
@@ -34,16 +38,17 @@ _REGULATOR = frozenset(
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({REGISTRY_VIEW, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM, API_USE, VIDEO_VIEW}),
     Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW, STATS_VIEW,
-                                         VIDEO_VIEW, VIDEO_MANAGE, VIDEO_PATROL},
+                                         VIDEO_VIEW, VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW},
     Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE, STATS_VIEW, VIDEO_VIEW,
-                                     VIDEO_MANAGE, VIDEO_PATROL},
+                                     VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW},
     Role.CITY_LEADER: frozenset(
         {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE,
-         STATS_VIEW, VIDEO_VIEW}
+         STATS_VIEW, VIDEO_VIEW, SELFCHECK_VIEW, CIRCULARS_APPROVE}
     ),
     # Enterprise staff see their own enterprise's records, including their own staff's details and cameras.
     Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_FILE_CHANGE, EVENTS_VIEW,
-                                       EVENTS_ENTERPRISE, CASES_VIEW, API_USE, VIDEO_VIEW}),
+                                       EVENTS_ENTERPRISE, CASES_VIEW, API_USE, VIDEO_VIEW, SELFCHECK_VIEW,
+                                       SELFCHECK_SUBMIT}),
     # Partner departments see the public register of legal sites in their area, nothing private.
     Role.PARTNER: frozenset({REGISTRY_VIEW, API_USE}),
     # IT administration: configuration only, no workflow actions.

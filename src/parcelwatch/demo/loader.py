@@ -353,6 +353,87 @@ class DemoLoader:
                      outlet_percent=20, seed="演示-涵江-1")
         self.summary.add("video_patrol_draws", True)
 
+    # -- self-inspection ---------------------------------------------------------------------------------
+    def load_selfcheck(self) -> None:
+        """Three months of duty reports (some late, some missing, last month's partly waiting for review), a
+        new 中通 outlet whose safety officer's filing waits for 涵江's decision, and a published circular on
+        last month's late reporters that 中通涵江 has not read yet."""
+        from django.db.models import Exists, OuterRef
+        from django.utils import timezone
+
+        from parcelwatch.selfcheck import services as selfcheck
+        from parcelwatch.selfcheck.models import Circular, DutyReport, OfficerFiling, month_start, previous_month
+        from parcelwatch.selfcheck.selectors import active_template, due_date_for
+
+        template = active_template()
+        users = {u.username: u for u in User.objects.filter(username__in=["zto_safety", "hanjiang_officer",
+                                                                           "city_leader"])}
+        if template is None or DutyReport.objects.exists() or len(users) < 3:
+            return
+        rng = random.Random(20261128)
+        today = timezone.localdate()
+        last = previous_month(month_start(today))
+        periods = [previous_month(previous_month(last)), previous_month(last), last]
+        zto = users["zto_safety"].memberships.get().enterprise
+        items = [{"code": i.code, "text": i.text, "rule": i.rule} for i in template.items.all()]
+        expected = Enterprise.objects.filter(
+            Exists(Site.objects.filter(enterprise=OuterRef("pk"), status=Site.Status.OPERATING)),
+            status=Enterprise.Status.OPERATING).order_by("pk")
+        reporter = {m.enterprise_id: m.user for m in Membership.objects.filter(role=Role.ENTERPRISE_SAFETY)}
+        officer_user = users["hanjiang_officer"]
+        rows = []
+        for enterprise in expected:
+            for period in periods:
+                due = due_date_for(period, template)
+                roll = rng.random()
+                if period == last and (enterprise.pk == zto.pk or roll < 0.12):
+                    continue  # missing
+                late = roll > 0.85
+                submitted = timezone.make_aware(timezone.datetime.combine(
+                    due + timedelta(days=rng.randrange(1, 9)) if late else due - timedelta(days=rng.randrange(1, 9)),
+                    timezone.datetime.min.time())) + timedelta(hours=rng.randrange(9, 18))
+                state = DutyReport.State.ACCEPTED
+                if period == last:
+                    state = (DutyReport.State.SUBMITTED if roll < 0.30 else
+                             DutyReport.State.RETURNED if roll < 0.34 else DutyReport.State.ACCEPTED)
+                answers = {i["code"]: ("no" if i["code"] == "training" and rng.random() < 0.1 else "yes") for i in items}
+                reviewed = state != DutyReport.State.SUBMITTED
+                rows.append(DutyReport(
+                    enterprise=enterprise, period=period, template=template, items=items, answers=answers,
+                    narrative=f"{period.month}月共开展安全巡查{rng.randrange(20, 31)}次，组织从业人员培训"
+                              f"{rng.randrange(1, 4)}次；收寄验视、实名收寄、过机安检制度落实情况良好。",
+                    state=state, due_date=due, submitted_by=reporter.get(enterprise.pk, officer_user),
+                    first_submitted_at=submitted, submitted_at=submitted, late=late,
+                    reviewed_by=officer_user if reviewed else None,
+                    reviewed_at=submitted + timedelta(days=2) if reviewed else None,
+                    reason="附件缺少本月安全培训签到表，请补充后重新报送。" if state == DutyReport.State.RETURNED else "",
+                    history=[{"at": submitted.isoformat(), "actor": "演示数据", "action": "submit", "reason": ""}]))
+        DutyReport.objects.bulk_create(rows)
+        self.summary.created["duty_reports"] = len(rows)
+
+        # A newly opened 中通 outlet in 涵江 and the filing of its safety officer, waiting for the district.
+        first = zto.sites.order_by("pk").first()
+        outlet = Site.objects.create(kind=Site.Kind.OUTLET, name="中通涵江宁海营业部", enterprise=zto, brand=zto.brand,
+                                     address="莆田市涵江区宁海路66号", jurisdiction=first.jurisdiction,
+                                     district=first.district, lng=first.lng, lat=first.lat,
+                                     opening_date=today - timedelta(days=12))
+        record_change(outlet, actor=None, before=None, action=ChangeRecord.Action.CREATE, note=DEMO_NOTE)
+        selfcheck.submit_filing(zto, actor=users["zto_safety"], kind=OfficerFiling.Kind.NEW, sites=[outlet],
+                                data={"name": "郑晓明", "id_number": _id_number(rng, "350303"), "phone": _phone(rng)},
+                                note="新设网点，配备专职安全员")
+        self.summary.created["officer_filings"] = 1
+
+        # Last month's late and missing reporters of 涵江, circulated and published.
+        hanjiang = Jurisdiction.objects.get(code="350303")
+        title, body, recipients = selfcheck.circular_from_data(actor=officer_user, area=hanjiang,
+                                                               kind=Circular.Kind.LATE_REPORTS, period=last)
+        circular = selfcheck.draft_circular(actor=officer_user, area=hanjiang, kind=Circular.Kind.LATE_REPORTS,
+                                            title=title, body=body, enterprises=recipients)
+        selfcheck.act_on_circular(circular, "submit", actor=officer_user)
+        selfcheck.act_on_circular(circular, "approve", actor=users["city_leader"])
+        selfcheck.act_on_circular(circular, "publish", actor=officer_user)
+        self.summary.created["circulars"] = 1
+
     # -- accounts ----------------------------------------------------------------------------------------
     def load_accounts(self) -> None:
         for username, full_name, role, codes, extra in DEMO_ACCOUNTS:
@@ -383,6 +464,7 @@ class DemoLoader:
         self.load_cameras()
         self.load_accounts()
         self.load_patrol()
+        self.load_selfcheck()
         from .history import load_history
 
         if load_history():

@@ -10,6 +10,7 @@ class DocumentKind(models.TextChoices):
     PENALTY_DECISION = "penalty_decision", _("Penalty decision")
     EVENT = "event", _("Event number")
     CASE = "case", _("Enforcement case number")
+    CIRCULAR = "circular", _("Circular")
 
 
 class NumberTemplate(models.Model):

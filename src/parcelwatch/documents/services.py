@@ -23,6 +23,7 @@ DEFAULT_TEMPLATES = {
     DocumentKind.REMINDER_LETTER: ("{issuer}邮安提〔{year}〕{seq}号", True),
     DocumentKind.PENALTY_NOTICE: ("莆邮管告〔{year}〕{seq}号", False),
     DocumentKind.PENALTY_DECISION: ("莆邮管罚〔{year}〕{seq}号", False),
+    DocumentKind.CIRCULAR: ("莆邮安通〔{year}〕{seq}号", False),
 }
 
 

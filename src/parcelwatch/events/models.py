@@ -65,6 +65,7 @@ class Event(models.Model):
         GRID = "grid", _("Grid patrol")
         INSPECTION = "inspection", _("Regulator's inspection")
         VIDEO_PATROL = "video_patrol", _("Video patrol")
+        SPOT_CHECK = "spot_check", _("Duty-report spot check")
 
     OPEN_STATES = (
         State.REPORTED, State.ACCEPTED, State.RECTIFYING, State.RECTIFICATION_SUBMITTED, State.ESCALATED,

@@ -1,4 +1,5 @@
-"""Who may open an evidence file: whoever may see an event or case it belongs to, or the camera it was taken from."""
+"""Who may open an evidence file: whoever may see an event, case, duty report, spot check or circular it belongs to,
+or the camera it was taken from."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ def get_attachment_for_user(user: User, pk: int) -> Attachment:
         return attachment
     if case_ids and cases_visible_to(user).filter(pk__in=case_ids).exists():
         return attachment
+    from parcelwatch.selfcheck import selectors as selfcheck
+
+    circular_ids = [sid for stype, sid in subjects if stype == "circular"]
+    if circular_ids and selfcheck.circulars_visible_to(user).filter(pk__in=circular_ids).exists():
+        return attachment  # a published circular's PDF: its recipients and the regulators of its area
+    if selfcheck.reports_visible_to(user).filter(attachments=attachment).exists():
+        return attachment  # material of a duty report: the enterprise and its district
+    if selfcheck.checks_visible_to(user).filter(attachments=attachment).exists():
+        return attachment  # a spot check's photos: the regulators who check
     from parcelwatch.video.models import Snapshot
     from parcelwatch.video.selectors import cameras_visible_to
 

@@ -39,4 +39,6 @@ TASK_NAMES = {
     "parcelwatch.exports.tasks.run_export": _("Export"),
     "parcelwatch.exports.tasks.delete_old_exports": _("Delete old exports"),
     "parcelwatch.housekeeping.housekeeping": _("Housekeeping"),
+    "parcelwatch.video.tasks.probe_cameras": _("Camera health probes"),
+    "parcelwatch.selfcheck.tasks.remind_duty_reports": _("Duty report reminders"),
 }

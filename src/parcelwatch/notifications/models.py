@@ -12,6 +12,16 @@ MESSAGES = {
     "video_patrol": _("Video patrol drawn for you: %(count)s sites in %(area)s"),
     "xray_off": _("X-ray machine off during working hours (since %(since)s): %(site)s · %(machine)s"),
     "camera_offline": _("Camera offline since %(at)s: %(site)s · %(camera)s"),
+    "filing_submitted": _("Officer filing to decide: %(enterprise)s — %(name)s (%(filing_kind)s)"),
+    "filing_approved": _("Officer filing approved: %(name)s"),
+    "filing_returned": _("Officer filing returned: %(name)s — %(reason)s"),
+    "duty_report_due": _("Duty report for %(month)s due by %(due)s"),
+    "duty_report_overdue": _("Duty report for %(month)s overdue since %(due)s: send it now"),
+    "duty_report_returned": _("Duty report for %(month)s returned: %(reason)s"),
+    "circular_to_approve": _("Circular to approve: %(title)s"),
+    "circular_approved": _("Circular approved: %(title)s"),
+    "circular_returned": _("Circular returned: %(title)s — %(reason)s"),
+    "circular_published": _("New circular %(number)s: %(title)s"),
     "calendar_missing": _("No complete holiday schedule for %(years)s: deadlines count the statutory holidays but no "
                           "make-up working days. Enter the schedule and mark the year complete."),
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can, valid_pk
 from parcelwatch.accounts.models import Jurisdiction, User
@@ -112,6 +112,7 @@ def site_filters(params: Mapping) -> dict:
         "kind": _get(params, "kind"),
         "status": _get(params, "status"),
         "enterprise": valid_pk(params.get("enterprise")) if params.get("enterprise") else None,
+        "officer": "none" if _get(params, "officer") == "none" else "",
         "sort": _get(params, "sort"),
     }
 
@@ -133,6 +134,7 @@ def filter_sites(
     kind: str = "",
     status: str = "",
     enterprise: int | None = None,
+    officer: str = "",
     sort: str = "",
 ) -> QuerySet[Site]:
     if q:
@@ -150,7 +152,20 @@ def filter_sites(
         qs = qs.filter(status=status)
     if enterprise:
         qs = qs.filter(enterprise_id=enterprise)
+    if officer == "none":
+        qs = without_filed_officer(qs)
     return qs.order_by(SORTS.get(sort, "district__sort_order"), "name", "pk")
+
+
+def _filed_officer_covers() -> Exists:
+    return Exists(SafetyOfficer.sites.through.objects.filter(
+        site_id=OuterRef("pk"), safetyofficer__status=SafetyOfficer.Status.ACTIVE,
+        safetyofficer__filing_date__isnull=False))
+
+
+def without_filed_officer(sites: QuerySet[Site]) -> QuerySet[Site]:
+    """Operating sites that no filed safety officer in post covers (flagged on lists and home pages)."""
+    return sites.filter(~_filed_officer_covers(), status=Site.Status.OPERATING)
 
 
 def filter_enterprises(

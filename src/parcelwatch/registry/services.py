@@ -194,19 +194,20 @@ def _validate_officer(officer: SafetyOfficer, sites: list[Site]) -> None:
 
 
 @transaction.atomic
-def create_officer(*, actor: User, data: dict[str, Any], sites: list[Site]) -> SafetyOfficer:
+def create_officer(*, actor: User, data: dict[str, Any], sites: list[Site], note: str = "") -> SafetyOfficer:
     officer = SafetyOfficer()
     _apply(officer, data)
     _require_edit_enterprise(actor, officer.enterprise)
     _validate_officer(officer, sites)
     officer.save()
     officer.sites.set(sites)
-    record_change(officer, actor=actor, before=None, action=ChangeRecord.Action.CREATE)
+    record_change(officer, actor=actor, before=None, action=ChangeRecord.Action.CREATE, note=note)
     return officer
 
 
 @transaction.atomic
-def update_officer(officer: SafetyOfficer, *, actor: User, data: dict[str, Any], sites: list[Site]) -> bool:
+def update_officer(officer: SafetyOfficer, *, actor: User, data: dict[str, Any], sites: list[Site],
+                   note: str = "") -> bool:
     officer = SafetyOfficer.objects.select_for_update(of=("self",)).select_related("enterprise__jurisdiction").get(
         pk=officer.pk)
     _require_edit_enterprise(actor, officer.enterprise)
@@ -216,7 +217,8 @@ def update_officer(officer: SafetyOfficer, *, actor: User, data: dict[str, Any],
     _validate_officer(officer, sites)
     officer.save(update_fields=[*data.keys(), "updated_at"])
     officer.sites.set(sites)
-    return record_change(officer, actor=actor, before=before, action=ChangeRecord.Action.UPDATE) is not None
+    return record_change(officer, actor=actor, before=before, action=ChangeRecord.Action.UPDATE,
+                         note=note) is not None
 
 
 @transaction.atomic

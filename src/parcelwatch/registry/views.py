@@ -56,6 +56,7 @@ from .selectors import (
     officers_visible_to,
     site_filters,
     sites_visible_to,
+    without_filed_officer,
 )
 from .versioning import history
 
@@ -95,10 +96,14 @@ def site_list(request: HttpRequest) -> HttpResponse:
     _require(request, REGISTRY_VIEW)
     filters = site_filters(request.GET)
     qs = filter_sites(sites_visible_to(request.user), **filters)
+    page = _page(request, qs)
+    flagged = set(without_filed_officer(Site.objects.filter(pk__in=[s.pk for s in page])).values_list("pk", flat=True))
+    for site in page:
+        site.no_filed_officer = site.pk in flagged
     return render(
         request,
         "registry/site_list.html",
-        {**_common_context(request), "page": _page(request, qs), "filters": filters,
+        {**_common_context(request), "page": page, "filters": filters,
          "kinds": Site.Kind.choices, "statuses": Site.Status.choices},
     )
 

@@ -24,6 +24,12 @@ class Command(BaseCommand):
                     loader.load_cameras()
                     loader.load_patrol()
                 self.stdout.write("Demo cameras, X-ray machines and a video patrol added.")
+            from parcelwatch.selfcheck.models import DutyReport
+
+            if not DutyReport.objects.exists():
+                with translation.override(settings.LANGUAGE_CODE):
+                    DemoLoader().load_selfcheck()
+                self.stdout.write("Demo duty reports, an officer filing and a circular added.")
             return
         with translation.override(settings.LANGUAGE_CODE):
             summary = load_demo()

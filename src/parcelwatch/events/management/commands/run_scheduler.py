@@ -1,5 +1,5 @@
 """Queue periodic work for the task workers: the deadline sweep every SWEEP_INTERVAL_SECONDS, the camera
-health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping hourly.
+health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping and duty-report reminders hourly.
 
 Run one scheduler per deployment; run as many `db_worker` processes as needed.
 Queuing twice is harmless: the sweep locks each event and re-checks its state, and each camera probe is
@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 
 from parcelwatch.events.tasks import sweep_deadlines
 from parcelwatch.housekeeping import housekeeping
+from parcelwatch.selfcheck.tasks import remind_duty_reports
 from parcelwatch.video.tasks import probe_cameras
 
 HOUSEKEEPING_EVERY = 3600
@@ -36,7 +37,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, _stop)
         jobs = [(sweep_deadlines, settings.SWEEP_INTERVAL_SECONDS, "deadline sweep"),
                 (probe_cameras, settings.VIDEO_PROBE_INTERVAL_SECONDS, "camera probes"),
-                (housekeeping, HOUSEKEEPING_EVERY, "housekeeping")]
+                (housekeeping, HOUSEKEEPING_EVERY, "housekeeping"),
+                (remind_duty_reports, HOUSEKEEPING_EVERY, "duty report reminders")]
         last: dict[str, float] = {}
         while not stop:
             for task, every, label in jobs:

@@ -15,6 +15,14 @@ def _listed(client, url: str) -> int:
         return len(page.context["mine"])  # the patrols drawn for the user, still to do
     if url == "/video/":
         return page.context["total"]["online"]  # the online cameras behind the online rate
+    if url == "/selfcheck/reports/?review=1":
+        return len(page.context["waiting"])  # the reports waiting for the district's review
+    if url.startswith("/selfcheck/reports/?month="):
+        return page.context["row_count"]  # the enterprises of that month with that status
+    if url == "/selfcheck/reports/":
+        return len(page.context["due"])  # the months the enterprise still owes
+    if url == "/selfcheck/spot-checks/":
+        return len(page.context["pending"])  # the drawn reports still to check
     return page.context["page"].paginator.count
 
 

@@ -335,3 +335,18 @@ def test_a_spot_check_shows_no_event_button_before_a_failure(cast, client):
         login(client, cast.hanjiang_officer)
         assert 'data-testid="raise-form"' not in client.get(f"/selfcheck/spot-checks/{check.pk}/").content.decode()
         assert check.result == SpotCheck.Result.PENDING
+
+
+@NOV
+def test_every_number_of_the_monthly_table_equals_the_list_it_opens(cast):
+    _report(cast)
+    services.submit_report(cast.zto_hanjiang, actor=cast.zto_safety, period=date(2026, 11, 1), answers=_all_yes(),
+                           narrative="按时")
+    today = date(2026, 11, 20)
+    for period in (date(2026, 10, 1), date(2026, 11, 1)):
+        for entry in sel.reporting_summary(cast.city_officer, period, today=today):
+            for status in (sel.STATUS_DUE, sel.STATUS_SUBMITTED, sel.STATUS_LATE, sel.STATUS_MISSING,
+                           sel.STATUS_RETURNED, sel.STATUS_ACCEPTED):
+                rows = sel.reporting_rows(cast.city_officer, period, today=today, district=entry["district"],
+                                          status=status)
+                assert len(rows) == entry[status], (period, entry["district"].code, status)

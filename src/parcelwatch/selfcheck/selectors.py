@@ -181,7 +181,7 @@ def reporting_rows(user: User, period: date, *, today: date, district: Jurisdict
     for enterprise in enterprises.order_by("jurisdiction__sort_order", "name", "pk"):
         report = reports.get(enterprise.pk)
         row_status = reporting_status(report, report.due_date if report else due, today)
-        if status and status != row_status and not (status == STATUS_LATE and row_status == STATUS_MISSING):
+        if status and status != row_status:
             continue
         rows.append(ReportingRow(enterprise, report, row_status))
     return rows

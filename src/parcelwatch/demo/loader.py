@@ -356,8 +356,8 @@ class DemoLoader:
     # -- self-inspection ---------------------------------------------------------------------------------
     def load_selfcheck(self) -> None:
         """Three months of duty reports (some late, some missing, last month's partly waiting for review), a
-        new 中通 outlet whose safety officer's filing waits for 涵江's decision, and a published circular on
-        last month's late reporters that 中通涵江 has not read yet."""
+        safety officer's filing by 中通涵江 waiting for 涵江's decision, and a published circular on last month's
+        late reporters that 中通涵江 has not read yet."""
         from django.db.models import Exists, OuterRef
         from django.utils import timezone
 
@@ -411,16 +411,11 @@ class DemoLoader:
         DutyReport.objects.bulk_create(rows)
         self.summary.created["duty_reports"] = len(rows)
 
-        # A newly opened 中通 outlet in 涵江 and the filing of its safety officer, waiting for the district.
-        first = zto.sites.order_by("pk").first()
-        outlet = Site.objects.create(kind=Site.Kind.OUTLET, name="中通涵江宁海营业部", enterprise=zto, brand=zto.brand,
-                                     address="莆田市涵江区宁海路66号", jurisdiction=first.jurisdiction,
-                                     district=first.district, lng=first.lng, lat=first.lat,
-                                     opening_date=today - timedelta(days=12))
-        record_change(outlet, actor=None, before=None, action=ChangeRecord.Action.CREATE, note=DEMO_NOTE)
-        selfcheck.submit_filing(zto, actor=users["zto_safety"], kind=OfficerFiling.Kind.NEW, sites=[outlet],
+        # 中通涵江 files a second, full-time safety officer for its busiest outlets; the filing waits for 涵江.
+        outlets = list(zto.sites.filter(kind=Site.Kind.OUTLET, status=Site.Status.OPERATING).order_by("pk")[:2])
+        selfcheck.submit_filing(zto, actor=users["zto_safety"], kind=OfficerFiling.Kind.NEW, sites=outlets,
                                 data={"name": "郑晓明", "id_number": _id_number(rng, "350303"), "phone": _phone(rng)},
-                                note="新设网点，配备专职安全员")
+                                note="新增专职安全员")
         self.summary.created["officer_filings"] = 1
 
         # Last month's late and missing reporters of 涵江, circulated and published.

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from parcelwatch.accounts.access import covers, has_permission, memberships, valid_pk
 from parcelwatch.accounts.models import Jurisdiction, Role
-from parcelwatch.accounts.permissions import SELFCHECK_REVIEW, SELFCHECK_SUBMIT, SELFCHECK_VIEW
+from parcelwatch.accounts.permissions import EVENTS_REPORT, SELFCHECK_REVIEW, SELFCHECK_SUBMIT, SELFCHECK_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
 from parcelwatch.evidence.attachments import store_attachment
 from parcelwatch.evidence.models import Attachment
@@ -414,7 +414,7 @@ def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "file_ids": ",".join(str(f.pk) for f in files), "attachments": check.attachments.order_by("pk"),
         "categories": EventCategory.objects.filter(active=True).order_by("code"),
         "can_raise": can_record and check.result == SpotCheck.Result.FAILED and has_permission(
-            request.user, "events.report"),
+            request.user, EVENTS_REPORT),
     })
 
 

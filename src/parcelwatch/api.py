@@ -118,6 +118,7 @@ from parcelwatch.exports.api import router as exports_router  # noqa: E402
 from parcelwatch.notifications.api import router as notifications_router  # noqa: E402
 from parcelwatch.registry.api import router as registry_router  # noqa: E402
 from parcelwatch.registry.imports_api import router as imports_router  # noqa: E402
+from parcelwatch.selfcheck.api import router as selfcheck_router  # noqa: E402
 from parcelwatch.video.api import router as video_router  # noqa: E402
 
 api.add_router("", accounts_router)
@@ -131,3 +132,4 @@ api.add_router("", notifications_router)
 api.add_router("", exports_router)
 api.add_router("", analytics_router)
 api.add_router("", video_router)
+api.add_router("", selfcheck_router)

@@ -176,6 +176,13 @@ OPERATIONS = _operations()
 # security in the schema are called anonymously; anything else by the city officer. A district officer calls
 # where objects of the sibling district must then be refused (registry writes, imports, evidence, documents).
 CALLERS = (
+    ("POST", "/api/v1/selfcheck/filings/{filing_id}/transitions", "hanjiang_officer"),  # the district decides
+    ("POST", "/api/v1/selfcheck/filings", "zto_safety"),  # the enterprise files (and corrects)
+    ("POST", "/api/v1/selfcheck/reports/{", "hanjiang_officer"),  # the district reviews
+    ("POST", "/api/v1/selfcheck/reports", "zto_safety"),  # the enterprise reports
+    ("POST", "/api/v1/selfcheck/circulars/{circular_id}/read", "zto_safety"),  # the recipient signs for it
+    (None, "/api/v1/selfcheck/circulars", "hanjiang_officer"),
+    (None, "/api/v1/selfcheck/spot-check", "hanjiang_officer"),
     ("POST", "/api/v1/events/{", "hanjiang_officer"),  # transitions
     ("POST", "/api/v1/events", "hanjiang_grid"),  # reporting
     (None, "/api/v1/events", "hanjiang_officer"),
@@ -214,7 +221,7 @@ PLAUSIBLE = {
 # For a field named action, the first of these the object allows; else the first it allows.
 PREFERRED_ACTIONS = ("accept", "notify_penalty")
 OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "camera", "patrol", "draw", "attachment", "token",
-                "batch", "document",
+                "batch", "document", "filing", "report", "spotdraw", "check", "circular",
                 "export", "notification")
 PERSONAL_KINDS = ("token", "batch", "export", "notification")  # one's own: anybody else's is "another user's"
 # Fields whose name does not say what they name: (path, field) -> object kind.
@@ -787,6 +794,111 @@ def _tokens_of_mine(world, ctx):
     _key, spare = issue_api_token(ctx.caller, name="备用")
     ctx.objects["token"] = spare
     ctx.foreign["token"] = [issue_api_token(world.cast.hanjiang_officer, name="别人的")[1]]
+
+
+@setup_for(None, "/api/v1/selfcheck/*")
+def _selfcheck(world, ctx):
+    """Filings, duty reports, spot checks and circulars: the caller's, the sibling district's and another city's."""
+    from parcelwatch.accounts.models import User
+    from parcelwatch.selfcheck import selectors as sc_sel
+    from parcelwatch.selfcheck import services as sc
+    from parcelwatch.selfcheck.models import OfficerFiling, month_start, previous_month
+
+    cast = world.cast
+    fz_enterprise, fz_site = world.elsewhere["enterprise"], world.elsewhere["site"]
+    yto_safety = f.user("yto_safety", (Role.ENTERPRISE_SAFETY, cast.licheng, cast.yto_licheng))
+    fz_safety = f.user("fz_safety", (Role.ENTERPRISE_SAFETY, fz_enterprise.jurisdiction, fz_enterprise))
+    fz_city = User.objects.get(username="fz_city_officer")
+    m1 = previous_month(month_start(timezone.localdate()))
+    m2 = previous_month(m1)
+    answers = {item.code: "yes" for item in sc_sel.active_template().items.all()}
+
+    def filing(enterprise, actor, officer, site):
+        return sc.submit_filing(enterprise, actor=actor, kind=OfficerFiling.Kind.CHANGE, officer=officer,
+                                data={"name": officer.name, "id_number": officer.id_number, "phone": officer.phone},
+                                sites=[site])
+
+    def report(enterprise, actor):
+        return sc.submit_report(enterprise, actor=actor, period=m2, answers=answers, narrative="本月开展安全检查。")
+
+    def circular(area, actor, enterprise):
+        return sc.draft_circular(actor=actor, area=area, kind="general", title="工作通报", body="通报正文",
+                                 enterprises=[enterprise])
+
+    mine_report = report(cast.zto_hanjiang, cast.zto_safety)
+    report(cast.yto_licheng, yto_safety)
+    report(fz_enterprise, fz_safety)
+    mine_draw = sc.draw_spot_checks(actor=cast.hanjiang_officer, area=cast.hanjiang, period=m2, percent=100,
+                                    seed="hostile")
+    check = mine_draw.checks.get()
+    sc.record_check(check, actor=cast.hanjiang_officer, method="on_site", result="failed", findings="台账与实际不符",
+                    site=cast.hanjiang_outlet, attachments=[world.photo(cast.hanjiang_officer, (9, 9, 9))])
+    sibling_draw = sc.draw_spot_checks(actor=cast.licheng_officer, area=cast.licheng, period=m2, percent=100)
+    elsewhere_draw = sc.draw_spot_checks(actor=fz_city, area=fz_enterprise.jurisdiction, period=m2, percent=100)
+    ctx.objects.update(
+        filing=filing(cast.zto_hanjiang, cast.zto_safety, cast.zto_officer, cast.hanjiang_outlet),
+        report=mine_report, spotdraw=mine_draw, check=check,
+        circular=circular(cast.hanjiang, cast.hanjiang_officer, cast.zto_hanjiang))
+    sibling = {
+        "filing": filing(cast.yto_licheng, yto_safety, cast.yto_officer, cast.licheng_outlet),
+        "report": sibling_draw.checks.get().report, "spotdraw": sibling_draw, "check": sibling_draw.checks.get(),
+        "circular": circular(cast.licheng, cast.licheng_officer, cast.yto_licheng)}
+    elsewhere = {
+        "filing": filing(fz_enterprise, fz_safety, world.elsewhere["officer"], fz_site),
+        "report": elsewhere_draw.checks.get().report, "spotdraw": elsewhere_draw, "check": elsewhere_draw.checks.get(),
+        "circular": circular(fz_enterprise.jurisdiction, fz_city, fz_enterprise)}
+    for kind in sibling:
+        ctx.foreign[kind] = ([] if ctx.sees_sibling else [sibling[kind]]) + [elsewhere[kind]]
+    ctx.codes["area"] = [*([] if ctx.sees_sibling else [("another jurisdiction's district code", cast.licheng.code)]),
+                         ("another city's district code", fz_enterprise.jurisdiction.code),
+                         ("a code naming nothing", "nosuch")]
+    ctx.baseline.update(area=cast.hanjiang.code, month=m2.isoformat(), percent=100, answers=answers,
+                        narrative="本月开展安全检查30次。", method="on_site", result="failed", title="工作通报",
+                        body="通报正文")
+
+
+@setup_for("POST", "/api/v1/selfcheck/filings")
+def _new_filing(world, ctx):
+    ctx.baseline.update(kind="new", name="郑晓明", id_number=IDENTIFIER_SAMPLES["id_number"], phone="13900001234")
+    ctx.verify = _expect(kind="new", state="submitted", name="郑晓明")
+
+
+@setup_for("POST", "/api/v1/selfcheck/filings/{filing_id}/resubmission")
+def _returned_filing(world, ctx):
+    from parcelwatch.selfcheck import services as sc
+
+    sc.act_on_filing(ctx.objects["filing"], "return", actor=world.cast.hanjiang_officer, reason="请补充身份证号")
+    ctx.baseline.update(name="吴安全", id_number=IDENTIFIER_SAMPLES["id_number"], phone="13900001234")
+    ctx.verify = _expect(state="submitted")
+
+
+@setup_for("POST", "/api/v1/selfcheck/reports")
+def _new_report(world, ctx):
+    from parcelwatch.selfcheck.models import month_start, previous_month
+
+    ctx.baseline["month"] = previous_month(month_start(timezone.localdate())).isoformat()  # not yet reported
+    ctx.verify = _expect(state="submitted", enterprise_id=world.cast.zto_hanjiang.pk)
+
+
+@setup_for("GET", "/api/v1/selfcheck/circulars/draft")
+def _draft_from_data(world, ctx):
+    from parcelwatch.selfcheck.models import month_start, previous_month
+
+    month = previous_month(previous_month(previous_month(month_start(timezone.localdate()))))
+    ctx.baseline.update(kind="late_reports", month=month.isoformat())  # nobody reported that month
+    ctx.verify = lambda data, _b, _r: None if data.get("enterprise_ids") == [world.cast.zto_hanjiang.pk] else \
+        f"not the missing reporter: {_short(data)}"
+
+
+@setup_for("POST", "/api/v1/selfcheck/circulars/{circular_id}/read")
+def _published_circular(world, ctx):
+    from parcelwatch.selfcheck import services as sc
+
+    circular, cast = ctx.objects["circular"], world.cast
+    sc.act_on_circular(circular, "submit", actor=cast.hanjiang_officer)
+    sc.act_on_circular(circular, "approve", actor=cast.city_leader)
+    sc.act_on_circular(circular, "publish", actor=cast.hanjiang_officer)
+    ctx.verify = _expect(marked=1)
 
 
 # --- reading the schema ---------------------------------------------------------------------------------------

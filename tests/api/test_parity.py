@@ -79,6 +79,29 @@ WEB_TO_API = {
     "video:patrol_detail": ["GET /api/v1/video/patrols/{patrol_id}", "POST /api/v1/video/patrols/{patrol_id}/findings"],
     "video:patrol_raise": ["POST /api/v1/video/patrols/{patrol_id}/events"],
     "video:draw_detail": ["GET /api/v1/video/patrol-draws/{draw_id}"],
+    "selfcheck:filing_list": ["GET /api/v1/selfcheck/filings"],
+    "selfcheck:filing_create": ["POST /api/v1/selfcheck/filings"],
+    "selfcheck:filing_detail": ["GET /api/v1/selfcheck/filings/{filing_id}",
+                                "POST /api/v1/selfcheck/filings/{filing_id}/resubmission"],
+    "selfcheck:filing_act": ["POST /api/v1/selfcheck/filings/{filing_id}/transitions"],
+    "selfcheck:report_list": ["GET /api/v1/selfcheck/reports", "GET /api/v1/selfcheck/reporting"],
+    "selfcheck:report_create": ["POST /api/v1/selfcheck/reports", "GET /api/v1/selfcheck/report-template",
+                                "POST /api/v1/evidence"],
+    "selfcheck:report_detail": ["GET /api/v1/selfcheck/reports/{report_id}"],
+    "selfcheck:report_act": ["POST /api/v1/selfcheck/reports/{report_id}/transitions"],
+    "selfcheck:check_list": ["GET /api/v1/selfcheck/spot-checks", "GET /api/v1/selfcheck/spot-check-draws",
+                             "POST /api/v1/selfcheck/spot-check-draws"],
+    "selfcheck:draw_detail": ["GET /api/v1/selfcheck/spot-check-draws/{spotdraw_id}"],
+    "selfcheck:check_detail": ["GET /api/v1/selfcheck/spot-checks/{check_id}",
+                               "POST /api/v1/selfcheck/spot-checks/{check_id}/result", "POST /api/v1/evidence"],
+    "selfcheck:check_raise": ["POST /api/v1/selfcheck/spot-checks/{check_id}/events"],
+    "selfcheck:circular_list": ["GET /api/v1/selfcheck/circulars"],
+    "selfcheck:circular_create": ["POST /api/v1/selfcheck/circulars", "GET /api/v1/selfcheck/circulars/draft"],
+    "selfcheck:circular_detail": ["GET /api/v1/selfcheck/circulars/{circular_id}",
+                                  "GET /api/v1/evidence/{attachment_id}/file"],
+    "selfcheck:circular_edit": ["PATCH /api/v1/selfcheck/circulars/{circular_id}"],
+    "selfcheck:circular_act": ["POST /api/v1/selfcheck/circulars/{circular_id}/transitions"],
+    "selfcheck:circular_read": ["POST /api/v1/selfcheck/circulars/{circular_id}/read"],
 }
 
 ALLOWED_WITHOUT_API = {
@@ -86,8 +109,6 @@ ALLOWED_WITHOUT_API = {
     "api-v1": "the API itself",
     "admin": "configuration by the system administrator, not a role's work",
     "video:zlm_on_play": "ZLMediaKit's on_play hook, called by the media server, not by a person",
-    "selfcheck": "self-inspection (filings, duty reports, spot checks, circulars) has pages only so far; its API "
-                 "is still to be built (issue 9 stays open for it)",
 }
 
 

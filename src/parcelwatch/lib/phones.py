@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .text import is_ascii_digits, normalise_identifier
+from .text import clean_text, is_ascii_digits, normalise_identifier
 
 DEFAULT_AREA_CODE = "0594"  # Putian
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -26,6 +26,7 @@ class Phone:
 def parse_phone(raw: str | None, *, area_code: str = DEFAULT_AREA_CODE) -> Phone:
     """Normalise a phone; raises ValidationError with the reason when it cannot be a Chinese number."""
     text = normalise_identifier(raw or "", upper=False)
+    shown = clean_text(raw or "", multiline=False)[:40]  # echoed in the error: never control characters or a novel
     if not text:
         return Phone("")
     if text.endswith(".0"):  # a number cell read as a float
@@ -40,7 +41,7 @@ def parse_phone(raw: str | None, *, area_code: str = DEFAULT_AREA_CODE) -> Phone
             break
     digits = re.sub(r"[-－—.·]", "", text)
     if not is_ascii_digits(digits):
-        raise ValidationError(_("“%(value)s” is not a phone number.") % {"value": raw})
+        raise ValidationError(_("“%(value)s” is not a phone number.") % {"value": shown})
     ext = re.sub(r"\D", "", ext)
     suffix = f"-{ext}" if ext else ""
     if MOBILE.match(digits):
@@ -56,7 +57,7 @@ def parse_phone(raw: str | None, *, area_code: str = DEFAULT_AREA_CODE) -> Phone
         return Phone(f"{area_code}-{digits}{suffix}",
                      note=_("No area code: %(code)s was added.") % {"code": area_code})
     if len(digits) == 11 and digits.startswith("1"):
-        raise ValidationError(_("“%(value)s” is not a valid mobile number.") % {"value": raw})
+        raise ValidationError(_("“%(value)s” is not a valid mobile number.") % {"value": shown})
     raise ValidationError(
-        _("“%(value)s” is neither an 11-digit mobile number nor a landline with its area code.") % {"value": raw}
+        _("“%(value)s” is neither an 11-digit mobile number nor a landline with its area code.") % {"value": shown}
     )

@@ -66,6 +66,17 @@ def reporters_visible_to(user: User, perm: str = SELFCHECK_VIEW) -> QuerySet[Ent
                   REPORTER_SCOPE).select_related("jurisdiction", "brand")
 
 
+def filing_personal(user: User, filing: OfficerFiling) -> dict[str, str]:
+    """The filed ID number and phone as this viewer may see them (masked like the registry's officer records)."""
+    from parcelwatch.accounts.permissions import REGISTRY_VIEW_SENSITIVE
+    from parcelwatch.registry.privacy import mask
+    from parcelwatch.registry.selectors import ENTERPRISE_SCOPE
+
+    if user_can(user, REGISTRY_VIEW_SENSITIVE, filing.enterprise, scope=ENTERPRISE_SCOPE):
+        return {"id_number": filing.id_number, "phone": filing.phone}
+    return {"id_number": mask("id_number", filing.id_number), "phone": mask("phone", filing.phone)}
+
+
 def can_on(user: User, perm: str, obj) -> bool:
     scope = {OfficerFiling: OWNED_SCOPE, DutyReport: OWNED_SCOPE, Enterprise: REPORTER_SCOPE, SpotCheck: CHECK_SCOPE,
              SpotCheckDraw: DRAW_SCOPE}[type(obj)]

@@ -124,6 +124,8 @@ def _own_attachments(actor: User, attachments: Sequence[Attachment]) -> list[Att
     for a in attachments:
         if a.uploaded_by_id != actor.pk:
             raise ValidationError({"attachments": _("Attach only files you uploaded yourself.")})
+        if a.kind not in (Attachment.Kind.IMAGE, Attachment.Kind.PDF):
+            raise ValidationError({"attachments": _("Attach photos or PDF documents.")})
     return list(attachments)
 
 
@@ -279,6 +281,10 @@ def act_on_filing(filing: OfficerFiling, action: str, *, actor: User, reason: st
 
 
 def _answers(items: list[dict], answers: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(answers) - {item["code"] for item in items})
+    if unknown:
+        raise ValidationError({"answers": _("Not items of this checklist: %(codes)s.") % {
+            "codes": "、".join(unknown[:5])}})
     missing = [item["text"] for item in items if answers.get(item["code"]) not in DutyReport.Answer.values]
     if missing:
         raise ValidationError({"answers": _("Answer every checklist item: %(items)s.") % {

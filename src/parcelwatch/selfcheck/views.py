@@ -174,7 +174,7 @@ def filing_detail(request: HttpRequest, pk: int) -> HttpResponse:
     elif request.method == "POST":
         raise PermissionDenied
     return render(request, "selfcheck/filing_detail.html", {
-        "filing": filing, "sites": filing.sites.order_by("name"), "actions": _actions(filing, request.user),
+        "filing": filing, "personal": sel.filing_personal(request.user, filing), "sites": filing.sites.order_by("name"), "actions": _actions(filing, request.user),
         "resubmit": resubmit, "today": timezone.localdate(),
     })
 

@@ -71,6 +71,7 @@ def _seed_configuration() -> None:
         apps, None)
     importlib.import_module("parcelwatch.enforcement.migrations.0005_seed_enforcement_settings").seed(apps, None)
     importlib.import_module("parcelwatch.selfcheck.migrations.0002_seed_duty_report_template").seed(apps, None)
+    importlib.import_module("parcelwatch.assessment.migrations.0002_seed_scoring_sheets").seed(apps, None)
 
 
 @pytest.fixture

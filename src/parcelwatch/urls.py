@@ -17,6 +17,7 @@ urlpatterns = [
     path("analytics/", include("parcelwatch.analytics.urls")),
     path("video/", include("parcelwatch.video.urls")),
     path("selfcheck/", include("parcelwatch.selfcheck.urls")),
+    path("assessment/", include("parcelwatch.assessment.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

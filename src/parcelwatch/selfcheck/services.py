@@ -428,8 +428,11 @@ def draw_spot_checks(*, actor: User, area: Jurisdiction, period: date, percent: 
     if not reports:
         raise ValidationError(_("No submitted report of %(month)s in %(area)s to draw from.") % {
             "month": f"{period:%Y-%m}", "area": area.name})
-    # Every report weighs the same until enterprises carry a credit grade.
-    candidates = [[pk, 1] for pk, _enterprise_id in reports]
+    # Differentiated supervision: an enterprise's chance of being drawn grows with its credit risk (D four times A).
+    from parcelwatch.assessment.credit import DRAW_WEIGHTS, current_grades
+
+    grades = current_grades({enterprise_id for _pk, enterprise_id in reports})
+    candidates = [[pk, DRAW_WEIGHTS[grades.get(enterprise_id)]] for pk, enterprise_id in reports]
     seed = clean_text(seed, multiline=False)[:40] or f"{timezone.localdate():%Y%m%d}-{secrets.token_hex(6)}"
     record = SpotCheckDraw.objects.create(area=area, period=period, percent=percent, seed=seed, candidates=candidates,
                                           drawn_by=actor, drawn_at=_now())

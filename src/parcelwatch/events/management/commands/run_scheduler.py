@@ -1,5 +1,6 @@
 """Queue periodic work for the task workers: the deadline sweep every SWEEP_INTERVAL_SECONDS, the camera
-health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping and duty-report reminders hourly.
+health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping and duty-report reminders hourly, every credit
+grade daily.
 
 Run one scheduler per deployment; run as many `db_worker` processes as needed.
 Queuing twice is harmless: the sweep locks each event and re-checks its state, and each camera probe is
@@ -12,12 +13,14 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from parcelwatch.assessment.tasks import recalculate_all_credit
 from parcelwatch.events.tasks import sweep_deadlines
 from parcelwatch.housekeeping import housekeeping
 from parcelwatch.selfcheck.tasks import remind_duty_reports
 from parcelwatch.video.tasks import probe_cameras
 
 HOUSEKEEPING_EVERY = 3600
+CREDIT_EVERY = 24 * 3600  # old records leave the credit windows by the day
 
 
 class Command(BaseCommand):
@@ -38,7 +41,8 @@ class Command(BaseCommand):
         jobs = [(sweep_deadlines, settings.SWEEP_INTERVAL_SECONDS, "deadline sweep"),
                 (probe_cameras, settings.VIDEO_PROBE_INTERVAL_SECONDS, "camera probes"),
                 (housekeeping, HOUSEKEEPING_EVERY, "housekeeping"),
-                (remind_duty_reports, HOUSEKEEPING_EVERY, "duty report reminders")]
+                (remind_duty_reports, HOUSEKEEPING_EVERY, "duty report reminders"),
+                (recalculate_all_credit, CREDIT_EVERY, "credit grades")]
         last: dict[str, float] = {}
         while not stop:
             for task, every, label in jobs:

@@ -1,0 +1,156 @@
+"""Credit and risk grades (信用分级 A–D) of enterprises and sites, explained line by line.
+
+A rating starts from 100 points; each input deducts with its reason: the latest published assessment, the same
+problem found again within twelve months, rectifications past their deadline, enforcement cases and their
+fines, and the monthly duty reports missed or sent late. A ≥ 90, B ≥ 75, C ≥ 60, D below. The worker recomputes
+an enterprise's ratings (and its sites') whenever one of these inputs changes, and all of them nightly, since
+old records age out of the windows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from parcelwatch.registry.models import Enterprise, Site
+
+from .models import CreditRating, Evaluation, EvaluationResult, Grade
+
+BASE = Decimal(100)
+THRESHOLDS = (("A", Decimal(90)), ("B", Decimal(75)), ("C", Decimal(60)))
+ASSESSMENT_DEDUCTION = {Grade.EXCELLENT: 0, Grade.GOOD: 3, Grade.PASS: 8, Grade.FAIL: 15}
+REPEAT_DEDUCTION = 5  # per repetition of the same problem at the same site within 12 months
+OVERDUE_DEDUCTION = 3  # per rectification past its deadline within 12 months
+CASE_DEDUCTION = 10  # per enforcement case filed within 24 months
+FINE_STEP, FINE_CAP = Decimal(10000), 20  # 1 point per full 10,000 yuan of fines decided within 24 months
+MISSING_DEDUCTION, LATE_DEDUCTION = 3, 1  # per monthly duty report missing / late, last 12 months due
+# How often a grade is drawn relative to an A in a random draw (differentiated supervision); no grade yet: as B.
+DRAW_WEIGHTS = {"A": 1, "B": 2, "C": 3, "D": 4, None: 2}
+
+
+@dataclass
+class Line:
+    key: str  # assessment, repeat, overdue, cases, fines, reports_missing, reports_late
+    label: str
+    points: int | float
+    detail: str
+
+
+def grade_of(score: Decimal) -> str:
+    for grade, floor in THRESHOLDS:
+        if score >= floor:
+            return grade
+    return "D"
+
+
+def compute(enterprise: Enterprise, site: Site | None = None, *, today: date | None = None) -> tuple[
+        Decimal, str, list[dict]]:
+    """The score, grade and reasons of an enterprise (all its sites) or of one site."""
+    from parcelwatch.enforcement.models import EnforcementCase
+    from parcelwatch.events.models import Event
+    from parcelwatch.selfcheck.models import DutyReport, month_start, previous_month
+
+    from .services import months_due
+
+    now = timezone.now()
+    today = today or timezone.localdate()
+    lines: list[Line] = []
+    where = Q(site=site) if site else Q(site__enterprise=enterprise)
+    result = (EvaluationResult.objects.filter(evaluation__state=Evaluation.State.PUBLISHED,
+                                              enterprise=enterprise, site=site)
+              .select_related("evaluation").order_by("-evaluation__year", "-evaluation__published_at").first())
+    if result is not None:
+        lines.append(Line("assessment", _("Safe-delivery assessment %(year)d") % {"year": result.evaluation.year},
+                          -ASSESSMENT_DEDUCTION[result.grade],
+                          _("%(score)s points, %(grade)s") % {"score": result.total,
+                                                               "grade": Grade(result.grade).label}))
+    events = Event.objects.filter(where, reported_at__gte=now - timedelta(days=365), duplicate_of__isnull=True).exclude(
+        state__in=(Event.State.REJECTED, Event.State.MERGED))
+    repeats = Counter(events.values_list("site__name", "category__name"))
+    for (site_name, category), n in sorted(repeats.items()):
+        if n >= 2:
+            lines.append(Line("repeat", _("The same problem again"), -REPEAT_DEDUCTION * (n - 1),
+                              _("%(category)s at %(site)s, %(n)d times in 12 months") % {
+                                  "category": category, "site": site_name, "n": n}))
+    overdue = events.filter(missed_deadline=True).count()
+    if overdue:
+        lines.append(Line("overdue", _("Rectifications past their deadline"), -OVERDUE_DEDUCTION * overdue,
+                          _("%(n)d in 12 months") % {"n": overdue}))
+    cases = EnforcementCase.objects.filter(where if site else Q(enterprise=enterprise),
+                                           filed_at__gte=now - timedelta(days=730))
+    n_cases = cases.count()
+    if n_cases:
+        lines.append(Line("cases", _("Enforcement cases"), -CASE_DEDUCTION * n_cases, _("%(n)d filed in 24 months") % {
+            "n": n_cases}))
+        fines = cases.filter(state__in=EnforcementCase.PENALISED).aggregate(s=Sum("fine_amount"))["s"] or Decimal(0)
+        steps = min(FINE_CAP, int(fines // FINE_STEP))
+        if steps:
+            lines.append(Line("fines", _("Fines"), -steps, _("%(amount)s yuan decided in 24 months") % {
+                "amount": f"{fines:,.2f}"}))
+    months, month = [], previous_month(month_start(today))
+    for _i in range(12):
+        months.append(month)
+        month = previous_month(month)
+    window = months_due(months, today)
+    if window:
+        reports = {r.period: r for r in DutyReport.objects.filter(enterprise=enterprise, period__in=window)}
+        missing = sum(1 for m in window if m not in reports)
+        late = sum(1 for r in reports.values() if r.late)
+        if missing:
+            lines.append(Line("reports_missing", _("Monthly duty reports missing"), -MISSING_DEDUCTION * missing,
+                              _("%(n)d of the last %(total)d months due") % {"n": missing, "total": len(window)}))
+        if late:
+            lines.append(Line("reports_late", _("Monthly duty reports late"), -LATE_DEDUCTION * late,
+                              _("%(n)d of the last %(total)d months due") % {"n": late, "total": len(window)}))
+    score = max(Decimal(0), BASE + sum(Decimal(str(line.points)) for line in lines))
+    return score, grade_of(score), [{"key": line.key, "label": line.label, "points": line.points,
+                                     "detail": line.detail}
+                                    for line in lines]
+
+
+@transaction.atomic
+def store(enterprise: Enterprise, site: Site | None, score: Decimal, grade: str, lines: list[dict]) -> CreditRating:
+    """Keep the rating: the same result only refreshes its time; a new score or grade is a new row of history."""
+    now = timezone.now()
+    current = CreditRating.objects.select_for_update().filter(enterprise=enterprise, site=site, current=True).first()
+    if current is not None and current.grade == grade and current.score == score:
+        current.lines, current.computed_at = lines, now
+        current.save(update_fields=["lines", "computed_at"])
+        return current
+    if current is not None:
+        current.current = False
+        current.save(update_fields=["current"])
+    return CreditRating.objects.create(enterprise=enterprise, site=site, grade=grade, score=score, lines=lines,
+                                       computed_at=now, since=now)
+
+
+def recalculate(enterprise_ids) -> int:
+    """Recompute the ratings of these enterprises and of their operating sites."""
+    count = 0
+    for enterprise in Enterprise.objects.filter(pk__in=list(enterprise_ids)):
+        store(enterprise, None, *compute(enterprise))
+        count += 1
+        for site in Site.objects.filter(enterprise=enterprise, status=Site.Status.OPERATING):
+            store(enterprise, site, *compute(enterprise, site))
+            count += 1
+    return count
+
+
+def recalculate_all() -> int:
+    ids = list(Enterprise.objects.filter(status=Enterprise.Status.OPERATING).values_list("pk", flat=True))
+    count = 0
+    for start in range(0, len(ids), 100):
+        count += recalculate(ids[start:start + 100])
+    return count
+
+
+def current_grades(enterprise_ids) -> dict[int, str]:
+    return dict(CreditRating.objects.filter(enterprise_id__in=list(enterprise_ids), site__isnull=True, current=True)
+                .values_list("enterprise_id", "grade"))

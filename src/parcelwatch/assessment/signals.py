@@ -1,0 +1,61 @@
+"""Credit ratings follow their inputs: a saved event, case or duty report marks its enterprise for recalculation.
+
+The enterprises touched in one transaction are recalculated by one task queued after it commits (nothing is
+queued for a transaction that rolls back).
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+PENDING = "pw_credit_pending"
+MANY = 200  # more enterprises than this in one transaction: recalculate everything instead
+
+
+def _flush() -> None:
+    from .tasks import recalculate_all_credit, recalculate_credit
+
+    ids = getattr(connection, PENDING, set())
+    setattr(connection, PENDING, set())
+    if len(ids) > MANY:
+        recalculate_all_credit.enqueue()
+    elif ids:
+        recalculate_credit.enqueue(sorted(ids))
+
+
+def touch(enterprise_id: int | None) -> None:
+    if not enterprise_id:
+        return
+    pending = getattr(connection, PENDING, None)
+    if pending is None:
+        pending = set()
+        setattr(connection, PENDING, pending)
+    pending.add(enterprise_id)
+    if not any(callback is _flush for _ids, callback, *_rest in connection.run_on_commit):
+        transaction.on_commit(_flush)
+
+
+def _connect():
+    from parcelwatch.enforcement.models import EnforcementCase
+    from parcelwatch.events.models import Event
+    from parcelwatch.selfcheck.models import DutyReport
+
+    @receiver(post_save, sender=Event, weak=False, dispatch_uid="credit_event")
+    def event_saved(sender, instance, raw=False, **kwargs):
+        if not raw:
+            touch(instance.site.enterprise_id if instance.site_id else None)
+
+    @receiver(post_save, sender=EnforcementCase, weak=False, dispatch_uid="credit_case")
+    def case_saved(sender, instance, raw=False, **kwargs):
+        if not raw:
+            touch(instance.enterprise_id)
+
+    @receiver(post_save, sender=DutyReport, weak=False, dispatch_uid="credit_report")
+    def report_saved(sender, instance, raw=False, **kwargs):
+        if not raw:
+            touch(instance.enterprise_id)
+
+
+_connect()

@@ -1,0 +1,21 @@
+from django_tasks import task
+
+from . import credit, services
+
+
+@task()
+def compute_evaluation_task(evaluation_id: int) -> int:
+    """Score every enterprise or site of an evaluation (with progress), then rank them."""
+    return services.compute_evaluation(evaluation_id).results.count()
+
+
+@task()
+def recalculate_credit(enterprise_ids: list[int]) -> int:
+    """Recompute the credit grades of these enterprises and their sites (an input of theirs changed)."""
+    return credit.recalculate(enterprise_ids)
+
+
+@task()
+def recalculate_all_credit() -> int:
+    """Recompute every credit grade (nightly: old events, cases and reports age out of the windows)."""
+    return credit.recalculate_all()

@@ -1,0 +1,246 @@
+"""The safe-delivery assessment and the credit grades, against a small hand-computed fixture."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from parcelwatch.assessment import credit, services
+from parcelwatch.assessment import selectors as sel
+from parcelwatch.assessment.models import CreditRating, Evaluation, ScoringSheet
+from parcelwatch.enforcement.models import EnforcementCase
+from parcelwatch.events.models import Event, EventCategory
+from parcelwatch.events.services import perform, report_event
+from parcelwatch.evidence.attachments import store_attachment
+from parcelwatch.notifications.models import Notification
+from parcelwatch.selfcheck import services as selfcheck
+from parcelwatch.selfcheck.models import DutyReport
+from tests.conftest import login
+from tests.evidence_files import jpeg
+
+NOV = time_machine.travel("2026-11-20 10:00 +0800", tick=False)
+
+
+def _yes():
+    from parcelwatch.selfcheck.selectors import active_template
+
+    return {item.code: "yes" for item in active_template().items.all()}
+
+
+def _event(cast, site, code="BA02", *, missed=False) -> Event:
+    photo = store_attachment(jpeg(), name="现场.jpg", actor=cast.hanjiang_officer)
+    event = report_event(actor=cast.hanjiang_officer, site=site, category=EventCategory.objects.get(code=code),
+                         description="检查发现问题", photos=[photo])
+    if missed:
+        Event.objects.filter(pk=event.pk).update(missed_deadline=True)
+    return event
+
+
+def _reports(cast):
+    """中通涵江: August on time, September late, October on time (the first month anyone reported: August)."""
+    for period, at in ((date(2026, 8, 1), "2026-09-05 10:00 +0800"), (date(2026, 9, 1), "2026-10-15 10:00 +0800"),
+                       (date(2026, 10, 1), "2026-11-08 10:00 +0800")):
+        with time_machine.travel(at, tick=False):
+            selfcheck.submit_report(cast.zto_hanjiang, actor=cast.zto_safety, period=period, answers=_yes(),
+                                    narrative="本月开展安全检查。")
+
+
+@pytest.fixture
+def data(cast):
+    _reports(cast)
+    _event(cast, cast.hanjiang_outlet)
+    _event(cast, cast.hanjiang_outlet, missed=True)
+    cast.zto_officer.filing_date = date(2026, 1, 5)
+    cast.zto_officer.save()
+    return cast
+
+
+def _evaluate(cast, subject="enterprise", area=None, actor=None) -> Evaluation:
+    sheet = ScoringSheet.objects.get(subject=subject)
+    evaluation = services.start_evaluation(actor=actor or cast.city_officer, sheet=sheet, year=2026,
+                                           area=area or cast.city)
+    return services.compute_evaluation(evaluation.pk)
+
+
+@NOV
+def test_an_enterprise_evaluation_scores_each_computed_criterion_from_the_years_data(data):
+    cast = data
+    evaluation = _evaluate(cast)
+    assert (evaluation.state, evaluation.done, evaluation.total) == ("open", 2, 2)
+    zto = evaluation.results.get(enterprise=cast.zto_hanjiang)
+    scores = {line["code"]: Decimal(line["score"]) for line in zto.lines}
+    # events 20 − 2×2; overdue 15 − 1×5; reports 20 × 2/3 months on time; officers 15 × 2/2 sites filed.
+    assert scores == {"events": Decimal("16.0"), "overdue": Decimal("10.0"), "reports": Decimal("13.3"),
+                      "officers": Decimal("15.0")}
+    assert (zto.total, zto.grade) == (Decimal("54.3"), "fail")
+    yto = evaluation.results.get(enterprise=cast.yto_licheng)
+    # No problem found (20 + 15), no report in three months due (0), its officer never filed (0).
+    assert (yto.total, yto.rank, zto.rank) == (Decimal("35.0"), 2, 1)
+
+
+@NOV
+def test_hand_scores_are_bounded_rerank_and_publishing_needs_them_all(data, django_capture_on_commit_callbacks):
+    cast = data
+    evaluation = _evaluate(cast)
+    zto = evaluation.results.get(enterprise=cast.zto_hanjiang)
+    yto = evaluation.results.get(enterprise=cast.yto_licheng)
+    with pytest.raises(ValidationError) as refused:
+        services.score_by_hand(zto, actor=cast.city_officer, scores={"three_rules": "21"})
+    assert "three_rules" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        services.score_by_hand(zto, actor=cast.city_officer, scores={"events": "5"})  # computed, not by hand
+    with pytest.raises(PermissionDenied):
+        services.score_by_hand(zto, actor=cast.licheng_officer, scores={"three_rules": "18"})
+    services.score_by_hand(yto, actor=cast.city_officer, scores={"three_rules": "20", "emergency": "10"})
+    assert [r.enterprise_id for r in evaluation.results.order_by("rank")] == [cast.yto_licheng.pk,
+                                                                              cast.zto_hanjiang.pk]
+    with pytest.raises(ValidationError):
+        services.publish(evaluation, actor=cast.city_officer)  # 中通 not scored by hand yet
+    zto = services.score_by_hand(zto, actor=cast.city_officer, scores={"three_rules": "18", "emergency": "8"})
+    assert (zto.total, zto.grade, zto.rank) == (Decimal("80.3"), "good", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish(evaluation, actor=cast.city_officer)
+    assert Notification.objects.filter(recipient=cast.zto_safety, kind="evaluation_published").exists()
+    with pytest.raises(ValidationError):
+        services.score_by_hand(zto, actor=cast.city_officer, scores={"three_rules": "20"})  # published
+
+
+@NOV
+def test_a_site_evaluation_and_recomputation_keep_hand_scores(data):
+    cast = data
+    evaluation = _evaluate(cast, subject="site", area=cast.hanjiang, actor=cast.hanjiang_officer)
+    outlet = evaluation.results.get(site=cast.hanjiang_outlet)
+    other = evaluation.results.get(site=cast.hanjiang_outlet_g2)
+    assert (outlet.total, other.total) == (Decimal("50.0"), Decimal("70.0"))  # 30−2×5 + 20−10 + 20; 30+20+20
+    services.score_by_hand(outlet, actor=cast.hanjiang_officer, scores={"three_rules": "25"})
+    _event(cast, cast.hanjiang_outlet_g2)
+    services.recompute(evaluation, actor=cast.hanjiang_officer)
+    evaluation = services.compute_evaluation(evaluation.pk)
+    outlet.refresh_from_db()
+    other.refresh_from_db()
+    assert (outlet.total, other.total, outlet.manual) == (Decimal("75.0"), Decimal("65.0"), {"three_rules": "25.0"})
+    assert evaluation.results.count() == 2  # 圆通 is outside 涵江
+
+
+@NOV
+def test_evaluations_are_scoped_to_their_area_and_enterprises_see_only_their_published_result(data, client):
+    cast = data
+    with pytest.raises(PermissionDenied):
+        _evaluate(cast, area=cast.hanjiang, actor=cast.licheng_officer)
+    evaluation = _evaluate(cast, area=cast.hanjiang, actor=cast.hanjiang_officer)
+    with pytest.raises(ValidationError):
+        _evaluate(cast, area=cast.hanjiang, actor=cast.hanjiang_officer)  # one per sheet, year and area
+    login(client, cast.licheng_officer)
+    assert client.get(f"/assessment/{evaluation.pk}/").status_code == 404
+    login(client, cast.zto_safety)
+    assert client.get(f"/assessment/{evaluation.pk}/").status_code == 404  # not published yet
+    result = evaluation.results.get()
+    services.score_by_hand(result, actor=cast.hanjiang_officer, scores={"three_rules": "18", "emergency": "8"})
+    services.publish(evaluation, actor=cast.hanjiang_officer)
+    page = client.get(f"/assessment/{evaluation.pk}/")
+    assert page.status_code == 200 and "莆田市涵江区中通快递有限公司" in page.content.decode()
+    assert client.post(f"/assessment/{evaluation.pk}/act/", {"action": "recompute"}).status_code == 403
+    login(client, cast.hanjiang_officer)
+    detail = client.get(f"/assessment/results/{result.pk}/")
+    assert detail.status_code == 200 and "54.3" not in detail.content.decode()
+
+
+def _case(cast, fine: int) -> EnforcementCase:
+    from parcelwatch.enforcement.services import perform_case
+
+    event = _event(cast, cast.hanjiang_outlet_g2, "YS01")
+    perform(event, "accept", actor=cast.hanjiang_officer)
+    perform(event, "issue_letter", actor=cast.hanjiang_officer, render_documents=False)
+    perform(event, "escalate", actor=cast.hanjiang_officer, note="拒不整改")
+    perform(event, "open_case", actor=cast.city_officer, note="立案")
+    case = EnforcementCase.objects.get(events=event)
+    perform_case(case, "approve_filing", actor=cast.city_leader)
+    EnforcementCase.objects.filter(pk=case.pk).update(state=EnforcementCase.State.DECIDED, fine_amount=fine)
+    return case
+
+
+@NOV
+def test_the_credit_grade_explains_each_deduction(data):
+    cast = data
+    _case(cast, 15000)
+    score, grade, lines = credit.compute(cast.zto_hanjiang)
+    points = {line["key"]: line["points"] for line in lines}
+    # The same BA02 twice at 中通涵东营业部 (−5), two past their deadline (−6: the escalated one too), one
+    # case (−10), 15,000 yuan (−1), September late (−1); no month missing since reports began in August.
+    assert points == {"repeat": -5, "overdue": -6, "cases": -10, "fines": -1, "reports_late": -1}
+    assert (score, grade) == (Decimal(77), "B")
+    site_score, site_grade, _lines = credit.compute(cast.zto_hanjiang, cast.hanjiang_outlet_g2)
+    assert (site_score, site_grade) == (Decimal(85), "B")  # its escalated event, the case, its fine, the late report
+
+
+@NOV
+@pytest.mark.django_db(transaction=True)
+def test_credit_history_keeps_a_row_per_change_and_inputs_trigger_the_worker(data):
+    from django_tasks_db.models import DBTaskResult
+
+    cast = data
+    credit.recalculate([cast.zto_hanjiang.pk])
+    credit.recalculate([cast.zto_hanjiang.pk])  # the same result refreshes the row
+    assert CreditRating.objects.filter(enterprise=cast.zto_hanjiang, site=None).count() == 1
+    DBTaskResult.objects.all().delete()
+    _event(cast, cast.hanjiang_outlet, missed=True)  # committed at once: the task is queued
+    queued = DBTaskResult.objects.get(task_path__endswith="recalculate_credit")
+    assert queued.args_kwargs["args"] == [[cast.zto_hanjiang.pk]]
+    credit.recalculate([cast.zto_hanjiang.pk])
+    rows = list(CreditRating.objects.filter(enterprise=cast.zto_hanjiang, site=None).order_by("pk"))
+    assert [r.current for r in rows] == [False, True] and rows[1].score < rows[0].score
+    current, history = sel.rating_of(cast.zto_safety, cast.zto_hanjiang)
+    assert current == rows[1] and history == [rows[0]]
+    assert sel.rating_of(cast.licheng_officer, cast.zto_hanjiang) == (None, [])
+
+
+@NOV
+def test_the_grade_and_why_are_on_the_enterprise_page_for_the_enterprise_itself(data, client):
+    cast = data
+    credit.recalculate([cast.zto_hanjiang.pk])
+    rating = CreditRating.objects.get(enterprise=cast.zto_hanjiang, site=None, current=True)
+    assert (rating.grade, rating.score) == ("A", Decimal(91))  # −5 the same problem again, −3 overdue, −1 late
+    login(client, cast.zto_safety)
+    page = client.get(f"/registry/enterprises/{cast.zto_hanjiang.pk}/").content.decode()
+    assert 'data-testid="credit-grade">A<' in page and "91.0" in page
+    for line in rating.lines:
+        assert line["detail"] in page
+    site_page = client.get(f"/registry/sites/{cast.hanjiang_outlet.pk}/").content.decode()
+    assert 'data-testid="credit-grade"' in site_page and 'data-testid="three-rules-link"' in site_page
+    login(client, cast.licheng_officer)  # sees neither the enterprise nor its grade
+    assert client.get(f"/registry/enterprises/{cast.zto_hanjiang.pk}/").status_code == 404
+
+
+def test_weighted_draws_pick_d_grade_reports_more_often():
+    picks = sum(selfcheck.draw(f"seed-{i}", [[1, 1], [2, 4]], 50) == [2] for i in range(1000))
+    assert 720 <= picks <= 880  # weight 4 against 1: drawn first four times in five
+
+
+@NOV
+def test_spot_check_draws_record_each_candidates_weight_by_its_grade(data):
+    cast = data
+    services_report = DutyReport.objects.get(enterprise=cast.zto_hanjiang, period=date(2026, 10, 1))
+    credit.store(cast.zto_hanjiang, None, Decimal(50), "D", [])
+    record = selfcheck.draw_spot_checks(actor=cast.city_officer, area=cast.city, period=date(2026, 10, 1), percent=100)
+    assert record.candidates == [[services_report.pk, 4]]
+
+
+@NOV
+def test_the_three_rules_of_a_site_from_reports_events_and_patrols(data, client):
+    cast = data
+    report = DutyReport.objects.get(enterprise=cast.zto_hanjiang, period=date(2026, 10, 1))
+    DutyReport.objects.filter(pk=report.pk).update(answers={**report.answers, "xray": "no"})
+    _event(cast, cast.hanjiang_outlet, "RS01")
+    rules = {r["rule"]: r for r in sel.three_rules(cast.hanjiang_outlet)}
+    assert (rules["inspection"]["status"], rules["inspection"]["yes"]) == ("ok", 3)
+    assert (rules["real_name"]["status"], rules["real_name"]["event_count"]) == ("problem", 1)
+    assert (rules["xray"]["status"], rules["xray"]["no"]) == ("problem", 1)
+    login(client, cast.licheng_officer)
+    assert client.get(f"/assessment/sites/{cast.hanjiang_outlet.pk}/rules/").status_code == 404
+    login(client, cast.zto_safety)
+    page = client.get(f"/assessment/sites/{cast.hanjiang_outlet.pk}/rules/")
+    assert page.status_code == 200 and 'data-testid="rule-xray"' in page.content.decode()

@@ -110,6 +110,7 @@ def unexpected(request, exc):
 
 from parcelwatch.accounts.api import router as accounts_router  # noqa: E402
 from parcelwatch.analytics.api import router as analytics_router  # noqa: E402
+from parcelwatch.assessment.api import router as assessment_router  # noqa: E402
 from parcelwatch.documents.api import router as documents_router  # noqa: E402
 from parcelwatch.enforcement.api import router as enforcement_router  # noqa: E402
 from parcelwatch.events.api import router as events_router  # noqa: E402
@@ -133,3 +134,4 @@ api.add_router("", exports_router)
 api.add_router("", analytics_router)
 api.add_router("", video_router)
 api.add_router("", selfcheck_router)
+api.add_router("", assessment_router)

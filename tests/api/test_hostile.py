@@ -183,6 +183,7 @@ CALLERS = (
     ("POST", "/api/v1/selfcheck/circulars/{circular_id}/read", "zto_safety"),  # the recipient signs for it
     (None, "/api/v1/selfcheck/circulars", "hanjiang_officer"),
     (None, "/api/v1/selfcheck/spot-check", "hanjiang_officer"),
+    (None, "/api/v1/assessment", "hanjiang_officer"),
     ("POST", "/api/v1/events/{", "hanjiang_officer"),  # transitions
     ("POST", "/api/v1/events", "hanjiang_grid"),  # reporting
     (None, "/api/v1/events", "hanjiang_officer"),
@@ -221,7 +222,7 @@ PLAUSIBLE = {
 # For a field named action, the first of these the object allows; else the first it allows.
 PREFERRED_ACTIONS = ("accept", "notify_penalty")
 OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "camera", "patrol", "draw", "attachment", "token",
-                "batch", "document", "filing", "report", "spotdraw", "check", "circular",
+                "batch", "document", "filing", "report", "spotdraw", "check", "circular", "evaluation", "evalresult",
                 "export", "notification")
 PERSONAL_KINDS = ("token", "batch", "export", "notification")  # one's own: anybody else's is "another user's"
 # Fields whose name does not say what they name: (path, field) -> object kind.
@@ -899,6 +900,40 @@ def _published_circular(world, ctx):
     sc.act_on_circular(circular, "approve", actor=cast.city_leader)
     sc.act_on_circular(circular, "publish", actor=cast.hanjiang_officer)
     ctx.verify = _expect(marked=1)
+
+
+@setup_for(None, "/api/v1/assessment/*")
+def _assessment(world, ctx):
+    """A computed evaluation of 涵江 (the caller's), of 荔城 and of another city's district."""
+    from parcelwatch.accounts.models import User
+    from parcelwatch.assessment import services as am
+    from parcelwatch.assessment.models import ScoringSheet
+
+    cast = world.cast
+    sheet = ScoringSheet.objects.get(subject="enterprise")
+    year = timezone.localdate().year
+
+    def evaluated(actor, area):
+        return am.compute_evaluation(am.start_evaluation(actor=actor, sheet=sheet, year=year, area=area).pk)
+
+    mine = evaluated(cast.hanjiang_officer, cast.hanjiang)
+    sibling = evaluated(cast.licheng_officer, cast.licheng)
+    elsewhere = evaluated(User.objects.get(username="fz_city_officer"), world.elsewhere["enterprise"].jurisdiction)
+    ctx.objects.update(evaluation=mine, evalresult=mine.results.get())
+    for kind, pick in (("evaluation", lambda e: e), ("evalresult", lambda e: e.results.get())):
+        ctx.foreign[kind] = ([] if ctx.sees_sibling else [pick(sibling)]) + [pick(elsewhere)]
+    ctx.codes["area"] = [*([] if ctx.sees_sibling else [("another jurisdiction's district code", cast.licheng.code)]),
+                         ("another city's district code", world.elsewhere["enterprise"].jurisdiction.code),
+                         ("a code naming nothing", "nosuch")]
+    sheets = ScoringSheet.objects.filter(subject="site")
+    ctx.baseline.update(sheet=sheets.get().pk, year=year, area=cast.hanjiang.code, scores={"three_rules": "18.5"})
+
+
+@setup_for("PATCH", "/api/v1/assessment/results/{evalresult_id}")
+def _hand_scores(world, ctx):
+    # Computed: events 20 − 2×2, overdue 15 − 5 (the escalated one), reports 20 (none due yet: nobody has
+    # reported), officers 0 (none filed) = 46.0; and 18.5 by hand.
+    ctx.verify = _expect(total="64.5")
 
 
 # --- reading the schema ---------------------------------------------------------------------------------------

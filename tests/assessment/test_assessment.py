@@ -244,3 +244,48 @@ def test_the_three_rules_of_a_site_from_reports_events_and_patrols(data, client)
     login(client, cast.zto_safety)
     page = client.get(f"/assessment/sites/{cast.hanjiang_outlet.pk}/rules/")
     assert page.status_code == 200 and 'data-testid="rule-xray"' in page.content.decode()
+
+
+@NOV
+def test_the_assessment_through_the_api(data, client):
+    from tests.api.test_api import bearer
+
+    cast = data
+    sheet = client.get("/api/v1/assessment/sheets", **bearer(cast.hanjiang_officer)).json()
+    enterprise_sheet = next(s for s in sheet if s["subject"] == "enterprise")
+    made = client.post("/api/v1/assessment/evaluations", {"sheet": enterprise_sheet["id"], "year": 2026,
+                                                          "area": cast.hanjiang.code},
+                       content_type="application/json", **bearer(cast.hanjiang_officer))
+    assert made.status_code == 201 and made.json()["state"] == "computing"
+    outside = client.post("/api/v1/assessment/evaluations", {"sheet": enterprise_sheet["id"], "year": 2026,
+                                                             "area": cast.licheng.code},
+                          content_type="application/json", **bearer(cast.hanjiang_officer))
+    assert outside.status_code == 422
+    evaluation_id = made.json()["id"]
+    services.compute_evaluation(evaluation_id)  # what the worker does
+    url = f"/api/v1/assessment/evaluations/{evaluation_id}"
+    detail = client.get(url, **bearer(cast.hanjiang_officer)).json()
+    assert (detail["state"], detail["done"], detail["total"], detail["available_actions"]) == (
+        "open", 1, 1, ["recompute", "publish"])
+    results = client.get(url + "/results", **bearer(cast.hanjiang_officer)).json()["items"]
+    assert [(r["enterprise_id"], r["total"], r["rank"]) for r in results] == [(cast.zto_hanjiang.pk, "54.3", 1)]
+    result_url = f"/api/v1/assessment/results/{results[0]['id']}"
+    too_high = client.patch(result_url, {"scores": {"emergency": 11}}, content_type="application/json",
+                            **bearer(cast.hanjiang_officer))
+    assert too_high.status_code == 422
+    scored = client.patch(result_url, {"scores": {"three_rules": 18, "emergency": 8}},
+                          content_type="application/json", **bearer(cast.hanjiang_officer)).json()
+    assert (scored["total"], scored["grade"]) == ("80.3", "good")
+    assert client.get(url, **bearer(cast.zto_safety)).status_code == 404
+    published = client.post(url + "/transitions", {"action": "publish"}, content_type="application/json",
+                            **bearer(cast.hanjiang_officer)).json()
+    assert published["state"] == "published"
+    mine = client.get(url + "/results", **bearer(cast.zto_safety)).json()
+    assert [r["total"] for r in mine["items"]] == ["80.3"]
+    assert client.get(url, **bearer(cast.licheng_officer)).status_code == 404
+    credit.recalculate([cast.zto_hanjiang.pk])  # 91 − 3 for a "good" assessment: 88, B
+    grade = client.get(f"/api/v1/enterprises/{cast.zto_hanjiang.pk}/credit", **bearer(cast.zto_safety)).json()
+    assert grade["current"]["grade"] == "B" and {"assessment", "repeat"} <= {
+        line["key"] for line in grade["current"]["lines"]}
+    rules = client.get(f"/api/v1/sites/{cast.hanjiang_outlet.pk}/three-rules", **bearer(cast.zto_safety)).json()
+    assert [r["rule"] for r in rules] == ["inspection", "real_name", "xray"]

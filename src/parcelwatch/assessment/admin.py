@@ -1,7 +1,6 @@
 """Scoring sheets are configuration: the administrator edits criteria, points, and how each is scored."""
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 

@@ -137,13 +137,18 @@ def home(request: HttpRequest) -> HttpResponse:
 def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
     """Self-inspection: for the enterprise, what it owes (reports, corrections, circulars to read, sites without a
     filed officer); for the district, what waits for its decision; for the leader, circulars to approve."""
-    from parcelwatch.registry.selectors import without_filed_officer
+    from parcelwatch.assessment.models import Evaluation
+    from parcelwatch.assessment.selectors import evaluations_visible_to
+    from parcelwatch.registry.selectors import filter_enterprises, without_filed_officer
     from parcelwatch.selfcheck import selectors as sc
     from parcelwatch.selfcheck.models import Circular, DutyReport, OfficerFiling, SpotCheck, month_start, previous_month
     from parcelwatch.selfcheck.views import _due_for, _my_enterprises
 
     panels = []
     filings = reverse("selfcheck:filing_list")
+    # Differentiated supervision starts from the D-grade enterprises (credit grades, recomputed by the worker).
+    d_grade = Figure(_("D-grade enterprises"), filter_enterprises(enterprises_visible_to(user), credit="D").count(),
+                     reverse("registry:enterprise_list") + "?credit=D", "danger", "credit-d")
     reports = reverse("selfcheck:report_list")
     no_officer = Figure(_("Sites without a filed safety officer"),
                         without_filed_officer(sites_visible_to(user)).count(),
@@ -177,6 +182,10 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
             Figure(_("Spot checks to record"), sc.checks_visible_to(user, SELFCHECK_REVIEW).filter(
                 result=SpotCheck.Result.PENDING).count(), reverse("selfcheck:check_list"), "", "spot-checks-pending"),
             no_officer,
+            Figure(_("Assessments being scored"), evaluations_visible_to(user, SELFCHECK_REVIEW).filter(
+                state=Evaluation.State.OPEN).count(), reverse("assessment:evaluation_list") + "?state=open", "",
+                "evaluations-open"),
+            d_grade,
         ]
         panels.append(panel)
     if Role.CITY_LEADER in roles:
@@ -186,7 +195,8 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
             panel = Panel(_("Circulars"))
             panel.figures = [Figure(_("Circulars to approve"), sc.circulars_visible_to(user).filter(
                 state=Circular.State.AWAITING_APPROVAL).count(),
-                reverse("selfcheck:circular_list") + "?state=awaiting_approval", "warning", "circulars-to-approve")]
+                reverse("selfcheck:circular_list") + "?state=awaiting_approval", "warning", "circulars-to-approve"),
+                d_grade]
             panels.append(panel)
     return panels
 

@@ -289,3 +289,27 @@ def test_the_assessment_through_the_api(data, client):
         line["key"] for line in grade["current"]["lines"]}
     rules = client.get(f"/api/v1/sites/{cast.hanjiang_outlet.pk}/three-rules", **bearer(cast.zto_safety)).json()
     assert [r["rule"] for r in rules] == ["inspection", "real_name", "xray"]
+
+
+@NOV
+def test_a_hand_score_moves_only_the_ranks_it_passes(cast):
+    """Ranks after each hand score equal a full competition ranking (ties share a rank)."""
+    import random
+
+    from parcelwatch.accounts.models import Jurisdiction
+    from parcelwatch.registry.models import Enterprise
+    from tests import factories as f
+
+    for i in range(12):
+        f.enterprise(f"莆田市涵江区测试{i}快递有限公司", cast.hanjiang)
+    evaluation = _evaluate(cast, area=Jurisdiction.objects.get(code=cast.hanjiang.code), actor=cast.hanjiang_officer)
+    assert evaluation.results.count() == Enterprise.objects.filter(jurisdiction=cast.hanjiang).count()
+    rng = random.Random(7)
+    results = list(evaluation.results.all())
+    for _step in range(40):
+        result = rng.choice(results)
+        services.score_by_hand(result, actor=cast.hanjiang_officer,
+                               scores={"three_rules": str(rng.choice([0, 5, 10, 10, 15, 20])),
+                                       "emergency": str(rng.choice([0, 5, 10]))})
+        rows = list(evaluation.results.values_list("total", "rank"))
+        assert all(rank == 1 + sum(1 for t, _r in rows if t > total) for total, rank in rows)

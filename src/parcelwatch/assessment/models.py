@@ -133,7 +133,8 @@ class EvaluationResult(models.Model):
 
     class Meta:
         verbose_name = _("evaluation result")
-        indexes = [models.Index(fields=["evaluation", "rank"]), models.Index(fields=["enterprise", "evaluation"])]
+        indexes = [models.Index(fields=["evaluation", "rank"]), models.Index(fields=["evaluation", "total"]),
+                   models.Index(fields=["enterprise", "evaluation"])]
 
     def __str__(self) -> str:
         return f"{self.evaluation}: {self.site or self.enterprise} {self.total}"

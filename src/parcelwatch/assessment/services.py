@@ -304,15 +304,30 @@ def score_by_hand(result: EvaluationResult, *, actor: User, scores: dict[str, An
         clean[code] = str(_q(number))
     if errors:
         raise ValidationError(errors)
+    old_total = result.total
     result.manual = clean
     result.total = _total(evaluation.criteria, result.lines, clean)
     result.grade = grade_for(evaluation.sheet, result.total)
     result.scored_by, result.scored_at = actor, timezone.now()
     result.version += 1
     result.save(update_fields=["manual", "total", "grade", "scored_by", "scored_at", "version"])
-    rank(evaluation)
-    result.refresh_from_db()
+    _rerank(result, old_total)
     return result
+
+
+def _rerank(result: EvaluationResult, old: Decimal) -> None:
+    """One score changed: only the ranks between its old and new score move (rank = 1 + how many score higher),
+    so a hand score costs two indexed statements, however many results the evaluation has."""
+    from django.db.models import F
+
+    new = result.total
+    others = EvaluationResult.objects.filter(evaluation_id=result.evaluation_id).exclude(pk=result.pk)
+    if new > old:
+        others.filter(total__gte=old, total__lt=new).update(rank=F("rank") + 1)
+    elif new < old:
+        others.filter(total__gte=new, total__lt=old).update(rank=F("rank") - 1)
+    result.rank = others.filter(total__gt=new).count() + 1
+    EvaluationResult.objects.filter(pk=result.pk).update(rank=result.rank)
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -70,8 +70,12 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         raise PermissionDenied
     evaluations = sel.evaluations_visible_to(request.user).order_by("-year", "area__code", "sheet__subject")
+    state = text(request.GET, "state")
+    if state in Evaluation.State.values:
+        evaluations = evaluations.filter(state=state)
     return render(request, "assessment/evaluation_list.html", {
-        "form": form, "page": CappedPaginator(evaluations, 50).get_page(request.GET.get("page"))})
+        "form": form, "state": state, "states": Evaluation.State.choices,
+        "page": CappedPaginator(evaluations, 50).get_page(request.GET.get("page"))})
 
 
 @login_required
@@ -84,9 +88,8 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for r in page:
         scores = {line["code"]: line["score"] for line in r.lines}
         r.cells = [scores.get(c["code"], r.manual.get(c["code"])) for c in evaluation.criteria]
-    counts = {g: 0 for g in Grade.values}
-    for g in sel.results_visible_to(request.user, evaluation).values_list("grade", flat=True):
-        counts[g] = counts.get(g, 0) + 1
+    counts = dict(sel.results_visible_to(request.user, evaluation).order_by().values_list("grade").annotate(
+        n=Count("pk")))
     return render(request, "assessment/evaluation_detail.html", {
         "evaluation": evaluation, "page": page, "grade": grade, "q": q, "grades": Grade.choices, "manager": manager,
         "computed": computed, "counts": [(value, label, counts.get(value, 0)) for value, label in Grade.choices],

@@ -429,6 +429,44 @@ class DemoLoader:
         selfcheck.act_on_circular(circular, "publish", actor=officer_user)
         self.summary.created["circulars"] = 1
 
+    def load_assessment(self) -> None:
+        """This year's safe-delivery assessment of the city's enterprises, scored and published; this year's site
+        assessment of 涵江, computed and half scored by hand (the rest waits for hanjiang_officer); and every
+        credit grade computed from it and the history."""
+        from django.utils import timezone
+
+        from parcelwatch.assessment import credit
+        from parcelwatch.assessment import services as assessment
+        from parcelwatch.assessment.models import Criterion, Evaluation, ScoringSheet
+
+        users = {u.username: u for u in User.objects.filter(username__in=["city_officer", "hanjiang_officer"])}
+        if Evaluation.objects.exists() or len(users) < 2 or not ScoringSheet.objects.exists():
+            return
+        rng = random.Random(20261129)
+        year = timezone.localdate().year
+
+        def scored(evaluation, share: float):
+            manual = [c for c in evaluation.criteria if c["method"] == Criterion.Method.MANUAL]
+            for result in evaluation.results.order_by("pk"):
+                if rng.random() < share:
+                    points = {c["code"]: Decimal(c["points"]) for c in manual}
+                    assessment.score_by_hand(result, actor=evaluation.created_by, scores={
+                        code: (p * Decimal(rng.randrange(60, 101)) / 100).quantize(Decimal("0.5"))
+                        for code, p in points.items()})
+            return evaluation
+
+        city = Jurisdiction.objects.get(code="350300")
+        sheets = {s.subject: s for s in ScoringSheet.objects.filter(active=True)}
+        evaluation = assessment.start_evaluation(actor=users["city_officer"], sheet=sheets["enterprise"], year=year,
+                                                 area=city)
+        assessment.publish(scored(assessment.compute_evaluation(evaluation.pk), 1.0), actor=users["city_officer"])
+        hanjiang = Jurisdiction.objects.get(code="350303")
+        sites = assessment.start_evaluation(actor=users["hanjiang_officer"], sheet=sheets["site"], year=year,
+                                            area=hanjiang)
+        scored(assessment.compute_evaluation(sites.pk), 0.5)
+        self.summary.created["evaluations"] = 2
+        self.summary.created["credit_ratings"] = credit.recalculate_all()
+
     # -- accounts ----------------------------------------------------------------------------------------
     def load_accounts(self) -> None:
         for username, full_name, role, codes, extra in DEMO_ACCOUNTS:
@@ -464,6 +502,7 @@ class DemoLoader:
 
         if load_history():
             self.summary.created["events"] = Event.objects.count()
+        self.load_assessment()
         return self.summary
 
 

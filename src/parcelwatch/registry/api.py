@@ -139,10 +139,14 @@ class SiteFilters(Schema):
     enterprise: Id | None = None
 
 
+CreditGrade = Enum("CreditGrade", {g: g for g in ("A", "B", "C", "D")}, type=str)
+
+
 class EnterpriseFilters(Schema):
     district: Code | None = None
     brand: Code | None = None
     status: EnterpriseStatus | None = None
+    credit: CreditGrade | None = None  # the enterprise's current credit grade
     q: Search | None = None
 
 

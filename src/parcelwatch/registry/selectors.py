@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can, valid_pk
 from parcelwatch.accounts.models import Jurisdiction, User
@@ -118,7 +118,7 @@ def site_filters(params: Mapping) -> dict:
 
 
 def enterprise_filters(params: Mapping) -> dict:
-    return {k: _get(params, k) for k in ("q", "district", "brand", "status", "sort")}
+    return {k: _get(params, k) for k in ("q", "district", "brand", "status", "credit", "sort")}
 
 
 def officer_filters(params: Mapping) -> dict:
@@ -168,9 +168,16 @@ def without_filed_officer(sites: QuerySet[Site]) -> QuerySet[Site]:
     return sites.filter(~_filed_officer_covers(), status=Site.Status.OPERATING)
 
 
+CREDIT_GRADES = ("A", "B", "C", "D")
+
+
 def filter_enterprises(
-    qs: QuerySet[Enterprise], *, q: str = "", district: str = "", brand: str = "", status: str = "", sort: str = ""
+    qs: QuerySet[Enterprise], *, q: str = "", district: str = "", brand: str = "", status: str = "", credit: str = "",
+    sort: str = "",
 ) -> QuerySet[Enterprise]:
+    from parcelwatch.assessment.models import CreditRating
+
+    current_grade = CreditRating.objects.filter(enterprise=OuterRef("pk"), site__isnull=True, current=True)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q) | Q(licence_number__icontains=q))
     if district:
@@ -179,8 +186,11 @@ def filter_enterprises(
         qs = qs.filter(brand__code=brand)
     if status:
         qs = qs.filter(status=status)
+    if credit:
+        qs = qs.filter(Exists(current_grade.filter(grade=credit))) if credit in CREDIT_GRADES else qs.none()
     order = {"name": "name", "-name": "-name", "updated": "updated_at", "-updated": "-updated_at"}.get(sort, "name")
-    return qs.annotate(site_count=Count("sites", distinct=True)).order_by(order, "pk")
+    return qs.annotate(site_count=Count("sites", distinct=True),
+                       credit_grade=Subquery(current_grade.values("grade")[:1])).order_by(order, "pk")
 
 
 def filter_officers(qs: QuerySet[SafetyOfficer], *, q: str = "", district: str = "", status: str = "") -> QuerySet:

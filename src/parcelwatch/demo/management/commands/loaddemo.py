@@ -30,6 +30,12 @@ class Command(BaseCommand):
                 with translation.override(settings.LANGUAGE_CODE):
                     DemoLoader().load_selfcheck()
                 self.stdout.write("Demo duty reports, an officer filing and a circular added.")
+            from parcelwatch.assessment.models import Evaluation
+
+            if not Evaluation.objects.exists():
+                with translation.override(settings.LANGUAGE_CODE):
+                    DemoLoader().load_assessment()
+                self.stdout.write("Demo assessments and credit grades added.")
             return
         with translation.override(settings.LANGUAGE_CODE):
             summary = load_demo()

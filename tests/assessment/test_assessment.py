@@ -208,7 +208,7 @@ def test_the_grade_and_why_are_on_the_enterprise_page_for_the_enterprise_itself(
     page = client.get(f"/registry/enterprises/{cast.zto_hanjiang.pk}/").content.decode()
     assert 'data-testid="credit-grade">A<' in page and "91.0" in page
     for line in rating.lines:
-        assert line["detail"] in page
+        assert credit.describe(line)["detail"] in page
     site_page = client.get(f"/registry/sites/{cast.hanjiang_outlet.pk}/").content.decode()
     assert 'data-testid="credit-grade"' in site_page and 'data-testid="three-rules-link"' in site_page
     login(client, cast.licheng_officer)  # sees neither the enterprise nor its grade

@@ -19,6 +19,7 @@ from parcelwatch.selfcheck.api import _save
 
 from . import selectors as sel
 from . import services
+from .credit import describe
 from .models import Evaluation, EvaluationResult, Grade, ScoringSheet
 
 router = Router(tags=["assessment"])
@@ -112,13 +113,14 @@ def _evaluation_json(e: Evaluation, user) -> dict:
 
 def _result_json(r: EvaluationResult) -> dict:
     computed = {line["code"]: line for line in r.lines}
+    details = services.line_details(r.evaluation, r)
     lines = []
     for c in r.evaluation.criteria:
         line = computed.get(c["code"])
         score = line["score"] if line else r.manual.get(c["code"])
         lines.append({"code": c["code"], "text": c["text"], "points": Decimal(c["points"]), "method": c["method"],
                       "score": Decimal(score) if score is not None else None,
-                      "detail": line["detail"] if line else ""})
+                      "detail": details.get(c["code"], "")})
     return {"id": r.pk, "evaluation_id": r.evaluation_id, "enterprise_id": r.enterprise_id,
             "enterprise_name": r.enterprise.name, "site_id": r.site_id, "site_name": r.site.name if r.site_id else None,
             "total": r.total, "grade": r.grade, "grade_label": str(r.get_grade_display()), "rank": r.rank,
@@ -266,7 +268,7 @@ class CreditOut(Schema):
 
 def _rating(r) -> dict:
     return {"grade": r.grade, "grade_label": str(r.get_grade_display()), "score": r.score, "since": r.since,
-            "computed_at": r.computed_at, "lines": [{"key": "", **line} for line in r.lines]}
+            "computed_at": r.computed_at, "lines": [describe(line) for line in r.lines]}
 
 
 @router.get("/enterprises/{enterprise_id}/credit", response=CreditOut)

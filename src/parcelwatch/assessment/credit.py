@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from parcelwatch.registry.models import Enterprise, Site
 
@@ -38,9 +39,40 @@ DRAW_WEIGHTS = {"A": 1, "B": 2, "C": 3, "D": 4, None: 2}
 @dataclass
 class Line:
     key: str  # assessment, repeat, overdue, cases, fines, reports_missing, reports_late
-    label: str
-    points: int | float
-    detail: str
+    points: int
+    facts: dict  # what the reason is written from, in the reader's language (see `describe`)
+
+
+LABELS = {
+    "assessment": gettext_lazy("Safe-delivery assessment"),
+    "repeat": gettext_lazy("The same problem again"),
+    "overdue": gettext_lazy("Rectifications past their deadline"),
+    "cases": gettext_lazy("Enforcement cases"),
+    "fines": gettext_lazy("Fines"),
+    "reports_missing": gettext_lazy("Monthly duty reports missing"),
+    "reports_late": gettext_lazy("Monthly duty reports late"),
+}
+
+
+def describe(line: dict) -> dict:
+    """A stored reason as the reader reads it: its label and its detail, translated now."""
+    key, facts = line.get("key", ""), line.get("facts", {})
+    if key == "assessment":
+        detail = _("%(year)s: %(score)s points, %(grade)s") % {
+            "year": facts["year"], "score": facts["score"], "grade": Grade(facts["grade"]).label}
+    elif key == "repeat":
+        detail = _("%(category)s at %(site)s, %(n)d times in 12 months") % facts
+    elif key == "overdue":
+        detail = _("%(n)d in 12 months") % facts
+    elif key == "cases":
+        detail = _("%(n)d filed in 24 months") % facts
+    elif key == "fines":
+        detail = _("%(amount)s yuan decided in 24 months") % facts
+    elif key in ("reports_missing", "reports_late"):
+        detail = _("%(n)d of the last %(total)d months due") % facts
+    else:
+        detail = ""
+    return {"key": key, "label": str(LABELS.get(key, key)), "points": line.get("points", 0), "detail": detail}
 
 
 def grade_of(score: Decimal) -> str:
@@ -67,33 +99,27 @@ def compute(enterprise: Enterprise, site: Site | None = None, *, today: date | N
                                               enterprise=enterprise, site=site)
               .select_related("evaluation").order_by("-evaluation__year", "-evaluation__published_at").first())
     if result is not None:
-        lines.append(Line("assessment", _("Safe-delivery assessment %(year)d") % {"year": result.evaluation.year},
-                          -ASSESSMENT_DEDUCTION[result.grade],
-                          _("%(score)s points, %(grade)s") % {"score": result.total,
-                                                               "grade": Grade(result.grade).label}))
+        lines.append(Line("assessment", -ASSESSMENT_DEDUCTION[result.grade], {
+            "year": result.evaluation.year, "score": str(result.total), "grade": result.grade}))
     events = Event.objects.filter(where, reported_at__gte=now - timedelta(days=365), duplicate_of__isnull=True).exclude(
         state__in=(Event.State.REJECTED, Event.State.MERGED))
     repeats = Counter(events.values_list("site__name", "category__name"))
     for (site_name, category), n in sorted(repeats.items()):
         if n >= 2:
-            lines.append(Line("repeat", _("The same problem again"), -REPEAT_DEDUCTION * (n - 1),
-                              _("%(category)s at %(site)s, %(n)d times in 12 months") % {
-                                  "category": category, "site": site_name, "n": n}))
+            lines.append(Line("repeat", -REPEAT_DEDUCTION * (n - 1), {"category": category, "site": site_name,
+                                                                       "n": n}))
     overdue = events.filter(missed_deadline=True).count()
     if overdue:
-        lines.append(Line("overdue", _("Rectifications past their deadline"), -OVERDUE_DEDUCTION * overdue,
-                          _("%(n)d in 12 months") % {"n": overdue}))
+        lines.append(Line("overdue", -OVERDUE_DEDUCTION * overdue, {"n": overdue}))
     cases = EnforcementCase.objects.filter(where if site else Q(enterprise=enterprise),
                                            filed_at__gte=now - timedelta(days=730))
     n_cases = cases.count()
     if n_cases:
-        lines.append(Line("cases", _("Enforcement cases"), -CASE_DEDUCTION * n_cases, _("%(n)d filed in 24 months") % {
-            "n": n_cases}))
+        lines.append(Line("cases", -CASE_DEDUCTION * n_cases, {"n": n_cases}))
         fines = cases.filter(state__in=EnforcementCase.PENALISED).aggregate(s=Sum("fine_amount"))["s"] or Decimal(0)
         steps = min(FINE_CAP, int(fines // FINE_STEP))
         if steps:
-            lines.append(Line("fines", _("Fines"), -steps, _("%(amount)s yuan decided in 24 months") % {
-                "amount": f"{fines:,.2f}"}))
+            lines.append(Line("fines", -steps, {"amount": f"{fines:,.2f}"}))
     months, month = [], previous_month(month_start(today))
     for _i in range(12):
         months.append(month)
@@ -104,15 +130,11 @@ def compute(enterprise: Enterprise, site: Site | None = None, *, today: date | N
         missing = sum(1 for m in window if m not in reports)
         late = sum(1 for r in reports.values() if r.late)
         if missing:
-            lines.append(Line("reports_missing", _("Monthly duty reports missing"), -MISSING_DEDUCTION * missing,
-                              _("%(n)d of the last %(total)d months due") % {"n": missing, "total": len(window)}))
+            lines.append(Line("reports_missing", -MISSING_DEDUCTION * missing, {"n": missing, "total": len(window)}))
         if late:
-            lines.append(Line("reports_late", _("Monthly duty reports late"), -LATE_DEDUCTION * late,
-                              _("%(n)d of the last %(total)d months due") % {"n": late, "total": len(window)}))
+            lines.append(Line("reports_late", -LATE_DEDUCTION * late, {"n": late, "total": len(window)}))
     score = max(Decimal(0), BASE + sum(Decimal(str(line.points)) for line in lines))
-    return score, grade_of(score), [{"key": line.key, "label": line.label, "points": line.points,
-                                     "detail": line.detail}
-                                    for line in lines]
+    return score, grade_of(score), [{"key": line.key, "points": line.points, "facts": line.facts} for line in lines]
 
 
 @transaction.atomic

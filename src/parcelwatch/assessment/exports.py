@@ -30,8 +30,11 @@ def _rows(user, params):
 
 
 def _lines(r) -> str:
+    from .services import line_details
+
     texts = {c["code"]: c["text"] for c in r.evaluation.criteria}
-    parts = [f"{texts.get(line['code'], line['code'])} {line['score']}（{line['detail']}）" for line in r.lines]
+    details = line_details(r.evaluation, r)
+    parts = [f"{texts.get(line['code'], line['code'])} {line['score']}（{details[line['code']]}）" for line in r.lines]
     parts += [f"{texts.get(code, code)} {score}" for code, score in r.manual.items()]
     return "；".join(parts)
 

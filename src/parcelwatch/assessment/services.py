@@ -156,32 +156,48 @@ class Inputs:
         for site_id, enterprise_id in operating.values_list("pk", "enterprise_id"):
             self.operating[enterprise_id].append(site_id)
 
-    def score(self, criterion: dict, enterprise_id: int, site_id: int | None) -> tuple[Decimal, str]:
+    def score(self, criterion: dict, enterprise_id: int, site_id: int | None) -> tuple[Decimal, dict]:
+        """The criterion's score and the facts it comes from (written out in the reader's language by
+        `describe_facts`)."""
         points, deduction = Decimal(criterion["points"]), Decimal(criterion["deduction"])
         metric = criterion["metric"]
         if metric in (Criterion.Metric.EVENTS, Criterion.Metric.OVERDUE):
             table = (self.events_site if site_id else self.events_enterprise) if metric == Criterion.Metric.EVENTS \
                 else (self.overdue_site if site_id else self.overdue_enterprise)
             n = table.get(site_id if site_id else enterprise_id, 0)
-            return max(Decimal(0), points - n * deduction), _("%(n)d in the year, %(d)s points each") % {
-                "n": n, "d": deduction}
+            return max(Decimal(0), points - n * deduction), {"n": n, "d": str(deduction)}
         if metric == Criterion.Metric.REPORTS_ON_TIME:
             due = len(self.months)
-            if not due:
-                return points, _("no month due yet")
             n = self.on_time.get(enterprise_id, 0)
-            return points * n / due, _("%(n)d of %(due)d months on time") % {"n": n, "due": due}
+            return (points * n / due if due else points), {"n": n, "due": due}
         if metric == Criterion.Metric.OFFICER_FILED:
             if site_id:
                 filed = site_id not in self.unfiled
-                return (points if filed else Decimal(0)), (_("filed officer in post") if filed
-                                                           else _("no filed officer"))
+                return (points if filed else Decimal(0)), {"filed": filed}
             sites = self.operating.get(enterprise_id, [])
-            if not sites:
-                return points, _("no operating site")
             filed = sum(1 for s in sites if s not in self.unfiled)
-            return points * filed / len(sites), _("%(n)d of %(total)d sites") % {"n": filed, "total": len(sites)}
-        return Decimal(0), ""
+            return (points * filed / len(sites) if sites else points), {"n": filed, "total": len(sites)}
+        return Decimal(0), {}
+
+
+def describe_facts(metric: str, facts: dict) -> str:
+    """What a computed score comes from, in the reader's language."""
+    if metric in (Criterion.Metric.EVENTS, Criterion.Metric.OVERDUE):
+        return _("%(n)d in the year, %(d)s points each") % facts
+    if metric == Criterion.Metric.REPORTS_ON_TIME:
+        return _("%(n)d of %(due)d months on time") % facts if facts.get("due") else _("no month due yet")
+    if metric == Criterion.Metric.OFFICER_FILED:
+        if "filed" in facts:
+            return _("filed officer in post") if facts["filed"] else _("no filed officer")
+        return _("%(n)d of %(total)d sites") % facts if facts.get("total") else _("no operating site")
+    return ""
+
+
+def line_details(evaluation: Evaluation, result: EvaluationResult) -> dict[str, str]:
+    """criterion code → what its computed score comes from."""
+    metrics = {c["code"]: c["metric"] for c in evaluation.criteria}
+    return {line["code"]: describe_facts(metrics.get(line["code"], ""), line.get("facts", {}))
+            for line in result.lines}
 
 
 def _snapshot(sheet: ScoringSheet) -> list[dict[str, Any]]:
@@ -231,9 +247,9 @@ def compute_evaluation(evaluation_id: int, *, today: date | None = None) -> Eval
             lines = []
             for c in criteria:
                 if c["method"] == Criterion.Method.COMPUTED:
-                    score, detail = inputs.score(c, enterprise_id, site_id)
+                    score, facts = inputs.score(c, enterprise_id, site_id)
                     lines.append({"code": c["code"], "score": str(_q(min(score, Decimal(c["points"])))),
-                                  "detail": str(detail)})
+                                  "facts": facts})
             result = kept.get((enterprise_id, site_id)) or EvaluationResult(
                 evaluation=evaluation, enterprise_id=enterprise_id, site_id=site_id)
             seen.add((enterprise_id, site_id))

@@ -140,8 +140,9 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Scores saved."))
                 return redirect("assessment:result_detail", pk=result.pk)
     lines = {line["code"]: line for line in result.lines}
+    details = services.line_details(evaluation, result)
     rows = [{**c, "score": lines.get(c["code"], {}).get("score", result.manual.get(c["code"])),
-             "detail": lines.get(c["code"], {}).get("detail", "")} for c in evaluation.criteria]
+             "detail": details.get(c["code"], "")} for c in evaluation.criteria]
     return render(request, "assessment/result_detail.html", {
         "result": result, "evaluation": evaluation, "rows": rows, "form": form, "can_score": can_score,
         "count": evaluation.results.count()})

@@ -8,5 +8,8 @@ register = template.Library()
 @register.inclusion_tag("assessment/_credit.html", takes_context=True)
 def credit_panel(context, enterprise, site=None):
     """The credit grade of an enterprise (or a site), why, and its earlier grades — as this viewer may see them."""
+    from ..credit import describe
+
     current, history = sel.rating_of(context["request"].user, enterprise, site)
-    return {"current": current, "history": history, "site": site}
+    return {"current": current, "history": history, "site": site,
+            "reasons": [describe(line) for line in current.lines] if current else []}

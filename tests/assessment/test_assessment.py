@@ -313,3 +313,32 @@ def test_a_hand_score_moves_only_the_ranks_it_passes(cast):
                                        "emergency": str(rng.choice([0, 5, 10]))})
         rows = list(evaluation.results.values_list("total", "rank"))
         assert all(rank == 1 + sum(1 for t, _r in rows if t > total) for total, rank in rows)
+
+
+@NOV
+@pytest.mark.parametrize("value", ["31", "-1", "abc", "1e400", "NaN", "２５", "<b>9</b>", "12.34"])
+def test_the_hand_score_form_refuses_bad_numbers_in_chinese_and_keeps_the_score(data, client, value):
+    cast = data
+    evaluation = _evaluate(cast, subject="site", area=cast.hanjiang, actor=cast.hanjiang_officer)
+    result = evaluation.results.get(site=cast.hanjiang_outlet)
+    login(client, cast.hanjiang_officer)
+    page = client.post(f"/assessment/results/{result.pk}/", {"score_three_rules": value, "version": result.version})
+    result.refresh_from_db()
+    if value == "２５":  # full-width digits are a number
+        assert page.status_code == 302 and result.manual == {"three_rules": "25.0"}
+        return
+    assert page.status_code == 200 and result.manual == {}
+    assert "invalid-feedback" in page.content.decode() and "<b>9</b>" not in page.content.decode()
+
+
+@NOV
+def test_a_stale_hand_score_is_refused(data, client):
+    cast = data
+    evaluation = _evaluate(cast, subject="site", area=cast.hanjiang, actor=cast.hanjiang_officer)
+    result = evaluation.results.get(site=cast.hanjiang_outlet)
+    services.score_by_hand(result, actor=cast.hanjiang_officer, scores={"three_rules": "10"})
+    login(client, cast.hanjiang_officer)
+    page = client.post(f"/assessment/results/{result.pk}/", {"score_three_rules": "20", "version": 1})
+    result.refresh_from_db()
+    assert page.status_code == 200 and result.manual == {"three_rules": "10.0"}
+    assert "其他人" in page.content.decode() or "刷新" in page.content.decode()

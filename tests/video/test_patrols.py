@@ -122,6 +122,10 @@ def test_patrol_pages_for_the_inspector_and_nobody_outside(client, cast, network
     login(client, cast.hanjiang_officer)
     assert patrol.site.name in client.get(reverse("video:patrol_list")).content.decode()
     data = {f"item_{code}": "ok" for code in ALL_OK} | {"item_xray_staffed": "problem", "note": "安检机无人值守"}
+    incomplete = client.post(reverse("video:patrol_detail", args=[patrol.pk]),
+                             {k: v for k, v in data.items() if k != "item_officer_present"})
+    assert incomplete.status_code == 200 and "is-invalid" in incomplete.content.decode()  # said, never a 500
+    assert "安检机无人值守" in incomplete.content.decode()  # and what was typed stays
     response = client.post(reverse("video:patrol_detail", args=[patrol.pk]), data)
     assert response.status_code == 302
     response = client.post(reverse("video:patrol_raise", args=[patrol.pk]), {"item": "xray_staffed"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -32,8 +34,9 @@ class ScoresForm(StyledFormMixin, forms.Form):
             self.codes.append((name, c["code"]))
             self.fields[name] = forms.DecimalField(
                 label=f"{c['text']}（{c['points']}{_('points')}）", required=False, min_value=0,
-                max_value=c["points"], decimal_places=1, max_digits=5,
-                initial=(initial_scores or {}).get(c["code"]))
+                max_value=Decimal(c["points"]), decimal_places=1, max_digits=5,
+                initial=(initial_scores or {}).get(c["code"]),
+                widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.1", "inputmode": "decimal"}))
 
     def scores(self) -> dict:
         return {code: self.cleaned_data.get(name) for name, code in self.codes}

@@ -88,8 +88,9 @@ class StyledFormMixin:
         for name in self.errors:
             if name in self.fields:
                 widget = self.fields[name].widget
-                if "is-invalid" not in widget.attrs.get("class", ""):
-                    widget.attrs["class"] += " is-invalid"
+                css = widget.attrs.get("class", "")  # fields added after __init__ may have none
+                if "is-invalid" not in css:
+                    widget.attrs["class"] = f"{css} is-invalid".strip()
 
     def add_error(self, field, error) -> None:
         super().add_error(field, error)

@@ -342,3 +342,52 @@ def test_a_stale_hand_score_is_refused(data, client):
     result.refresh_from_db()
     assert page.status_code == 200 and result.manual == {"three_rules": "10.0"}
     assert "其他人" in page.content.decode() or "刷新" in page.content.decode()
+
+
+@NOV
+def test_one_odd_stored_line_never_breaks_a_page(data, client):
+    cast = data
+    evaluation = _evaluate(cast, area=cast.hanjiang, actor=cast.hanjiang_officer)
+    result = evaluation.results.get()
+    result.lines = [{"code": "events", "score": "10.0", "facts": {"unexpected": True}}, {"code": "gone"}]
+    result.save()
+    credit.store(cast.zto_hanjiang, None, Decimal(70), "C", [{"key": "repeat", "points": -5, "facts": {"n": "x"}},
+                                                              {"key": "nosuch"}])
+    login(client, cast.hanjiang_officer)
+    assert client.get(f"/assessment/results/{result.pk}/").status_code == 200
+    assert client.get(f"/assessment/{evaluation.pk}/").status_code == 200
+    page = client.get(f"/registry/enterprises/{cast.zto_hanjiang.pk}/")
+    assert page.status_code == 200 and 'data-testid="credit-grade">C<' in page.content.decode()
+
+
+@NOV
+def test_the_excel_and_pdf_exports_of_an_evaluation(data):
+    import io
+
+    from openpyxl import load_workbook
+
+    from parcelwatch.exports.models import ExportJob
+    from parcelwatch.exports.services import request_export, run_export
+
+    cast = data
+    evaluation = _evaluate(cast)
+    for source in ("assessment", "assessment_pdf"):
+        job = request_export(actor=cast.city_officer, source=source, params={"evaluation": str(evaluation.pk)})
+        run_export(job.pk)
+        job = ExportJob.objects.get(pk=job.pk)
+        assert job.state == "done", job.error
+        body = job.file.read()
+        if source == "assessment":
+            rows = list(load_workbook(io.BytesIO(body)).worksheets[0].iter_rows(values_only=True))
+            assert rows[0][:3] == ("排名", "企业", "统一社会信用代码")
+            zto = next(r for r in rows if r[1] == cast.zto_hanjiang.name)
+            assert (zto[0], zto[4], zto[5]) == (1, 54.3, "不合格")
+            assert "隐患整改逾期（每起扣5分） 10.0（全年1起，每起扣5.0分）" in zto[6]
+        else:
+            assert body.startswith(b"%PDF-")
+    # Another district's officer exports nothing of it.
+    job = request_export(actor=cast.licheng_officer, source="assessment", params={"evaluation": str(evaluation.pk)})
+    run_export(job.pk)
+    rows = list(load_workbook(io.BytesIO(ExportJob.objects.get(pk=job.pk).file.read())).worksheets[0].iter_rows(
+        values_only=True)) if ExportJob.objects.get(pk=job.pk).state == "done" else [("header",)]
+    assert len(rows) == 1

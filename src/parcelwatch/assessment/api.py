@@ -112,15 +112,8 @@ def _evaluation_json(e: Evaluation, user) -> dict:
 
 
 def _result_json(r: EvaluationResult) -> dict:
-    computed = {line["code"]: line for line in r.lines}
-    details = services.line_details(r.evaluation, r)
-    lines = []
-    for c in r.evaluation.criteria:
-        line = computed.get(c["code"])
-        score = line["score"] if line else r.manual.get(c["code"])
-        lines.append({"code": c["code"], "text": c["text"], "points": Decimal(c["points"]), "method": c["method"],
-                      "score": Decimal(score) if score is not None else None,
-                      "detail": details.get(c["code"], "")})
+    lines = [{"code": c["code"], "text": c["text"], "points": Decimal(c["points"]), "method": c["method"],
+              "score": c["score"], "detail": c["detail"]} for c in services.cells(r.evaluation, r)]
     return {"id": r.pk, "evaluation_id": r.evaluation_id, "enterprise_id": r.enterprise_id,
             "enterprise_name": r.enterprise.name, "site_id": r.site_id, "site_name": r.site.name if r.site_id else None,
             "total": r.total, "grade": r.grade, "grade_label": str(r.get_grade_display()), "rank": r.rank,

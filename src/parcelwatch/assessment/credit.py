@@ -57,6 +57,14 @@ LABELS = {
 def describe(line: dict) -> dict:
     """A stored reason as the reader reads it: its label and its detail, translated now."""
     key, facts = line.get("key", ""), line.get("facts", {})
+    try:
+        detail = _detail(key, facts)
+    except (KeyError, TypeError, ValueError):  # an odd stored line: shown without its detail, never a broken page
+        detail = ""
+    return {"key": key, "label": str(LABELS.get(key, key)), "points": line.get("points", 0), "detail": detail}
+
+
+def _detail(key: str, facts: dict) -> str:
     if key == "assessment":
         detail = _("%(year)s: %(score)s points, %(grade)s") % {
             "year": facts["year"], "score": facts["score"], "grade": Grade(facts["grade"]).label}
@@ -72,7 +80,7 @@ def describe(line: dict) -> dict:
         detail = _("%(n)d of the last %(total)d months due") % facts
     else:
         detail = ""
-    return {"key": key, "label": str(LABELS.get(key, key)), "points": line.get("points", 0), "detail": detail}
+    return detail
 
 
 def grade_of(score: Decimal) -> str:

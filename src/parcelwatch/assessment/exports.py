@@ -30,13 +30,10 @@ def _rows(user, params):
 
 
 def _lines(r) -> str:
-    from .services import line_details
+    from .services import cells
 
-    texts = {c["code"]: c["text"] for c in r.evaluation.criteria}
-    details = line_details(r.evaluation, r)
-    parts = [f"{texts.get(line['code'], line['code'])} {line['score']}（{details[line['code']]}）" for line in r.lines]
-    parts += [f"{texts.get(code, code)} {score}" for code, score in r.manual.items()]
-    return "；".join(parts)
+    return "；".join(f"{c['text']} {c['score'] if c['score'] is not None else '—'}"
+                    + (f"（{c['detail']}）" if c["detail"] else "") for c in cells(r.evaluation, r))
 
 
 RESULT_SHEET = ExportSheet(
@@ -65,9 +62,10 @@ def _write_pdf(user, params: dict, out) -> int:
 
         raise ValidationError("evaluation")
     rows = list(_rows(user, params).select_related("enterprise", "site"))
+    from .services import cells
+
     for r in rows:
-        scores = {line["code"]: line["score"] for line in r.lines}
-        r.cells = [scores.get(c["code"], r.manual.get(c["code"], "")) for c in evaluation.criteria]
+        r.cells = [c["score"] for c in cells(evaluation, r)]
         r.grade_label = GRADE_LABELS.get(r.grade, r.grade)
     out.write(render_pdf("assessment/evaluation_pdf.html", {
         "evaluation": evaluation, "rows": rows, "printed_at": timezone.localtime()}))

@@ -181,7 +181,15 @@ class Inputs:
 
 
 def describe_facts(metric: str, facts: dict) -> str:
-    """What a computed score comes from, in the reader's language."""
+    """What a computed score comes from, in the reader's language ("" for facts it cannot read: one odd record
+    never breaks a page)."""
+    try:
+        return _describe_facts(metric, facts)
+    except (KeyError, TypeError, ValueError):
+        return ""
+
+
+def _describe_facts(metric: str, facts: dict) -> str:
     if metric in (Criterion.Metric.EVENTS, Criterion.Metric.OVERDUE):
         return _("%(n)d in the year, %(d)s points each") % facts
     if metric == Criterion.Metric.REPORTS_ON_TIME:
@@ -193,11 +201,29 @@ def describe_facts(metric: str, facts: dict) -> str:
     return ""
 
 
-def line_details(evaluation: Evaluation, result: EvaluationResult) -> dict[str, str]:
-    """criterion code → what its computed score comes from."""
-    metrics = {c["code"]: c["metric"] for c in evaluation.criteria}
-    return {line["code"]: describe_facts(metrics.get(line["code"], ""), line.get("facts", {}))
-            for line in result.lines}
+def _number(value) -> Decimal | None:
+    try:
+        number = Decimal(str(value))
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return number if number.is_finite() else None
+
+
+def cells(evaluation: Evaluation, result: EvaluationResult) -> list[dict]:
+    """Each criterion of the evaluation with the result's score on it (None: not scored yet) and, for a computed
+    one, what the score comes from. Lines that cannot be read count as not scored: one odd record never breaks a
+    page or an export."""
+    computed = {line.get("code"): line for line in result.lines if isinstance(line, dict)}
+    rows = []
+    for c in evaluation.criteria:
+        line = computed.get(c["code"])
+        if c["method"] == Criterion.Method.COMPUTED:
+            score = _number(line.get("score")) if line else None
+            detail = describe_facts(c.get("metric", ""), line.get("facts") or {}) if line else ""
+        else:
+            score, detail = (_number(result.manual.get(c["code"])) if c["code"] in result.manual else None), ""
+        rows.append({**c, "score": score, "detail": detail})
+    return rows
 
 
 def _snapshot(sheet: ScoringSheet) -> list[dict[str, Any]]:
@@ -206,13 +232,11 @@ def _snapshot(sheet: ScoringSheet) -> list[dict[str, Any]]:
 
 
 def _total(criteria: list[dict], lines: list[dict], manual: dict) -> Decimal:
-    computed = {line["code"]: Decimal(line["score"]) for line in lines}
+    computed = {line.get("code"): _number(line.get("score")) for line in lines if isinstance(line, dict)}
     total = Decimal(0)
     for c in criteria:
-        if c["method"] == Criterion.Method.COMPUTED:
-            total += computed.get(c["code"], Decimal(0))
-        elif c["code"] in manual:
-            total += Decimal(str(manual[c["code"]]))
+        value = computed.get(c["code"]) if c["method"] == Criterion.Method.COMPUTED else _number(manual.get(c["code"]))
+        total += value or Decimal(0)
     return _q(total)
 
 

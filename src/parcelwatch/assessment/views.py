@@ -86,8 +86,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     computed = [c for c in evaluation.criteria if c["method"] == Criterion.Method.COMPUTED]
     page = CappedPaginator(results, 100).get_page(request.GET.get("page"))
     for r in page:
-        scores = {line["code"]: line["score"] for line in r.lines}
-        r.cells = [scores.get(c["code"], r.manual.get(c["code"])) for c in evaluation.criteria]
+        r.cells = [cell["score"] for cell in services.cells(evaluation, r)]
     counts = dict(sel.results_visible_to(request.user, evaluation).order_by().values_list("grade").annotate(
         n=Count("pk")))
     return render(request, "assessment/evaluation_detail.html", {
@@ -139,10 +138,7 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Scores saved."))
                 return redirect("assessment:result_detail", pk=result.pk)
-    lines = {line["code"]: line for line in result.lines}
-    details = services.line_details(evaluation, result)
-    rows = [{**c, "score": lines.get(c["code"], {}).get("score", result.manual.get(c["code"])),
-             "detail": details.get(c["code"], "")} for c in evaluation.criteria]
+    rows = services.cells(evaluation, result)
     return render(request, "assessment/result_detail.html", {
         "result": result, "evaluation": evaluation, "rows": rows, "form": form, "can_score": can_score,
         "count": evaluation.results.count()})

@@ -46,7 +46,7 @@ def test_hanjiang_officer_evaluates_scores_and_publishes_and_zto_reads_its_grade
     for site, score in (("中通涵东营业部", "28"), ("中通涵东二部", "12.5")):
         page.goto(evaluation_url)
         page.get_by_test_id("results").get_by_role("link", name=site).click()
-        page.get_by_label("三项制度现场落实情况（30.0分值）").fill(score)
+        page.get_by_label("三项制度现场落实情况（满分30.0）").fill(score)
         page.get_by_test_id("save-scores").click()
         expect(page.get_by_text("评分已保存。")).to_be_visible()
     expect(page.get_by_test_id("result-total")).to_have_text("62.5")

@@ -204,7 +204,7 @@ def test_a_spot_check_draw_is_recorded_and_can_be_rerun_and_a_failure_becomes_an
     report = _report(cast)
     draw = services.draw_spot_checks(actor=cast.hanjiang_officer, area=cast.hanjiang, period=date(2026, 10, 1),
                                      percent=100, seed="抽查-1")
-    assert services.recheck(draw) and draw.candidates == [[report.pk, 1]]
+    assert services.recheck(draw) and draw.candidates == [[report.pk, 2]]  # not graded yet: weighs as a B
     check = draw.checks.get()
     photo = store_attachment(jpeg(), name="现场.jpg", actor=cast.hanjiang_officer)
     with pytest.raises(ValidationError):  # a failure says what was wrong

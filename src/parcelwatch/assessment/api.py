@@ -140,7 +140,7 @@ class ResultFilters(Schema):
     q: Search | None = None
 
 
-class TransitionIn(In):
+class EvaluationTransitionIn(In):
     action: Code
     version: Version | None = None
 
@@ -207,7 +207,7 @@ def list_results(request, evaluation_id: Id, filters: Query[ResultFilters]):
 
 
 @router.post("/assessment/evaluations/{evaluation_id}/transitions", response=EvaluationOut)
-def transition_evaluation(request, evaluation_id: Id, payload: TransitionIn):
+def transition_evaluation(request, evaluation_id: Id, payload: EvaluationTransitionIn):
     """recompute (with today's data; hand scores stay) or publish (every hand score given)."""
     evaluation = sel.get_evaluation_for_user(request.user, evaluation_id, need=SELFCHECK_REVIEW)
     if payload.action == "recompute":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.lib.forms import StyledFormMixin
@@ -33,7 +34,8 @@ class ScoresForm(StyledFormMixin, forms.Form):
             name = f"score_{c['code']}"
             self.codes.append((name, c["code"]))
             self.fields[name] = forms.DecimalField(
-                label=f"{c['text']}（{c['points']}{_('points')}）", required=False, min_value=0,
+                label=gettext("%(text)s (out of %(points)s)") % {"text": c["text"], "points": c["points"]}, required=False,
+                min_value=0,
                 max_value=Decimal(c["points"]), decimal_places=1, max_digits=5,
                 initial=(initial_scores or {}).get(c["code"]),
                 widget=forms.NumberInput(attrs={"class": "form-control", "step": "0.1", "inputmode": "decimal"}))

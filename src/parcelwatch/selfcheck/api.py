@@ -181,7 +181,7 @@ class FilingResubmitIn(In):
     version: Version | None = None
 
 
-class TransitionIn(In):
+class SelfcheckTransitionIn(In):
     action: Code
     reason: Reason = ""
     version: Version | None = None
@@ -242,7 +242,7 @@ def resubmit_filing(request, filing_id: Id, payload: FilingResubmitIn):
 
 
 @router.post("/selfcheck/filings/{filing_id}/transitions", response=FilingOut)
-def transition_filing(request, filing_id: Id, payload: TransitionIn):
+def transition_filing(request, filing_id: Id, payload: SelfcheckTransitionIn):
     """approve (the registry record is written), return (with a reason) or withdraw (the enterprise)."""
     filing = sel.get_filing_for_user(request.user, filing_id)
     _save(lambda: services.act_on_filing(filing, payload.action, actor=request.user, reason=payload.reason,
@@ -318,7 +318,7 @@ class ReportFilters(Schema):
     enterprise: Id | None = None
 
 
-class ReportIn(In):
+class DutyReportIn(In):
     enterprise: Id | None = Field(None, description="Needed only by someone who reports for several enterprises.")
     month: FilterDay = Field(..., description=MONTH_HELP)
     answers: dict[ItemCode, Answer] = Field(..., max_length=100, description="Every checklist item's code: yes or no.")
@@ -389,7 +389,7 @@ def list_reports(request, filters: Query[ReportFilters]):
 
 
 @router.post("/selfcheck/reports", response={201: ReportDetailOut})
-def submit_report(request, payload: ReportIn):
+def submit_report(request, payload: DutyReportIn):
     """Submit a month's duty report (attachments uploaded first through POST /evidence), or correct and send
     again a returned one."""
     _require(request, SELFCHECK_SUBMIT)
@@ -408,7 +408,7 @@ def get_report(request, report_id: Id):
 
 
 @router.post("/selfcheck/reports/{report_id}/transitions", response=ReportDetailOut)
-def transition_report(request, report_id: Id, payload: TransitionIn):
+def transition_report(request, report_id: Id, payload: SelfcheckTransitionIn):
     """accept, or return with a reason."""
     report = sel.get_report_for_user(request.user, report_id)
     _save(lambda: services.act_on_report(report, payload.action, actor=request.user, reason=payload.reason,
@@ -512,11 +512,11 @@ class CheckResultIn(In):
     attachment_ids: list[Id] = Field([], max_length=10)
 
 
-class RaiseIn(In):
+class SpotCheckRaiseIn(In):
     category: Code
 
 
-class RaisedOut(Schema):
+class SpotCheckRaisedOut(Schema):
     event_id: int
     number: str
 
@@ -577,8 +577,8 @@ def record_spot_check(request, check_id: Id, payload: CheckResultIn):
     return _check_json(sel.get_check_for_user(request.user, check_id))
 
 
-@router.post("/selfcheck/spot-checks/{check_id}/events", response={201: RaisedOut})
-def raise_spot_check_event(request, check_id: Id, payload: RaiseIn):
+@router.post("/selfcheck/spot-checks/{check_id}/events", response={201: SpotCheckRaisedOut})
+def raise_spot_check_event(request, check_id: Id, payload: SpotCheckRaiseIn):
     """A failed check becomes an event (source spot_check) at the site checked, its photos as evidence."""
     check = sel.get_check_for_user(request.user, check_id, need=SELFCHECK_REVIEW)
     event = _save(lambda: services.raise_check_event(check, actor=request.user, category_code=payload.category))
@@ -676,7 +676,7 @@ class DraftOut(Schema):
     enterprise_ids: list[int]
 
 
-class ReadOut(Schema):
+class CircularReadOut(Schema):
     marked: int
 
 
@@ -745,7 +745,7 @@ def update_circular(request, circular_id: Id, payload: CircularPatch):
 
 
 @router.post("/selfcheck/circulars/{circular_id}/transitions", response=CircularDetailOut)
-def transition_circular(request, circular_id: Id, payload: TransitionIn):
+def transition_circular(request, circular_id: Id, payload: SelfcheckTransitionIn):
     """submit (for approval), approve or return (the leader), publish (renders the numbered PDF)."""
     circular = sel.get_circular_for_user(request.user, circular_id)
     _save(lambda: services.act_on_circular(circular, payload.action, actor=request.user, reason=payload.reason,
@@ -753,7 +753,7 @@ def transition_circular(request, circular_id: Id, payload: TransitionIn):
     return _circular_detail(sel.get_circular_for_user(request.user, circular_id), request.user)
 
 
-@router.post("/selfcheck/circulars/{circular_id}/read", response=ReadOut)
+@router.post("/selfcheck/circulars/{circular_id}/read", response=CircularReadOut)
 def read_circular(request, circular_id: Id):
     """The user's enterprise signs for a published circular (the first reading counts)."""
     circular = sel.get_circular_for_user(request.user, circular_id)

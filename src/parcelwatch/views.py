@@ -146,9 +146,12 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
 
     panels = []
     filings = reverse("selfcheck:filing_list")
-    # Differentiated supervision starts from the D-grade enterprises (credit grades, recomputed by the worker).
-    d_grade = Figure(_("D-grade enterprises"), filter_enterprises(enterprises_visible_to(user), credit="D").count(),
-                     reverse("registry:enterprise_list") + "?credit=D", "danger", "credit-d")
+    # Differentiated supervision starts from the D- and C-grade enterprises (credit grades, kept by the worker).
+    enterprises = enterprises_visible_to(user)
+    graded = [Figure(_("D-grade enterprises"), filter_enterprises(enterprises, credit="D").count(),
+                     reverse("registry:enterprise_list") + "?credit=D", "danger", "credit-d"),
+              Figure(_("C-grade enterprises"), filter_enterprises(enterprises, credit="C").count(),
+                     reverse("registry:enterprise_list") + "?credit=C", "warning", "credit-c")]
     reports = reverse("selfcheck:report_list")
     no_officer = Figure(_("Sites without a filed safety officer"),
                         without_filed_officer(sites_visible_to(user)).count(),
@@ -182,12 +185,16 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
             Figure(_("Spot checks to record"), sc.checks_visible_to(user, SELFCHECK_REVIEW).filter(
                 result=SpotCheck.Result.PENDING).count(), reverse("selfcheck:check_list"), "", "spot-checks-pending"),
             no_officer,
+        ]
+        panels.append(panel)
+        credit = Panel(_("Assessment and credit"))
+        credit.figures = [
             Figure(_("Assessments being scored"), evaluations_visible_to(user, SELFCHECK_REVIEW).filter(
                 state=Evaluation.State.OPEN).count(), reverse("assessment:evaluation_list") + "?state=open", "",
                 "evaluations-open"),
-            d_grade,
+            *graded,
         ]
-        panels.append(panel)
+        panels.append(credit)
     if Role.CITY_LEADER in roles:
         from parcelwatch.accounts.permissions import CIRCULARS_APPROVE
 
@@ -195,9 +202,11 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
             panel = Panel(_("Circulars"))
             panel.figures = [Figure(_("Circulars to approve"), sc.circulars_visible_to(user).filter(
                 state=Circular.State.AWAITING_APPROVAL).count(),
-                reverse("selfcheck:circular_list") + "?state=awaiting_approval", "warning", "circulars-to-approve"),
-                d_grade]
+                reverse("selfcheck:circular_list") + "?state=awaiting_approval", "warning", "circulars-to-approve")]
             panels.append(panel)
+        credit = Panel(_("Assessment and credit"))
+        credit.figures = graded
+        panels.append(credit)
     return panels
 
 

@@ -195,6 +195,10 @@ def test_credit_history_keeps_a_row_per_change_and_inputs_trigger_the_worker(dat
     assert [r.current for r in rows] == [False, True] and rows[1].score < rows[0].score
     current, history = sel.rating_of(cast.zto_safety, cast.zto_hanjiang)
     assert current == rows[1] and history == [rows[0]]
+    told = Notification.objects.filter(recipient=cast.zto_safety, kind="credit_grade_changed")
+    assert told.count() == (1 if rows[0].grade != rows[1].grade else 0)
+    credit.store(cast.zto_hanjiang, None, Decimal(55), "D", [])
+    assert told.filter(params__after="D").exists()
     assert sel.rating_of(cast.licheng_officer, cast.zto_hanjiang) == (None, [])
 
 

@@ -157,8 +157,17 @@ def store(enterprise: Enterprise, site: Site | None, score: Decimal, grade: str,
     if current is not None:
         current.current = False
         current.save(update_fields=["current"])
-    return CreditRating.objects.create(enterprise=enterprise, site=site, grade=grade, score=score, lines=lines,
-                                       computed_at=now, since=now)
+    rating = CreditRating.objects.create(enterprise=enterprise, site=site, grade=grade, score=score, lines=lines,
+                                         computed_at=now, since=now)
+    if site is None and current is not None and current.grade != grade:
+        # The enterprise hears of a new grade at once, with the page that says why.
+        from parcelwatch.notifications.services import notify, on_commit
+        from parcelwatch.selfcheck.services import _enterprise_users
+
+        users = _enterprise_users([enterprise.pk])
+        on_commit(lambda: notify(users, kind="credit_grade_changed", url=f"/registry/enterprises/{enterprise.pk}/",
+                                 before=current.grade, after=grade))
+    return rating
 
 
 def recalculate(enterprise_ids) -> int:

@@ -395,3 +395,16 @@ def test_the_excel_and_pdf_exports_of_an_evaluation(data):
     rows = list(load_workbook(io.BytesIO(ExportJob.objects.get(pk=job.pk).file.read())).worksheets[0].iter_rows(
         values_only=True)) if ExportJob.objects.get(pk=job.pk).state == "done" else [("header",)]
     assert len(rows) == 1
+
+
+@NOV
+def test_whoever_sees_an_enterprise_sees_its_grade(data):
+    from tests import factories as f
+
+    cast = data
+    credit.recalculate([cast.zto_hanjiang.pk])
+    assert sel.rating_of(cast.licheng_officer, cast.zto_hanjiang) == (None, [])
+    f.site("中通镇海营业部", cast.zhenhai_g1, cast.zto_hanjiang)  # 中通涵江 now runs a site in 荔城 too
+    current, _history = sel.rating_of(cast.licheng_officer, cast.zto_hanjiang)
+    assert current is not None and current.grade == "A"
+    assert sel.rating_of(cast.licheng_officer, cast.zto_hanjiang, cast.hanjiang_outlet) == (None, [])

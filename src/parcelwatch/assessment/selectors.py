@@ -18,8 +18,6 @@ from .models import CreditRating, Evaluation, EvaluationResult
 EVALUATION_SCOPE = Scope(path_field="area__path")
 RESULT_SCOPE = Scope(path_field="evaluation__area__path")
 OWN_RESULT_SCOPE = Scope(path_field=None, enterprise_field="enterprise_id")
-RATING_SCOPE = Scope(path_field="enterprise__jurisdiction__path", enterprise_field="enterprise_id",
-                     extra=("site__jurisdiction__path",))
 
 
 def evaluations_visible_to(user: User, perm: str = SELFCHECK_VIEW) -> QuerySet[Evaluation]:
@@ -66,13 +64,16 @@ def get_result_for_user(user: User, pk: object) -> EvaluationResult:
     return result
 
 
-def ratings_visible_to(user: User, perm: str = "registry.view") -> QuerySet[CreditRating]:
-    return CreditRating.objects.filter(scope_q(user, perm, RATING_SCOPE))
-
-
 def rating_of(user: User, enterprise: Enterprise, site: Site | None = None) -> tuple[CreditRating | None, list]:
-    """The current rating of an enterprise (or a site) and its earlier ones, if the user may see them."""
-    rows = list(ratings_visible_to(user).filter(enterprise=enterprise, site=site).order_by("-since", "-pk")[:24])
+    """The current rating of an enterprise (or a site) and its earlier ones: seen by whoever sees the enterprise
+    (or the site) itself — its regulators wherever it operates, the enterprise, the partners who see the registry."""
+    from parcelwatch.accounts.permissions import REGISTRY_VIEW
+    from parcelwatch.registry.selectors import ENTERPRISE_SCOPE, SITE_SCOPE
+
+    subject, scope = (site, SITE_SCOPE) if site is not None else (enterprise, ENTERPRISE_SCOPE)
+    if not user_can(user, REGISTRY_VIEW, subject, scope=scope):
+        return None, []
+    rows = list(CreditRating.objects.filter(enterprise=enterprise, site=site).order_by("-since", "-pk")[:24])
     current = next((r for r in rows if r.current), None)
     return current, [r for r in rows if not r.current]
 

@@ -313,9 +313,12 @@ def rank(evaluation: Evaluation) -> None:
 def score_by_hand(result: EvaluationResult, *, actor: User, scores: dict[str, Any],
                   expected_version: int | None = None) -> EvaluationResult:
     """The reviewer's scores on the criteria scored by hand (each from 0 to its points)."""
-    result = EvaluationResult.objects.select_for_update(of=("self",)).select_related(
-        "evaluation__area", "evaluation__sheet").get(pk=result.pk)
-    evaluation = result.evaluation
+    # The evaluation's row is the lock: hand scores (and their rank moves), publication and recomputation of one
+    # evaluation happen one at a time.
+    evaluation = Evaluation.objects.select_for_update(of=("self",)).select_related("area", "sheet").get(
+        pk=result.evaluation_id)
+    result = EvaluationResult.objects.select_for_update().get(pk=result.pk)
+    result.evaluation = evaluation
     _authorise(actor, evaluation.area)
     if expected_version is not None and expected_version != result.version:
         raise StaleError(_("Somebody else has acted on this in the meantime. Reload the page to see what changed."))

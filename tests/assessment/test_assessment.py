@@ -193,13 +193,15 @@ def test_credit_history_keeps_a_row_per_change_and_inputs_trigger_the_worker(dat
     credit.recalculate([cast.zto_hanjiang.pk])
     rows = list(CreditRating.objects.filter(enterprise=cast.zto_hanjiang, site=None).order_by("pk"))
     assert [r.current for r in rows] == [False, True] and rows[1].score < rows[0].score
-    current, history = sel.rating_of(cast.zto_safety, cast.zto_hanjiang)
-    assert current == rows[1] and history == [rows[0]]
+    current, history, detailed = sel.rating_of(cast.zto_safety, cast.zto_hanjiang)
+    assert current == rows[1] and history == [rows[0]] and detailed
     told = Notification.objects.filter(recipient=cast.zto_safety, kind="credit_grade_changed")
-    assert told.count() == (1 if rows[0].grade != rows[1].grade else 0)
-    credit.store(cast.zto_hanjiang, None, Decimal(55), "D", [])
-    assert told.filter(params__after="D").exists()
-    assert sel.rating_of(cast.licheng_officer, cast.zto_hanjiang) == (None, [])
+    # 91 → 83 (the same BA02 a third time, a second one overdue): A → B, and the enterprise is told.
+    assert (rows[0].grade, rows[1].grade) == ("A", "B")
+    assert [n.params for n in told] == [{"before": "A", "after": "B"}]
+    credit.store(cast.zto_hanjiang, None, Decimal(82), "B", [])  # another score, the same grade: not told again
+    assert told.count() == 1
+    assert sel.rating_of(cast.licheng_officer, cast.zto_hanjiang) == (None, [], False)
 
 
 @NOV
@@ -398,13 +400,35 @@ def test_the_excel_and_pdf_exports_of_an_evaluation(data):
 
 
 @NOV
-def test_whoever_sees_an_enterprise_sees_its_grade(data):
+def test_the_grade_is_seen_with_the_enterprise_and_the_reasons_only_by_its_regulators_and_itself(data, client):
+    from parcelwatch.accounts.models import Role
     from tests import factories as f
 
     cast = data
     credit.recalculate([cast.zto_hanjiang.pk])
-    assert sel.rating_of(cast.licheng_officer, cast.zto_hanjiang) == (None, [])
+    assert sel.rating_of(cast.licheng_officer, cast.zto_hanjiang) == (None, [], False)
     f.site("中通镇海营业部", cast.zhenhai_g1, cast.zto_hanjiang)  # 中通涵江 now runs a site in 荔城 too
-    current, _history = sel.rating_of(cast.licheng_officer, cast.zto_hanjiang)
-    assert current is not None and current.grade == "A"
-    assert sel.rating_of(cast.licheng_officer, cast.zto_hanjiang, cast.hanjiang_outlet) == (None, [])
+    current, history, detailed = sel.rating_of(cast.licheng_officer, cast.zto_hanjiang)
+    assert current.grade == "A" and (history, detailed) == ([], False)  # the grade, not 涵江's reasons
+    assert sel.rating_of(cast.licheng_officer, cast.zto_hanjiang, cast.hanjiang_outlet) == (None, [], False)
+    for user in (cast.hanjiang_officer, cast.city_officer, cast.city_leader, cast.zto_safety):
+        assert sel.rating_of(user, cast.zto_hanjiang)[2], user
+    grid_only = f.user("grid_hd", (Role.GRID_WORKER, cast.handong_g1))
+    for user in (cast.police_partner, grid_only, cast.sysadmin):
+        current, _history, detailed = sel.rating_of(user, cast.zto_hanjiang)
+        assert current is not None and not detailed, user
+        login(client, user)
+        page = client.get(f"/registry/enterprises/{cast.zto_hanjiang.pk}/").content.decode()
+        assert 'data-testid="credit-grade"' in page and 'data-testid="credit-lines"' not in page
+        assert client.get(f"/assessment/sites/{cast.hanjiang_outlet.pk}/rules/").status_code == 403
+        site_page = client.get(f"/registry/sites/{cast.hanjiang_outlet.pk}/").content.decode()
+        assert 'data-testid="three-rules-link"' not in site_page
+    from tests.api.test_api import bearer
+
+    partner = client.get(f"/api/v1/enterprises/{cast.zto_hanjiang.pk}/credit", **bearer(cast.police_partner)).json()
+    assert partner["current"]["grade"] == "A" and partner["current"]["lines"] == [] and not partner["detailed"]
+    assert client.get(f"/api/v1/sites/{cast.hanjiang_outlet.pk}/three-rules",
+                      **bearer(cast.police_partner)).status_code == 403
+    own = client.get(f"/api/v1/enterprises/{cast.zto_hanjiang.pk}/credit", **bearer(cast.zto_safety)).json()
+    assert own["detailed"] and {line["key"] for line in own["current"]["lines"]} == {"repeat", "overdue",
+                                                                                     "reports_late"}

@@ -257,26 +257,30 @@ class RatingOut(Schema):
 class CreditOut(Schema):
     current: RatingOut | None  # None until the worker has graded it
     history: list[RatingOut]  # earlier grades, newest first
+    detailed: bool  # False: the grade only — the reasons and the history are its regulators' and its own
 
 
-def _rating(r) -> dict:
+def _rating(r, detailed: bool) -> dict:
     return {"grade": r.grade, "grade_label": str(r.get_grade_display()), "score": r.score, "since": r.since,
-            "computed_at": r.computed_at, "lines": [describe(line) for line in r.lines]}
+            "computed_at": r.computed_at, "lines": [describe(line) for line in r.lines] if detailed else []}
+
+
+def _credit(current, history, detailed: bool) -> dict:
+    return {"current": _rating(current, detailed) if current else None,
+            "history": [_rating(r, detailed) for r in history], "detailed": detailed}
 
 
 @router.get("/enterprises/{enterprise_id}/credit", response=CreditOut)
 def enterprise_credit(request, enterprise_id: Id):
     """The enterprise's credit grade (A–D), why (each deduction), and its earlier grades."""
     enterprise = get_enterprise_for_user(request.user, enterprise_id)
-    current, history = sel.rating_of(request.user, enterprise)
-    return {"current": _rating(current) if current else None, "history": [_rating(r) for r in history]}
+    return _credit(*sel.rating_of(request.user, enterprise))
 
 
 @router.get("/sites/{site_id}/credit", response=CreditOut)
 def site_credit(request, site_id: Id):
     site = get_site_for_user(request.user, site_id)
-    current, history = sel.rating_of(request.user, site.enterprise, site)
-    return {"current": _rating(current) if current else None, "history": [_rating(r) for r in history]}
+    return _credit(*sel.rating_of(request.user, site.enterprise, site))
 
 
 class RuleOut(Schema):
@@ -297,6 +301,8 @@ def site_three_rules(request, site_id: Id):
     """收寄验视, 实名收寄, 过机安检 at the site over the last twelve months: the enterprise's monthly answers, problems
     of each rule found there, and what video patrols saw."""
     site = get_site_for_user(request.user, site_id)
+    if not sel.may_see_rules(request.user, site):
+        raise PermissionDenied
     return [{"rule": r["rule"], "label": str(r["label"]), "status": r["status"], "reports_yes": r["yes"],
              "reports_no": r["no"], "events": r["event_count"], "open_events": r["open"],
              "event_numbers": [e.number for e in r["events"]], "patrol_ok": r["patrol_ok"],

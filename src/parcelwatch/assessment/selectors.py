@@ -64,18 +64,30 @@ def get_result_for_user(user: User, pk: object) -> EvaluationResult:
     return result
 
 
-def rating_of(user: User, enterprise: Enterprise, site: Site | None = None) -> tuple[CreditRating | None, list]:
-    """The current rating of an enterprise (or a site) and its earlier ones: seen by whoever sees the enterprise
-    (or the site) itself — its regulators wherever it operates, the enterprise, the partners who see the registry."""
+def rating_of(user: User, enterprise: Enterprise, site: Site | None = None) -> tuple[CreditRating | None, list, bool]:
+    """The current rating of an enterprise (or a site), its earlier ones, and whether this user may read the
+    reasons. The grade itself is seen by whoever sees the enterprise (or the site) in the registry; the reasons
+    and the history — which name problems, cases and fines — only by the regulators who supervise it (the
+    district where the enterprise is registered, or where the site is) and by the enterprise itself."""
     from parcelwatch.accounts.permissions import REGISTRY_VIEW
     from parcelwatch.registry.selectors import ENTERPRISE_SCOPE, SITE_SCOPE
+    from parcelwatch.selfcheck.selectors import REPORTER_SCOPE
 
     subject, scope = (site, SITE_SCOPE) if site is not None else (enterprise, ENTERPRISE_SCOPE)
     if not user_can(user, REGISTRY_VIEW, subject, scope=scope):
-        return None, []
+        return None, [], False
+    detailed = user_can(user, SELFCHECK_VIEW, subject, scope=SITE_SCOPE if site is not None else REPORTER_SCOPE)
     rows = list(CreditRating.objects.filter(enterprise=enterprise, site=site).order_by("-since", "-pk")[:24])
     current = next((r for r in rows if r.current), None)
-    return current, [r for r in rows if not r.current]
+    return current, ([r for r in rows if not r.current] if detailed else []), detailed
+
+
+def may_see_rules(user: User, site: Site) -> bool:
+    """The three rules of a site (monthly answers, problems found, patrol findings): its regulators and its
+    enterprise."""
+    from parcelwatch.registry.selectors import SITE_SCOPE
+
+    return user_can(user, SELFCHECK_VIEW, site, scope=SITE_SCOPE)
 
 
 def three_rules(site: Site, *, months: int = 12) -> list[dict]:

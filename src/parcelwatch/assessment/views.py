@@ -148,4 +148,6 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def site_rules(request: HttpRequest, pk: int) -> HttpResponse:
     """The three safety rules at one site: monthly answers, problems found, what the video patrols saw."""
     site = get_site_for_user(request.user, pk)
+    if not sel.may_see_rules(request.user, site):
+        raise PermissionDenied
     return render(request, "assessment/site_rules.html", {"site": site, "rules": sel.three_rules(site)})

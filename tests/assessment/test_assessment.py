@@ -51,6 +51,9 @@ def _reports(cast):
 
 @pytest.fixture
 def data(cast):
+    from parcelwatch.registry.models import Site
+
+    Site.objects.update(opening_date=date(2018, 5, 1))  # all operating long before the reports began
     _reports(cast)
     _event(cast, cast.hanjiang_outlet)
     _event(cast, cast.hanjiang_outlet, missed=True)
@@ -432,3 +435,31 @@ def test_the_grade_is_seen_with_the_enterprise_and_the_reasons_only_by_its_regul
     own = client.get(f"/api/v1/enterprises/{cast.zto_hanjiang.pk}/credit", **bearer(cast.zto_safety)).json()
     assert own["detailed"] and {line["key"] for line in own["current"]["lines"]} == {"repeat", "overdue",
                                                                                      "reports_late"}
+
+
+@NOV
+def test_an_enterprise_answers_only_for_the_months_since_it_began_and_only_with_an_operating_site(data):
+    from parcelwatch.registry.models import Site
+
+    cast = data
+    Site.objects.filter(enterprise=cast.yto_licheng).update(opening_date=date(2026, 9, 20))
+    yto = _evaluate(cast).results.get(enterprise=cast.yto_licheng)
+    reports = next(line for line in yto.lines if line["code"] == "reports")
+    assert (reports["score"], reports["facts"]) == ("0.0", {"n": 0, "due": 2})  # September and October only
+    _score, _grade, lines = credit.compute(cast.yto_licheng)
+    assert {line["key"]: line["facts"] for line in lines}["reports_missing"] == {"n": 2, "total": 2}
+    Site.objects.filter(enterprise=cast.yto_licheng).update(status=Site.Status.CLOSED)
+    _score, _grade, lines = credit.compute(cast.yto_licheng)
+    assert "reports_missing" not in {line["key"] for line in lines}  # no operating site: nothing to report
+
+
+@NOV
+def test_a_site_sheet_scores_a_site_run_by_an_enterprise_registered_elsewhere(data):
+    from tests import factories as f
+
+    cast = data
+    outpost = f.site("圆通涵东营业部", cast.handong_g1, cast.yto_licheng, opening_date=date(2018, 5, 1))
+    evaluation = _evaluate(cast, subject="site", area=cast.hanjiang, actor=cast.hanjiang_officer)
+    result = evaluation.results.get(site=outpost)
+    officer = next(line for line in result.lines if line["code"] == "officer")
+    assert (officer["score"], officer["facts"]) == ("0.0", {"filed": False})  # 林安全 covers 荔城 only

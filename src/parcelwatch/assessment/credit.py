@@ -97,7 +97,7 @@ def compute(enterprise: Enterprise, site: Site | None = None, *, today: date | N
     from parcelwatch.events.models import Event
     from parcelwatch.selfcheck.models import DutyReport, month_start, previous_month
 
-    from .services import months_due
+    from .services import enterprise_starts, months_due
 
     now = timezone.now()
     today = today or timezone.localdate()
@@ -132,7 +132,10 @@ def compute(enterprise: Enterprise, site: Site | None = None, *, today: date | N
     for _i in range(12):
         months.append(month)
         month = previous_month(month)
-    window = months_due(months, today)
+    begun = enterprise_starts([enterprise.pk]).get(enterprise.pk)
+    expected = Site.objects.filter(enterprise=enterprise, status=Site.Status.OPERATING).exists()
+    # Only an enterprise with an operating site reports, and only on the months since it began.
+    window = [m for m in months_due(months, today) if begun is None or m >= begun] if expected else []
     if window:
         reports = {r.period: r for r in DutyReport.objects.filter(enterprise=enterprise, period__in=window)}
         missing = sum(1 for m in window if m not in reports)

@@ -70,6 +70,20 @@ def months_due(months: list[date], today: date) -> list[date]:
     return [m for m in months if m >= first and due_date_for(m) < today]
 
 
+def enterprise_starts(enterprise_ids) -> dict[int, date]:
+    """The first month each enterprise operated: its earliest site opening, or when it was registered here."""
+    from django.db.models import Min
+
+    from parcelwatch.selfcheck.models import month_start
+
+    opened = dict(Site.objects.filter(enterprise_id__in=enterprise_ids, opening_date__isnull=False)
+                  .values("enterprise_id").annotate(first=Min("opening_date")).values_list("enterprise_id", "first"))
+    starts = {}
+    for pk, created in Enterprise.objects.filter(pk__in=enterprise_ids).values_list("pk", "created_at"):
+        starts[pk] = month_start(opened.get(pk) or timezone.localtime(created).date())
+    return starts
+
+
 # --- starting and computing ------------------------------------------------------------------------------------
 
 
@@ -131,8 +145,16 @@ class Inputs:
 
         start, end = year_bounds(evaluation.year)
         path = evaluation.area.path
+        # A site sheet scores the sites in the area (whoever runs them); an enterprise sheet the enterprises
+        # registered there, on all their sites.
+        if evaluation.sheet.subject == ScoringSheet.Subject.SITE:
+            in_area = {"site__jurisdiction__path__startswith": path}
+            sites = Site.objects.filter(jurisdiction__path__startswith=path)
+        else:
+            in_area = {"site__enterprise__jurisdiction__path__startswith": path}
+            sites = Site.objects.filter(enterprise__jurisdiction__path__startswith=path)
         events = (Event.objects.filter(reported_at__gte=start, reported_at__lt=end, duplicate_of__isnull=True,
-                                       site__jurisdiction__path__startswith=path)
+                                       **in_area)
                   .exclude(state__in=(Event.State.REJECTED, Event.State.MERGED))
                   .values("site_id", "site__enterprise_id")
                   .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(missed_deadline=True))))
@@ -145,16 +167,23 @@ class Inputs:
             self.events_enterprise[row["site__enterprise_id"]] += row["n"]
             self.overdue_site[row["site_id"]] += row["overdue"]
             self.overdue_enterprise[row["site__enterprise_id"]] += row["overdue"]
-        self.months = months_due([date(evaluation.year, m, 1) for m in range(1, 13)], today)
-        self.on_time: dict[int, int] = dict(
-            DutyReport.objects.filter(period__in=self.months, late=False, enterprise__jurisdiction__path__startswith=path)
-            .exclude(state=DutyReport.State.RETURNED).values("enterprise_id").annotate(n=Count("pk"))
-            .values_list("enterprise_id", "n"))
-        operating = Site.objects.filter(enterprise__jurisdiction__path__startswith=path, status=Site.Status.OPERATING)
+        operating = sites.filter(status=Site.Status.OPERATING)
         self.unfiled = set(without_filed_officer(operating).values_list("pk", flat=True))
         self.operating: dict[int, list[int]] = defaultdict(list)
         for site_id, enterprise_id in operating.values_list("pk", "enterprise_id"):
             self.operating[enterprise_id].append(site_id)
+        enterprises = sites.values("enterprise_id")
+        self.months = months_due([date(evaluation.year, m, 1) for m in range(1, 13)], today)
+        self.starts = enterprise_starts(enterprises)
+        self.on_time: dict[int, int] = dict(
+            DutyReport.objects.filter(period__in=self.months, late=False, enterprise_id__in=enterprises)
+            .exclude(state=DutyReport.State.RETURNED).values("enterprise_id").annotate(n=Count("pk"))
+            .values_list("enterprise_id", "n"))
+
+    def months_of(self, enterprise_id: int) -> list[date]:
+        """The months this enterprise had to report on: due, and since it began operating."""
+        begun = self.starts.get(enterprise_id)
+        return [m for m in self.months if begun is None or m >= begun]
 
     def score(self, criterion: dict, enterprise_id: int, site_id: int | None) -> tuple[Decimal, dict]:
         """The criterion's score and the facts it comes from (written out in the reader's language by
@@ -167,8 +196,8 @@ class Inputs:
             n = table.get(site_id if site_id else enterprise_id, 0)
             return max(Decimal(0), points - n * deduction), {"n": n, "d": str(deduction)}
         if metric == Criterion.Metric.REPORTS_ON_TIME:
-            due = len(self.months)
-            n = self.on_time.get(enterprise_id, 0)
+            due = len(self.months_of(enterprise_id))
+            n = min(self.on_time.get(enterprise_id, 0), due)
             return (points * n / due if due else points), {"n": n, "due": due}
         if metric == Criterion.Metric.OFFICER_FILED:
             if site_id:

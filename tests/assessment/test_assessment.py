@@ -463,3 +463,41 @@ def test_a_site_sheet_scores_a_site_run_by_an_enterprise_registered_elsewhere(da
     result = evaluation.results.get(site=outpost)
     officer = next(line for line in result.lines if line["code"] == "officer")
     assert (officer["score"], officer["facts"]) == ("0.0", {"filed": False})  # 林安全 covers 荔城 only
+
+
+@NOV
+def test_a_stalled_computation_can_be_asked_again_and_a_second_start_is_refused(data):
+    cast = data
+    sheet = ScoringSheet.objects.get(subject="enterprise")
+    evaluation = services.start_evaluation(actor=cast.city_officer, sheet=sheet, year=2026, area=cast.city)
+    with pytest.raises(ValidationError):  # still computing, and not for long yet
+        services.recompute(evaluation, actor=cast.city_officer)
+    with time_machine.travel("2026-11-20 11:00 +0800", tick=False):  # the worker never came back
+        assert Evaluation.objects.get(pk=evaluation.pk).stalled
+        services.recompute(evaluation, actor=cast.city_officer)
+    assert services.compute_evaluation(evaluation.pk).state == "open"
+    with pytest.raises(ValidationError):
+        services.start_evaluation(actor=cast.city_officer, sheet=sheet, year=2026, area=cast.city)
+    sheet.criteria.all().delete()  # an emptied sheet is not recomputed into zeros
+    with pytest.raises(ValidationError):
+        services.recompute(evaluation, actor=cast.city_officer)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enterprises_touched_in_a_rolled_back_transaction_are_not_regraded(cast):
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    from parcelwatch.assessment.signals import touch
+
+    DBTaskResult.objects.all().delete()
+    try:
+        with transaction.atomic():
+            touch(cast.yto_licheng.pk)
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    with transaction.atomic():
+        touch(cast.zto_hanjiang.pk)
+    queued = DBTaskResult.objects.get(task_path__endswith="recalculate_credit")
+    assert queued.args_kwargs["args"] == [[cast.zto_hanjiang.pk]]

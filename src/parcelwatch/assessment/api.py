@@ -95,6 +95,8 @@ class ResultOut(Schema):
 def _actions(evaluation: Evaluation, user) -> list[str]:
     if not sel.can_manage(user, SELFCHECK_REVIEW, evaluation):
         return []
+    if evaluation.stalled:
+        return ["recompute"]
     return {Evaluation.State.OPEN: ["recompute", "publish"], Evaluation.State.FAILED: ["recompute"]}.get(
         evaluation.state, [])
 

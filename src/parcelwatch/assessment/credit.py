@@ -9,6 +9,7 @@ old records age out of the windows.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,6 +24,8 @@ from django.utils.translation import gettext_lazy
 from parcelwatch.registry.models import Enterprise, Site
 
 from .models import CreditRating, Evaluation, EvaluationResult, Grade
+
+logger = logging.getLogger(__name__)
 
 BASE = Decimal(100)
 THRESHOLDS = (("A", Decimal(90)), ("B", Decimal(75)), ("C", Decimal(60)))
@@ -107,12 +110,12 @@ def compute(enterprise: Enterprise, site: Site | None = None, *, today: date | N
                                               enterprise=enterprise, site=site)
               .select_related("evaluation").order_by("-evaluation__year", "-evaluation__published_at").first())
     if result is not None:
-        lines.append(Line("assessment", -ASSESSMENT_DEDUCTION[result.grade], {
+        lines.append(Line("assessment", -ASSESSMENT_DEDUCTION.get(result.grade, 0), {
             "year": result.evaluation.year, "score": str(result.total), "grade": result.grade}))
     events = Event.objects.filter(where, reported_at__gte=now - timedelta(days=365), duplicate_of__isnull=True).exclude(
         state__in=(Event.State.REJECTED, Event.State.MERGED))
-    repeats = Counter(events.values_list("site__name", "category__name"))
-    for (site_name, category), n in sorted(repeats.items()):
+    repeats = Counter(events.values_list("site_id", "site__name", "category_id", "category__name"))
+    for (_site_id, site_name, _category_id, category), n in sorted(repeats.items()):
         if n >= 2:
             lines.append(Line("repeat", -REPEAT_DEDUCTION * (n - 1), {"category": category, "site": site_name,
                                                                        "n": n}))
@@ -152,6 +155,8 @@ def compute(enterprise: Enterprise, site: Site | None = None, *, today: date | N
 def store(enterprise: Enterprise, site: Site | None, score: Decimal, grade: str, lines: list[dict]) -> CreditRating:
     """Keep the rating: the same result only refreshes its time; a new score or grade is a new row of history."""
     now = timezone.now()
+    # The enterprise's row is the lock: two workers grading it at once take turns, so one current row each.
+    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).exists()
     current = CreditRating.objects.select_for_update().filter(enterprise=enterprise, site=site, current=True).first()
     if current is not None and current.grade == grade and current.score == score:
         current.lines, current.computed_at = lines, now
@@ -174,19 +179,36 @@ def store(enterprise: Enterprise, site: Site | None, score: Decimal, grade: str,
 
 
 def recalculate(enterprise_ids) -> int:
-    """Recompute the ratings of these enterprises and of their operating sites."""
+    """Recompute the ratings of these enterprises and of their operating sites. A closed enterprise or site keeps
+    its history but no current grade. One that fails is logged and skipped: the others are still graded."""
     count = 0
     for enterprise in Enterprise.objects.filter(pk__in=list(enterprise_ids)):
-        store(enterprise, None, *compute(enterprise))
+        try:
+            count += _recalculate_one(enterprise)
+        except Exception:  # noqa: BLE001 - one odd record must not stop the grading of the rest
+            logger.exception("Credit grading of enterprise %s failed", enterprise.pk)
+    return count
+
+
+@transaction.atomic
+def _recalculate_one(enterprise: Enterprise) -> int:
+    if enterprise.status != Enterprise.Status.OPERATING:
+        CreditRating.objects.filter(enterprise=enterprise, current=True).update(current=False)
+        return 0
+    store(enterprise, None, *compute(enterprise))
+    count = 1
+    CreditRating.objects.filter(enterprise=enterprise, site__isnull=False, current=True).exclude(
+        site__status=Site.Status.OPERATING).update(current=False)
+    for site in Site.objects.filter(enterprise=enterprise, status=Site.Status.OPERATING):
+        store(enterprise, site, *compute(enterprise, site))
         count += 1
-        for site in Site.objects.filter(enterprise=enterprise, status=Site.Status.OPERATING):
-            store(enterprise, site, *compute(enterprise, site))
-            count += 1
     return count
 
 
 def recalculate_all() -> int:
-    ids = list(Enterprise.objects.filter(status=Enterprise.Status.OPERATING).values_list("pk", flat=True))
+    """Every operating enterprise, and every one that still holds a current grade (closed since)."""
+    ids = sorted(set(Enterprise.objects.filter(status=Enterprise.Status.OPERATING).values_list("pk", flat=True))
+                 | set(CreditRating.objects.filter(current=True).values_list("enterprise_id", flat=True)))
     count = 0
     for start in range(0, len(ids), 100):
         count += recalculate(ids[start:start + 100])

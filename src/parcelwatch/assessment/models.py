@@ -9,6 +9,7 @@ are the rating's history.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -18,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.accounts.models import Jurisdiction
 from parcelwatch.registry.models import Enterprise, Site
+
+STALLED_AFTER = timedelta(minutes=30)
 
 
 class ScoringSheet(models.Model):
@@ -95,6 +98,7 @@ class Evaluation(models.Model):
     error = models.CharField(max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True)  # the last computation was asked for
     computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
@@ -106,6 +110,14 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.area.name} {self.sheet.name}"
+
+    @property
+    def stalled(self) -> bool:
+        """Computing for longer than any computation takes: the worker stopped; it may be asked again."""
+        from django.utils import timezone
+
+        started = self.started_at or self.created_at
+        return self.state == self.State.COMPUTING and timezone.now() - started > STALLED_AFTER
 
 
 class Grade(models.TextChoices):

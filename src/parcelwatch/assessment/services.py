@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -87,6 +87,13 @@ def enterprise_starts(enterprise_ids) -> dict[int, date]:
 # --- starting and computing ------------------------------------------------------------------------------------
 
 
+def _check_sheet(sheet: ScoringSheet) -> None:
+    if not sheet.active:
+        raise ValidationError({"sheet": _("This scoring sheet is not in use.")})
+    if not sheet.criteria.exists():
+        raise ValidationError({"sheet": _("This scoring sheet has no criteria yet.")})
+
+
 @transaction.atomic
 def start_evaluation(*, actor: User, sheet: ScoringSheet, year: int, area: Jurisdiction) -> Evaluation:
     """Create the year's evaluation of the area with the sheet; the worker computes it."""
@@ -96,14 +103,16 @@ def start_evaluation(*, actor: User, sheet: ScoringSheet, year: int, area: Juris
     today = timezone.localdate()
     if not 2000 <= year <= today.year:
         raise ValidationError({"year": _("Choose a year from 2000 to this year.")})
-    if not sheet.active:
-        raise ValidationError({"sheet": _("This scoring sheet is not in use.")})
-    if not sheet.criteria.exists():
-        raise ValidationError({"sheet": _("This scoring sheet has no criteria yet.")})
+    _check_sheet(sheet)
     if Evaluation.objects.filter(sheet=sheet, year=year, area=area).exists():
         raise ValidationError(_("This evaluation already exists: open it from the list."))
-    evaluation = Evaluation.objects.create(sheet=sheet, year=year, area=area, created_by=actor,
-                                           created_at=timezone.now())
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            evaluation = Evaluation.objects.create(sheet=sheet, year=year, area=area, created_by=actor,
+                                                   created_at=now, started_at=now)
+    except IntegrityError:  # somebody started the same one a moment ago
+        raise ValidationError(_("This evaluation already exists: open it from the list.")) from None
     transaction.on_commit(lambda: compute_evaluation_task.enqueue(evaluation.pk))
     return evaluation
 
@@ -117,11 +126,13 @@ def recompute(evaluation: Evaluation, *, actor: User, expected_version: int | No
     _authorise(actor, evaluation.area)
     if expected_version is not None and expected_version != evaluation.version:
         raise StaleError(_("Somebody else has acted on this in the meantime. Reload the page to see what changed."))
-    if evaluation.state not in (Evaluation.State.OPEN, Evaluation.State.FAILED):
+    if evaluation.state not in (Evaluation.State.OPEN, Evaluation.State.FAILED) and not evaluation.stalled:
         raise ValidationError(_("Only an evaluation being scored can be computed again."))
+    _check_sheet(evaluation.sheet)
     evaluation.state, evaluation.done, evaluation.error = Evaluation.State.COMPUTING, 0, ""
+    evaluation.started_at = timezone.now()
     evaluation.version += 1
-    evaluation.save(update_fields=["state", "done", "error", "version"])
+    evaluation.save(update_fields=["state", "done", "error", "started_at", "version"])
     transaction.on_commit(lambda: compute_evaluation_task.enqueue(evaluation.pk))
     return evaluation
 

@@ -11,29 +11,28 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 PENDING = "pw_credit_pending"
-MANY = 200  # more enterprises than this in one transaction: recalculate everything instead
+MANY = 200  # enterprises per recalculation task
 
 
 def _flush() -> None:
-    from .tasks import recalculate_all_credit, recalculate_credit
+    from .tasks import recalculate_credit
 
     ids = getattr(connection, PENDING, set())
     setattr(connection, PENDING, set())
-    if len(ids) > MANY:
-        recalculate_all_credit.enqueue()
-    elif ids:
-        recalculate_credit.enqueue(sorted(ids))
+    ids = sorted(ids)
+    for start in range(0, len(ids), MANY):  # a task per batch of the enterprises touched, however many
+        recalculate_credit.enqueue(ids[start:start + MANY])
 
 
 def touch(enterprise_id: int | None) -> None:
     if not enterprise_id:
         return
-    pending = getattr(connection, PENDING, None)
-    if pending is None:
-        pending = set()
-        setattr(connection, PENDING, pending)
-    pending.add(enterprise_id)
-    if not any(callback is _flush for _ids, callback, *_rest in connection.run_on_commit):
+    registered = any(callback is _flush for _ids, callback, *_rest in connection.run_on_commit)
+    if not registered:
+        # No flush waits for a commit: whatever is left over belongs to a transaction that rolled back.
+        setattr(connection, PENDING, set())
+    getattr(connection, PENDING).add(enterprise_id)
+    if not registered:
         transaction.on_commit(_flush)
 
 

@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 from parcelwatch.accounts.access import covers, has_permission
 from parcelwatch.accounts.models import Jurisdiction
 from parcelwatch.accounts.permissions import SELFCHECK_REVIEW, SELFCHECK_VIEW
-from parcelwatch.lib.apitypes import Code, Id, In, Pagination, Search, Year
+from parcelwatch.lib.apitypes import Code, Id, In, Search, Year, mapped_pagination
 from parcelwatch.registry.selectors import get_enterprise_for_user, get_site_for_user
 from parcelwatch.selfcheck.api import _save
 
@@ -165,14 +165,14 @@ def list_sheets(request):
 
 
 @router.get("/assessment/evaluations", response=list[EvaluationOut])
-@paginate(Pagination)
+@paginate(mapped_pagination(lambda e, request: _evaluation_json(e, request.user)))
 def list_evaluations(request, filters: Query[EvaluationFilters]):
     """Evaluations of the user's area; for an enterprise, the published ones it is in."""
     _require(request)
     qs = sel.evaluations_visible_to(request.user)
     if filters.year:
         qs = qs.filter(year=filters.year)
-    return [_evaluation_json(e, request.user) for e in qs.order_by("-year", "area__code", "pk")[:500]]
+    return qs.order_by("-year", "area__code", "pk")
 
 
 @router.post("/assessment/evaluations", response={201: EvaluationOut})
@@ -196,7 +196,7 @@ def get_evaluation(request, evaluation_id: Id):
 
 
 @router.get("/assessment/evaluations/{evaluation_id}/results", response=list[ResultOut])
-@paginate(Pagination)
+@paginate(mapped_pagination(lambda r, request: _result_json(r)))
 def list_results(request, evaluation_id: Id, filters: Query[ResultFilters]):
     """Results by rank (an enterprise: its own, once published). Export them with POST /exports, source
     `assessment` (or `assessment_pdf`), filters {"evaluation": id}."""
@@ -204,8 +204,8 @@ def list_results(request, evaluation_id: Id, filters: Query[ResultFilters]):
 
     evaluation = sel.get_evaluation_for_user(request.user, evaluation_id)
     params = {k: getattr(v, "value", v) for k, v in filters.dict().items() if v}
-    qs = filter_results(sel.results_visible_to(request.user, evaluation), params)[0]
-    return [_result_json(r) for r in qs[:5000]]
+    return filter_results(sel.results_visible_to(request.user, evaluation), params)[0].select_related(
+        "evaluation__sheet")
 
 
 @router.post("/assessment/evaluations/{evaluation_id}/transitions", response=EvaluationOut)

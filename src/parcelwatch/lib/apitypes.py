@@ -80,3 +80,16 @@ class Pagination(LimitOffsetPagination):
         count, capped = capped_count(queryset)
         offset, limit = pagination.offset, pagination.limit
         return {"items": page_rows(queryset, offset, offset + limit), "count": count, "count_capped": capped}
+
+
+def mapped_pagination(to_json):
+    """Pagination that turns only the page's rows into JSON (`to_json(row, request)`): an endpoint hands over its
+    queryset, never a list of every row serialised first."""
+
+    class MappedPagination(Pagination):
+        def paginate_queryset(self, queryset, pagination, request=None, **params):
+            result = super().paginate_queryset(queryset, pagination, request=request, **params)
+            result["items"] = [to_json(row, request) for row in result["items"]]
+            return result
+
+    return MappedPagination

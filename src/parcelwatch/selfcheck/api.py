@@ -23,7 +23,7 @@ from parcelwatch.accounts.permissions import (
 )
 from parcelwatch.evidence.schemas import AttachmentOut, attachment_json
 from parcelwatch.evidence.selectors import own_uploads
-from parcelwatch.lib.apitypes import Code, FilterDay, Id, In, Pagination
+from parcelwatch.lib.apitypes import Code, FilterDay, Id, In, Pagination, mapped_pagination
 from parcelwatch.registry.api import RegistryRefused
 from parcelwatch.registry.models import Enterprise, SafetyOfficer, Site
 
@@ -195,16 +195,16 @@ def _sites_of(enterprise: Enterprise, ids: list[int]) -> list[Site]:
 
 
 @router.get("/selfcheck/filings", response=list[FilingOut])
-@paginate(Pagination)
+@paginate(mapped_pagination(lambda f, request: _filing_json(f, request.user)))
 def list_filings(request, filters: Query[FilingFilters]):
     """Safety-officer filings: the enterprise's own, or those of the enterprises registered in the user's area."""
     _require(request)
-    qs = sel.filings_visible_to(request.user).select_related("decided_by")
+    qs = sel.filings_visible_to(request.user).select_related("enterprise__jurisdiction", "decided_by")
     if filters.state:
         qs = qs.filter(state=filters.state.value)
     if filters.enterprise:
         qs = qs.filter(enterprise_id=filters.enterprise)
-    return [_filing_json(f, request.user) for f in qs.order_by("-submitted_at", "-pk")[:1000]]
+    return qs.order_by("-submitted_at", "-pk")
 
 
 @router.post("/selfcheck/filings", response={201: FilingOut})
@@ -374,7 +374,7 @@ def report_template(request):
 
 
 @router.get("/selfcheck/reports", response=list[ReportOut])
-@paginate(Pagination)
+@paginate(mapped_pagination(lambda r, request: _report_json(r)))
 def list_reports(request, filters: Query[ReportFilters]):
     """Monthly duty reports: the enterprise's own, or those of the enterprises of the user's area."""
     _require(request)
@@ -385,7 +385,7 @@ def list_reports(request, filters: Query[ReportFilters]):
         qs = qs.filter(period=month_start(filters.month))
     if filters.enterprise:
         qs = qs.filter(enterprise_id=filters.enterprise)
-    return [_report_json(r) for r in qs.order_by("-period", "enterprise__name", "pk")[:2000]]
+    return qs.order_by("-period", "enterprise__name", "pk")
 
 
 @router.post("/selfcheck/reports", response={201: ReportDetailOut})
@@ -482,7 +482,7 @@ def _check_json(c: SpotCheck) -> dict:
             "result": c.result, "result_label": str(c.get_result_display()), "findings": c.findings,
             "site_id": c.site_id, "checked_by": c.checked_by.display_name if c.checked_by else None,
             "checked_at": c.checked_at, "event_id": c.event_id,
-            "attachments": [attachment_json(a) for a in c.attachments.order_by("pk")]}
+            "attachments": [attachment_json(a) for a in sorted(c.attachments.all(), key=lambda a: a.pk)]}
 
 
 def _draw_json(d: SpotCheckDraw) -> dict:
@@ -490,7 +490,7 @@ def _draw_json(d: SpotCheckDraw) -> dict:
             "percent": d.percent, "seed": d.seed, "candidate_reports": len(d.candidates),
             "drawn_by": d.drawn_by.display_name, "drawn_at": d.drawn_at, "recheck_ok": services.recheck(d),
             "checks": [_check_json(c) for c in d.checks.select_related("report__enterprise", "checked_by")
-                       .order_by("pk")]}
+                       .prefetch_related("attachments").order_by("pk")]}
 
 
 class SpotDrawIn(In):
@@ -522,10 +522,10 @@ class SpotCheckRaisedOut(Schema):
 
 
 @router.get("/selfcheck/spot-check-draws", response=list[SpotDrawOut])
-@paginate(Pagination)
+@paginate(mapped_pagination(lambda d, request: _draw_json(d)))
 def list_spot_draws(request):
     _require(request)
-    return [_draw_json(d) for d in sel.draws_visible_to(request.user).order_by("-drawn_at", "-pk")[:200]]
+    return sel.draws_visible_to(request.user).select_related("area", "drawn_by").order_by("-drawn_at", "-pk")
 
 
 @router.post("/selfcheck/spot-check-draws", response={201: SpotDrawOut})
@@ -546,14 +546,15 @@ def get_spot_draw(request, spotdraw_id: Id):
 
 
 @router.get("/selfcheck/spot-checks", response=list[CheckOut])
-@paginate(Pagination)
+@paginate(mapped_pagination(lambda c, request: _check_json(c)))
 def list_spot_checks(request, filters: Query[CheckFilters]):
     """Spot checks of the user's area (`pending=true`: those not yet checked)."""
     _require(request, SELFCHECK_REVIEW)
-    qs = sel.checks_visible_to(request.user, SELFCHECK_REVIEW).select_related("report__enterprise", "checked_by")
+    qs = (sel.checks_visible_to(request.user, SELFCHECK_REVIEW).select_related("report__enterprise", "checked_by")
+          .prefetch_related("attachments"))
     if filters.pending:
         qs = qs.filter(result=SpotCheck.Result.PENDING)
-    return [_check_json(c) for c in qs.order_by("-draw__drawn_at", "pk")[:1000]]
+    return qs.order_by("-draw__drawn_at", "pk")
 
 
 @router.get("/selfcheck/spot-checks/{check_id}", response=CheckOut)
@@ -687,20 +688,28 @@ def _recipients(request, ids: list[int]) -> list[Enterprise]:
     return enterprises
 
 
+class CircularPagination(Pagination):
+    """The page's circulars, each with the user's enterprise's receipt (one query for the page)."""
+
+    def paginate_queryset(self, queryset, pagination, request=None, **params):
+        result = super().paginate_queryset(queryset, pagination, request=request, **params)
+        rows = result["items"]
+        mine = {r.circular_id: r for r in sel.receipts_of(request.user).filter(circular_id__in=[c.pk for c in rows])}
+        result["items"] = [_circular_json(c, mine) for c in rows]
+        return result
+
+
 @router.get("/selfcheck/circulars", response=list[CircularOut])
-@paginate(Pagination)
+@paginate(CircularPagination)
 def list_circulars(request, filters: Query[CircularFilters]):
     """Circulars: those the user's area issues, or those published to the user's enterprise."""
     _require(request)
     qs = sel.circulars_visible_to(request.user)
     if filters.state:
         qs = qs.filter(state=filters.state.value)
-    receipts = sel.receipts_of(request.user)
     if filters.unread:
-        qs = qs.filter(pk__in=receipts.filter(read_at__isnull=True).values("circular_id"))
-    rows = list(qs.order_by("-drafted_at", "-pk")[:1000])
-    mine = {r.circular_id: r for r in receipts.filter(circular_id__in=[c.pk for c in rows])}
-    return [_circular_json(c, mine) for c in rows]
+        qs = qs.filter(pk__in=sel.receipts_of(request.user).filter(read_at__isnull=True).values("circular_id"))
+    return qs.order_by("-drafted_at", "-pk")
 
 
 @router.get("/selfcheck/circulars/draft", response=DraftOut)

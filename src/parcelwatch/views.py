@@ -139,19 +139,28 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
     filed officer); for the district, what waits for its decision; for the leader, circulars to approve."""
     from parcelwatch.assessment.models import Evaluation
     from parcelwatch.assessment.selectors import evaluations_visible_to
-    from parcelwatch.registry.selectors import filter_enterprises, without_filed_officer
+    from parcelwatch.registry.selectors import without_filed_officer
     from parcelwatch.selfcheck import selectors as sc
     from parcelwatch.selfcheck.models import Circular, DutyReport, OfficerFiling, SpotCheck, month_start, previous_month
     from parcelwatch.selfcheck.views import _due_for, _my_enterprises
 
     panels = []
     filings = reverse("selfcheck:filing_list")
-    # Differentiated supervision starts from the D- and C-grade enterprises (credit grades, kept by the worker).
-    enterprises = enterprises_visible_to(user)
-    graded = [Figure(_("D-grade enterprises"), filter_enterprises(enterprises, credit="D").count(),
-                     reverse("registry:enterprise_list") + "?credit=D", "danger", "credit-d"),
-              Figure(_("C-grade enterprises"), filter_enterprises(enterprises, credit="C").count(),
-                     reverse("registry:enterprise_list") + "?credit=C", "warning", "credit-c")]
+    def graded() -> list[Figure]:
+        """Differentiated supervision starts from the D- and C-grade enterprises (kept current by the worker); the
+        same set as the enterprise list filtered by grade, counted without the list's per-row figures."""
+        from django.db.models import Exists, OuterRef
+
+        from parcelwatch.assessment.models import CreditRating
+
+        def count(grade: str) -> int:
+            return enterprises_visible_to(user).filter(Exists(CreditRating.objects.filter(
+                enterprise=OuterRef("pk"), site__isnull=True, current=True, grade=grade))).count()
+
+        return [Figure(_("D-grade enterprises"), count("D"), reverse("registry:enterprise_list") + "?credit=D",
+                       "danger", "credit-d"),
+                Figure(_("C-grade enterprises"), count("C"), reverse("registry:enterprise_list") + "?credit=C",
+                       "warning", "credit-c")]
     reports = reverse("selfcheck:report_list")
     no_officer = Figure(_("Sites without a filed safety officer"),
                         without_filed_officer(sites_visible_to(user)).count(),
@@ -192,7 +201,7 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
             Figure(_("Assessments being scored"), evaluations_visible_to(user, SELFCHECK_REVIEW).filter(
                 state=Evaluation.State.OPEN).count(), reverse("assessment:evaluation_list") + "?state=open", "",
                 "evaluations-open"),
-            *graded,
+            *graded(),
         ]
         panels.append(credit)
     if Role.CITY_LEADER in roles:
@@ -205,7 +214,7 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
                 reverse("selfcheck:circular_list") + "?state=awaiting_approval", "warning", "circulars-to-approve")]
             panels.append(panel)
         credit = Panel(_("Assessment and credit"))
-        credit.figures = graded
+        credit.figures = graded()
         panels.append(credit)
     return panels
 

@@ -105,9 +105,17 @@ def test_hand_scores_are_bounded_rerank_and_publishing_needs_them_all(data, djan
         services.publish(evaluation, actor=cast.city_officer)  # 中通 not scored by hand yet
     zto = services.score_by_hand(zto, actor=cast.city_officer, scores={"three_rules": "18", "emergency": "8"})
     assert (zto.total, zto.grade, zto.rank) == (Decimal("80.3"), "good", 1)
+    from django_tasks_db.models import DBTaskResult
+
     with django_capture_on_commit_callbacks(execute=True):
         services.publish(evaluation, actor=cast.city_officer)
+    queued = DBTaskResult.objects.get(task_path__endswith="evaluation_published_task")
+    assert queued.args_kwargs["args"] == [evaluation.pk]
+    assert services.after_publication(evaluation.pk) == 1  # what the worker does: 中通's safety officer is told
     assert Notification.objects.filter(recipient=cast.zto_safety, kind="evaluation_published").exists()
+    assert services.after_publication(evaluation.pk) == 0  # once
+    regrade = DBTaskResult.objects.filter(task_path__endswith="recalculate_credit").first()
+    assert regrade.args_kwargs["args"] == [sorted([cast.zto_hanjiang.pk, cast.yto_licheng.pk])]
     with pytest.raises(ValidationError):
         services.score_by_hand(zto, actor=cast.city_officer, scores={"three_rules": "20"})  # published
 
@@ -149,7 +157,7 @@ def test_evaluations_are_scoped_to_their_area_and_enterprises_see_only_their_pub
     assert client.post(f"/assessment/{evaluation.pk}/act/", {"action": "recompute"}).status_code == 403
     login(client, cast.hanjiang_officer)
     detail = client.get(f"/assessment/results/{result.pk}/")
-    assert detail.status_code == 200 and "54.3" not in detail.content.decode()
+    assert detail.status_code == 200 and 'data-testid="result-total">80.3<' in detail.content.decode()
 
 
 def _case(cast, fine: int) -> EnforcementCase:
@@ -394,12 +402,19 @@ def test_the_excel_and_pdf_exports_of_an_evaluation(data):
             assert "隐患整改逾期（每起扣5分） 10.0（全年1起，每起扣5.0分）" in zto[6]
         else:
             assert body.startswith(b"%PDF-")
-    # Another district's officer exports nothing of it.
-    job = request_export(actor=cast.licheng_officer, source="assessment", params={"evaluation": str(evaluation.pk)})
-    run_export(job.pk)
-    rows = list(load_workbook(io.BytesIO(ExportJob.objects.get(pk=job.pk).file.read())).worksheets[0].iter_rows(
-        values_only=True)) if ExportJob.objects.get(pk=job.pk).state == "done" else [("header",)]
-    assert len(rows) == 1
+    # Another district's officer exports nothing of 涵江's evaluation: a sheet with the headers only, a PDF that
+    # says it is not theirs.
+    hanjiang = _evaluate(cast, area=cast.hanjiang, actor=cast.hanjiang_officer)
+    for source in ("assessment", "assessment_pdf"):
+        job = request_export(actor=cast.licheng_officer, source=source, params={"evaluation": str(hanjiang.pk)})
+        run_export(job.pk)
+        job = ExportJob.objects.get(pk=job.pk)
+        assert job.state == "done", job.error
+        body = job.file.read()
+        if source == "assessment":
+            assert len(list(load_workbook(io.BytesIO(body)).worksheets[0].iter_rows(values_only=True))) == 1
+        else:
+            assert body.startswith(b"%PDF-") and cast.zto_hanjiang.name.encode() not in body
 
 
 @NOV
@@ -501,3 +516,19 @@ def test_enterprises_touched_in_a_rolled_back_transaction_are_not_regraded(cast)
         touch(cast.zto_hanjiang.pk)
     queued = DBTaskResult.objects.get(task_path__endswith="recalculate_credit")
     assert queued.args_kwargs["args"] == [[cast.zto_hanjiang.pk]]
+
+
+@NOV
+def test_the_home_page_counts_the_d_grade_enterprises_of_its_list(data, client):
+    cast = data
+    credit.store(cast.zto_hanjiang, None, Decimal(50), "D", [])
+    credit.store(cast.yto_licheng, None, Decimal(65), "C", [])
+    for user, d, c in ((cast.city_officer, 1, 1), (cast.hanjiang_officer, 1, 0), (cast.licheng_officer, 0, 1),
+                       (cast.city_leader, 1, 1)):
+        login(client, user)
+        figures = {f.testid: f for p in client.get("/").context["panels"] for f in p.figures}
+        assert (figures["credit-d"].count, figures["credit-c"].count) == (d, c), user
+        assert client.get(figures["credit-d"].url).context["page"].paginator.count == d
+    login(client, cast.zto_safety)
+    figures = {f.testid for p in client.get("/").context["panels"] for f in p.figures}
+    assert "credit-d" not in figures  # the enterprise's home is about what it must do

@@ -67,7 +67,10 @@ def test_a_filing_refuses_sites_and_officers_of_another_enterprise(client, cast)
     bad_phone = post(client, cast.zto_safety, "/api/v1/selfcheck/filings", {
         "kind": "new", "name": "郑晓明", "id_number": "35030319900101123X", "phone": "12\x0034",
         "site_ids": [cast.hanjiang_outlet.pk]})
-    assert bad_phone.status_code == 422 and "\x00" not in bad_phone.content.decode()
+    assert bad_phone.status_code == 422
+    answer = bad_phone.json()
+    assert "\x00" not in answer["detail"] and all("\x00" not in m for m in answer["errors"]["phone"])
+    assert "1234" in answer["detail"]  # the number is echoed, cleaned
 
 
 def test_a_refused_phone_is_echoed_without_control_characters():

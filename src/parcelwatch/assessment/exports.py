@@ -57,10 +57,10 @@ def _write_pdf(user, params: dict, out) -> int:
     from parcelwatch.documents.services import render_pdf
 
     evaluation = _evaluation(user, params)
-    if evaluation is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError("evaluation")
+    if evaluation is None:  # not (or no longer) the user's to see: a PDF that says so, not a failed export
+        out.write(render_pdf("assessment/evaluation_pdf.html", {"evaluation": None, "rows": [],
+                                                                "printed_at": timezone.localtime()}))
+        return 1
     rows = list(_rows(user, params).select_related("enterprise", "site"))
     from .services import cells
 

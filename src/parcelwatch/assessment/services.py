@@ -416,9 +416,7 @@ def _rerank(result: EvaluationResult, old: Decimal) -> None:
 @transaction.atomic
 def publish(evaluation: Evaluation, *, actor: User, expected_version: int | None = None) -> Evaluation:
     """Publish the scores: the enterprises see theirs, and the credit grades take them in."""
-    from parcelwatch.notifications.services import notify, on_commit
-
-    from .signals import touch
+    from .tasks import evaluation_published_task
 
     evaluation = Evaluation.objects.select_for_update().select_related("area", "sheet").get(pk=evaluation.pk)
     _authorise(actor, evaluation.area)
@@ -433,12 +431,23 @@ def publish(evaluation: Evaluation, *, actor: User, expected_version: int | None
     evaluation.state, evaluation.published_at = Evaluation.State.PUBLISHED, timezone.now()
     evaluation.version += 1
     evaluation.save(update_fields=["state", "published_at", "version"])
-    enterprise_ids = set(evaluation.results.values_list("enterprise_id", flat=True))
-    for enterprise_id in enterprise_ids:
-        touch(enterprise_id)
+    # Telling every enterprise and regrading them is the worker's: a province's evaluation has thousands.
+    transaction.on_commit(lambda: evaluation_published_task.enqueue(evaluation.pk))
+    return evaluation
+
+
+def after_publication(evaluation_id: int) -> int:
+    """The enterprises of a published evaluation hear of it, and their credit grades take it in."""
+    from parcelwatch.notifications.services import notify
     from parcelwatch.selfcheck.services import _enterprise_users
 
-    users = _enterprise_users(enterprise_ids)
-    on_commit(lambda: notify(users, kind="evaluation_published", url=f"/assessment/{evaluation.pk}/",
-                             year=str(evaluation.year), area=evaluation.area.name))
-    return evaluation
+    from .tasks import recalculate_credit
+
+    evaluation = Evaluation.objects.select_related("area").get(pk=evaluation_id)
+    enterprise_ids = sorted(set(evaluation.results.values_list("enterprise_id", flat=True)))
+    sent = notify(_enterprise_users(enterprise_ids), kind="evaluation_published", url=f"/assessment/{evaluation.pk}/",
+                  dedupe_key=f"evaluation_published:{evaluation.pk}", year=str(evaluation.year),
+                  area=evaluation.area.name)
+    for start in range(0, len(enterprise_ids), 200):
+        recalculate_credit.enqueue(enterprise_ids[start:start + 200])
+    return sent

@@ -19,3 +19,9 @@ def recalculate_credit(enterprise_ids: list[int]) -> int:
 def recalculate_all_credit() -> int:
     """Recompute every credit grade (nightly: old events, cases and reports age out of the windows)."""
     return credit.recalculate_all()
+
+
+@task()
+def evaluation_published_task(evaluation_id: int) -> int:
+    """Tell the enterprises of a published evaluation, and queue their credit regrading."""
+    return services.after_publication(evaluation_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -93,7 +95,8 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "evaluation": evaluation, "page": page, "grade": grade, "q": q, "grades": Grade.choices, "manager": manager,
         "computed": computed, "counts": [(value, label, counts.get(value, 0)) for value, label in Grade.choices],
         "site_sheet": evaluation.sheet.subject == ScoringSheet.Subject.SITE,
-        "export_query": f"evaluation={evaluation.pk}" + (f"&grade={grade}" if grade else ""),
+        "export_query": urlencode({"evaluation": evaluation.pk, **({"grade": grade} if grade else {}),
+                                   **({"q": q} if q else {})}),
     })
 
 

@@ -14,9 +14,18 @@ def _subclasses(cls):
 
 
 def test_api_shapes_have_unique_names():
-    seen: dict[str, list[str]] = {}
+    import sys
+    from enum import Enum
+
+    seen: dict[str, set[str]] = {}
     for cls in set(_subclasses(Schema)):
         if cls.__module__.startswith("parcelwatch.") and "." not in cls.__qualname__:
-            seen.setdefault(cls.__name__, []).append(cls.__module__)
+            seen.setdefault(cls.__name__, set()).add(cls.__module__)
+    # Enums of the API modules become schema components too (made with Enum("Name", …), so found by module).
+    for name, module in list(sys.modules.items()):
+        if name.startswith("parcelwatch.") and name.endswith("api") and module is not None:
+            for value in vars(module).values():
+                if isinstance(value, type) and issubclass(value, Enum) and value.__module__ == name:
+                    seen.setdefault(value.__name__, set()).add(name)
     assert {name: modules for name, modules in seen.items() if len(modules) > 1} == {}
 

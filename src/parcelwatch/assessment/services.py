@@ -62,12 +62,13 @@ def months_due(months: list[date], today: date) -> list[date]:
     from django.db.models import Min
 
     from parcelwatch.selfcheck.models import DutyReport
-    from parcelwatch.selfcheck.selectors import due_date_for
+    from parcelwatch.selfcheck.selectors import active_template, due_date_for
 
     first = DutyReport.objects.aggregate(first=Min("period"))["first"]
     if first is None:
         return []
-    return [m for m in months if m >= first and due_date_for(m) < today]
+    template = active_template()  # once, not once per month
+    return [m for m in months if m >= first and due_date_for(m, template) < today]
 
 
 def enterprise_starts(enterprise_ids) -> dict[int, date]:

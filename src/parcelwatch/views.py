@@ -149,13 +149,10 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
     def graded() -> list[Figure]:
         """Differentiated supervision starts from the D- and C-grade enterprises (kept current by the worker); the
         same set as the enterprise list filtered by grade, counted without the list's per-row figures."""
-        from django.db.models import Exists, OuterRef
-
-        from parcelwatch.assessment.models import CreditRating
+        from parcelwatch.registry.selectors import with_credit_grade
 
         def count(grade: str) -> int:
-            return enterprises_visible_to(user).filter(Exists(CreditRating.objects.filter(
-                enterprise=OuterRef("pk"), site__isnull=True, current=True, grade=grade))).count()
+            return with_credit_grade(enterprises_visible_to(user), grade).count()
 
         return [Figure(_("D-grade enterprises"), count("D"), reverse("registry:enterprise_list") + "?credit=D",
                        "danger", "credit-d"),

@@ -11,11 +11,10 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from parcelwatch.accounts.access import covers, has_permission
-from parcelwatch.accounts.models import Jurisdiction
 from parcelwatch.accounts.permissions import SELFCHECK_REVIEW, SELFCHECK_VIEW
 from parcelwatch.lib.apitypes import Code, Id, In, Search, Year, mapped_pagination
 from parcelwatch.registry.selectors import get_enterprise_for_user, get_site_for_user
-from parcelwatch.selfcheck.api import _save
+from parcelwatch.selfcheck.api import _area, _save
 
 from . import selectors as sel
 from . import services
@@ -179,9 +178,9 @@ def list_evaluations(request, filters: Query[EvaluationFilters]):
 def create_evaluation(request, payload: EvaluationIn):
     """Evaluate a year: the worker scores every operating enterprise (or site) of the area; follow `done`/`total`."""
     _require(request, SELFCHECK_REVIEW)
-    area = Jurisdiction.objects.filter(code=payload.area, level__in=("city", "district", "zone")).first()
-    if area is None or not covers(request.user, SELFCHECK_REVIEW, area.path):
-        raise HttpError(422, f"区域“{payload.area}”不存在或不在您的辖区内。")
+    area = _area(payload.area)
+    if not covers(request.user, SELFCHECK_REVIEW, area.path):
+        raise HttpError(422, f"区域“{payload.area}”不在您的辖区内。")
     sheet = ScoringSheet.objects.filter(pk=payload.sheet, active=True).first()
     if sheet is None:
         raise HttpError(422, "sheet 不是在用的考评表。")

@@ -171,13 +171,22 @@ def without_filed_officer(sites: QuerySet[Site]) -> QuerySet[Site]:
 CREDIT_GRADES = ("A", "B", "C", "D")
 
 
+def _current_grade():
+    from parcelwatch.assessment.models import CreditRating
+
+    return CreditRating.objects.filter(enterprise=OuterRef("pk"), site__isnull=True, current=True)
+
+
+def with_credit_grade(qs: QuerySet[Enterprise], grade: str) -> QuerySet[Enterprise]:
+    """Enterprises whose current credit grade is `grade` (none for a grade that does not exist): the enterprise
+    list's filter, and the home pages' counts of it."""
+    return qs.filter(Exists(_current_grade().filter(grade=grade))) if grade in CREDIT_GRADES else qs.none()
+
+
 def filter_enterprises(
     qs: QuerySet[Enterprise], *, q: str = "", district: str = "", brand: str = "", status: str = "", credit: str = "",
     sort: str = "",
 ) -> QuerySet[Enterprise]:
-    from parcelwatch.assessment.models import CreditRating
-
-    current_grade = CreditRating.objects.filter(enterprise=OuterRef("pk"), site__isnull=True, current=True)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q) | Q(licence_number__icontains=q))
     if district:
@@ -187,10 +196,10 @@ def filter_enterprises(
     if status:
         qs = qs.filter(status=status)
     if credit:
-        qs = qs.filter(Exists(current_grade.filter(grade=credit))) if credit in CREDIT_GRADES else qs.none()
+        qs = with_credit_grade(qs, credit)
     order = {"name": "name", "-name": "-name", "updated": "updated_at", "-updated": "-updated_at"}.get(sort, "name")
     return qs.annotate(site_count=Count("sites", distinct=True),
-                       credit_grade=Subquery(current_grade.values("grade")[:1])).order_by(order, "pk")
+                       credit_grade=Subquery(_current_grade().values("grade")[:1])).order_by(order, "pk")
 
 
 def filter_officers(qs: QuerySet[SafetyOfficer], *, q: str = "", district: str = "", status: str = "") -> QuerySet:

@@ -70,6 +70,7 @@ def _seed_configuration() -> None:
     importlib.import_module("parcelwatch.events.migrations.0004_seed_filing_change_and_clean_coordinates").seed(
         apps, None)
     importlib.import_module("parcelwatch.enforcement.migrations.0005_seed_enforcement_settings").seed(apps, None)
+    importlib.import_module("parcelwatch.enforcement.migrations.0008_seed_inspection_checklist").seed(apps, None)
     importlib.import_module("parcelwatch.selfcheck.migrations.0002_seed_duty_report_template").seed(apps, None)
     importlib.import_module("parcelwatch.assessment.migrations.0002_seed_scoring_sheets").seed(apps, None)
 

@@ -113,6 +113,8 @@ from parcelwatch.analytics.api import router as analytics_router  # noqa: E402
 from parcelwatch.assessment.api import router as assessment_router  # noqa: E402
 from parcelwatch.documents.api import router as documents_router  # noqa: E402
 from parcelwatch.enforcement.api import router as enforcement_router  # noqa: E402
+from parcelwatch.enforcement.inspection_api import public_router as public_inspections_router  # noqa: E402
+from parcelwatch.enforcement.inspection_api import router as inspections_router  # noqa: E402
 from parcelwatch.events.api import router as events_router  # noqa: E402
 from parcelwatch.evidence.api import router as evidence_router  # noqa: E402
 from parcelwatch.exports.api import router as exports_router  # noqa: E402
@@ -128,6 +130,8 @@ api.add_router("", imports_router)
 api.add_router("", events_router)
 api.add_router("", evidence_router)
 api.add_router("", enforcement_router)
+api.add_router("", inspections_router)
+api.add_router("", public_inspections_router)
 api.add_router("", documents_router)
 api.add_router("", notifications_router)
 api.add_router("", exports_router)

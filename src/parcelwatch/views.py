@@ -23,6 +23,7 @@ from parcelwatch.accounts.permissions import (
     CASES_VIEW,
     EVENTS_REPORT,
     EVENTS_VIEW,
+    INSPECTIONS_MANAGE,
     REGISTRY_VIEW,
     SELFCHECK_REVIEW,
     SELFCHECK_SUBMIT,
@@ -105,6 +106,8 @@ def home(request: HttpRequest) -> HttpResponse:
     # Remote video needs the officers who patrol by video and answer its offline alerts.
     if has_permission(user, VIDEO_VIEW) and roles & {Role.CITY_OFFICER, Role.DISTRICT_OFFICER}:
         panels.append(_video_panel(user))
+    if has_permission(user, INSPECTIONS_MANAGE):
+        panels.append(_inspection_panel(user))
     # The large 上报 button leads the grid worker's page; officers who also report have it in the menu.
     if has_permission(user, EVENTS_REPORT) and Role.GRID_WORKER in roles:
         context["can_report"] = True
@@ -132,6 +135,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 # --- per role ---------------------------------------------------------------------------------------------------
+
+
+def _inspection_panel(user) -> Panel:
+    """The 双随机 inspections the officer was drawn for and has not recorded: the same set as "mine" in the list."""
+    from parcelwatch.enforcement.selectors import inspections_due_for
+
+    return Panel(_("Inspections"), [Figure(_("Inspections drawn for me to record"), inspections_due_for(user).count(),
+                                           reverse("enforcement:inspections") + "?mine=1", "warning",
+                                           "inspections-due")])
 
 
 def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:

@@ -184,6 +184,7 @@ CALLERS = (
     (None, "/api/v1/selfcheck/circulars", "hanjiang_officer"),
     (None, "/api/v1/selfcheck/spot-check", "hanjiang_officer"),
     (None, "/api/v1/assessment", "hanjiang_officer"),
+    (None, "/api/v1/inspections", "hanjiang_officer"),
     ("POST", "/api/v1/events/{", "hanjiang_officer"),  # transitions
     ("POST", "/api/v1/events", "hanjiang_grid"),  # reporting
     (None, "/api/v1/events", "hanjiang_officer"),
@@ -223,7 +224,7 @@ PLAUSIBLE = {
 PREFERRED_ACTIONS = ("accept", "notify_penalty")
 OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "camera", "patrol", "draw", "attachment", "token",
                 "batch", "document", "filing", "report", "spotdraw", "check", "circular", "evaluation", "evalresult",
-                "export", "notification")
+                "plan", "inspection", "export", "notification")
 PERSONAL_KINDS = ("token", "batch", "export", "notification")  # one's own: anybody else's is "another user's"
 # Fields whose name does not say what they name: (path, field) -> object kind.
 FIELD_OBJECT_KINDS = {("/api/v1/notifications/read", "ids"): "notification"}
@@ -934,6 +935,81 @@ def _hand_scores(world, ctx):
     # Computed: events 20 − 2×2, overdue 15 − 5 (the escalated one), reports 20 (none due yet: nobody has
     # reported), officers 0 (none filed) = 46.0; and 18.5 by hand.
     ctx.verify = _expect(total="64.5")
+
+
+@setup_for(None, "/api/v1/inspections*")
+@setup_for(None, "/api/v1/public/inspection-plans*")
+def _inspections(world, ctx):
+    """A published draw of 涵江 (the caller drawn with city_officer), of 荔城 and of another city; a 涵江 draft."""
+    from parcelwatch.accounts.models import User
+    from parcelwatch.enforcement import services as es
+
+    cast = world.cast
+    fz_area = world.elsewhere["enterprise"].jurisdiction
+    fz_city = User.objects.get(username="fz_city_officer")
+    fz_other = f.user("fz_inspector", (Role.CITY_OFFICER, fz_area))
+    for n, user in enumerate((cast.hanjiang_officer, cast.city_officer, cast.licheng_officer, fz_city, fz_other)):
+        user.enforcement_id = f"闽邮执{n:04d}"
+        user.save(update_fields=["enforcement_id"])
+    today = timezone.localdate()
+
+    def plan(actor, area, *, publish=True):
+        made = es.create_plan(actor=actor, kind="yearly", title="双随机抽查", area=area, starts_on=today,
+                              ends_on=today, focus="", site_kinds=[], shares={"A": 100, "B": 100, "C": 100, "D": 100},
+                              team_size=2)
+        return es.publish_plan(made, actor=actor, seed="hostile") if publish else made
+
+    mine = plan(cast.hanjiang_officer, cast.hanjiang)
+    draft = plan(cast.hanjiang_officer, cast.hanjiang, publish=False)
+    sibling, elsewhere = plan(cast.licheng_officer, cast.licheng), plan(fz_city, fz_area)
+    inspection = mine.inspections.get(site=cast.hanjiang_outlet)
+    ctx.objects.update(plan=mine, inspection=inspection)
+    ctx.foreign["plan"] = ([] if ctx.sees_sibling else [sibling]) + [elsewhere]
+    ctx.foreign["inspection"] = ([] if ctx.sees_sibling else [sibling.inspections.first()]) + [
+        elsewhere.inspections.first()]
+    if ctx.caller is None:  # the public pages: a draft is not public
+        ctx.foreign["plan"] = [draft]
+    ctx.codes["area"] = [*([] if ctx.sees_sibling else [("another jurisdiction's district code", cast.licheng.code)]),
+                         ("another city's district code", fz_area.code), ("a code naming nothing", "nosuch")]
+    ctx.baseline.update(kind="yearly", title="2026年双随机抽查", area=cast.hanjiang.code, starts_on=today.isoformat(),
+                        ends_on=today.isoformat(), shares={"A": 5, "B": 10, "C": 30, "D": 60}, team_size=2,
+                        inspected_on=today.isoformat(), answers={i["code"]: "yes" for i in es.active_checklist()},
+                        category="AJ01")
+    ctx.draft_plan = draft
+
+
+@setup_for("PUT", "/api/v1/inspections/plans/{plan_id}")
+def _edit_draft(world, ctx):
+    ctx.objects["plan"] = ctx.draft_plan
+    ctx.verify = _expect(title="2026年双随机抽查", state="draft")
+
+
+@setup_for("POST", "/api/v1/inspections/plans/{plan_id}/publication")
+def _publish_draft(world, ctx):
+    ctx.objects["plan"] = ctx.draft_plan
+    ctx.baseline["seed"] = "公开摇号"
+    ctx.verify = _expect(state="published", seed="公开摇号")
+
+
+@setup_for("POST", "/api/v1/inspections/plans")
+def _new_plan(world, ctx):
+    ctx.verify = _expect(state="draft", area=world.cast.hanjiang.code, candidates=2)
+
+
+@setup_for("POST", "/api/v1/inspections/{inspection_id}/record")
+def _record(world, ctx):
+    ctx.verify = _expect(state="done", result="compliant")
+
+
+@setup_for("POST", "/api/v1/inspections/{inspection_id}/events")
+def _inspection_with_problems(world, ctx):
+    from parcelwatch.enforcement import services as es
+
+    cast = world.cast
+    answers = {i["code"]: "yes" for i in es.active_checklist()} | {"AJ01": "no"}
+    es.record_inspection(ctx.objects["inspection"], actor=cast.hanjiang_officer, inspected_on=timezone.localdate(),
+                         answers=answers, findings="安检机未开机",
+                         attachments=[world.photo(cast.hanjiang_officer, (1, 2, 3))])
 
 
 # --- reading the schema ---------------------------------------------------------------------------------------

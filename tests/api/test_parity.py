@@ -112,6 +112,17 @@ WEB_TO_API = {
     "assessment:result_detail": ["GET /api/v1/assessment/results/{evalresult_id}",
                                  "PATCH /api/v1/assessment/results/{evalresult_id}"],
     "assessment:site_rules": ["GET /api/v1/sites/{site_id}/three-rules"],
+    "enforcement:inspections": ["GET /api/v1/inspections/plans", "GET /api/v1/inspections"],
+    "enforcement:plan_new": ["POST /api/v1/inspections/plans"],
+    "enforcement:plan": ["GET /api/v1/inspections/plans/{plan_id}"],
+    "enforcement:plan_edit": ["PUT /api/v1/inspections/plans/{plan_id}"],
+    "enforcement:plan_publish": ["POST /api/v1/inspections/plans/{plan_id}/publication"],
+    "enforcement:inspection": ["GET /api/v1/inspections/{inspection_id}",
+                               "POST /api/v1/inspections/{inspection_id}/record", "POST /api/v1/evidence"],
+    "enforcement:inspection_raise": ["POST /api/v1/inspections/{inspection_id}/events"],
+    "public:inspections": ["GET /api/v1/public/inspection-plans"],
+    "public:inspection_plan": ["GET /api/v1/public/inspection-plans/{plan_id}"],
+    "public:inspection_draw": ["GET /api/v1/public/inspection-plans/{plan_id}"],
 }
 
 ALLOWED_WITHOUT_API = {

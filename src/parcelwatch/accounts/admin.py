@@ -63,13 +63,13 @@ class MembershipChangeInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Personal info"), {"fields": ("full_name", "phone", "email")}),
+        (_("Personal info"), {"fields": ("full_name", "phone", "email", "enforcement_id")}),
         (_("Status"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "full_name", "password1", "password2")}),)
     readonly_fields = ("last_login", "date_joined")
-    list_display = ("username", "full_name", "is_active", "last_login")
+    list_display = ("username", "full_name", "enforcement_id", "is_active", "last_login")
     list_filter = ("is_active", "memberships__role")
     search_fields = ("username", "full_name")
     inlines = [MembershipInline, MembershipChangeInline]

@@ -56,6 +56,8 @@ class Jurisdiction(models.Model):
 class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=64, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
+    # 执法证号: only officers holding one are drawn as inspectors (邮政法 §63: two of them on every inspection).
+    enforcement_id = models.CharField(_("enforcement ID number"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("user")

@@ -27,6 +27,8 @@ SELFCHECK_VIEW = "selfcheck.view"  # officer filings, monthly duty reports, spot
 SELFCHECK_SUBMIT = "selfcheck.submit"  # an enterprise files its safety officers and submits its duty reports
 SELFCHECK_REVIEW = "selfcheck.review"  # decide filings, review reports, run spot checks, draft circulars
 CIRCULARS_APPROVE = "circulars.approve"  # approve a circular before it is published
+INSPECTIONS_VIEW = "inspections.view"  # inspection plans, their 双随机 draws and inspection records of an area
+INSPECTIONS_MANAGE = "inspections.manage"  # plan inspections, publish their draws, record them as an inspector
 ACCOUNTS_MANAGE = "accounts.manage"
 API_USE = "api.use"  # holds bearer tokens for the REST API (partner systems, mobile clients)
 CONFIG_MANAGE = "config.manage"
@@ -38,17 +40,19 @@ _REGULATOR = frozenset(
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({REGISTRY_VIEW, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM, API_USE, VIDEO_VIEW}),
     Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW, STATS_VIEW,
-                                         VIDEO_VIEW, VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW},
+                                         VIDEO_VIEW, VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW,
+                                         INSPECTIONS_VIEW, INSPECTIONS_MANAGE},
     Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE, STATS_VIEW, VIDEO_VIEW,
-                                     VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW},
+                                     VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW, INSPECTIONS_VIEW,
+                                     INSPECTIONS_MANAGE},
     Role.CITY_LEADER: frozenset(
         {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE,
-         STATS_VIEW, VIDEO_VIEW, SELFCHECK_VIEW, CIRCULARS_APPROVE}
+         STATS_VIEW, VIDEO_VIEW, SELFCHECK_VIEW, CIRCULARS_APPROVE, INSPECTIONS_VIEW}
     ),
     # Enterprise staff see their own enterprise's records, including their own staff's details and cameras.
     Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_FILE_CHANGE, EVENTS_VIEW,
                                        EVENTS_ENTERPRISE, CASES_VIEW, API_USE, VIDEO_VIEW, SELFCHECK_VIEW,
-                                       SELFCHECK_SUBMIT}),
+                                       SELFCHECK_SUBMIT, INSPECTIONS_VIEW}),
     # Partner departments see the public register of legal sites in their area, nothing private.
     Role.PARTNER: frozenset({REGISTRY_VIEW, API_USE}),
     # IT administration: configuration only, no workflow actions.

@@ -28,9 +28,9 @@ DEMO_XRAY_OFF = "PT-XR-STO-HJ-2"
 DEMO_ACCOUNTS = [
     ("sysadmin", "系统管理员", Role.ADMIN, ["350300"], {}),
     ("city_leader", "江局长", Role.CITY_LEADER, ["350300"], {}),
-    ("city_officer", "陈执法", Role.CITY_OFFICER, ["350300"], {}),
-    ("hanjiang_officer", "黄主任", Role.DISTRICT_OFFICER, ["350303"], {}),
-    ("licheng_officer", "林主任", Role.DISTRICT_OFFICER, ["350304"], {}),
+    ("city_officer", "陈执法", Role.CITY_OFFICER, ["350300"], {"enforcement_id": "闽邮执350300001"}),
+    ("hanjiang_officer", "黄主任", Role.DISTRICT_OFFICER, ["350303"], {"enforcement_id": "闽邮执350303001"}),
+    ("licheng_officer", "林主任", Role.DISTRICT_OFFICER, ["350304"], {"enforcement_id": "闽邮执350304001"}),
     ("hanjiang_grid", "郑网格员", Role.GRID_WORKER, ["350303001001", "350303001002"], {}),
     ("zto_safety", "吴安全员", Role.ENTERPRISE_SAFETY, ["350303"], {"enterprise": "zto@350303"}),
     ("police_partner", "刘警官", Role.PARTNER, ["350300"], {"department": "莆田市公安局"}),
@@ -467,6 +467,39 @@ class DemoLoader:
         self.summary.created["evaluations"] = 2
         self.summary.created["credit_ratings"] = credit.recalculate_all()
 
+    def load_inspections(self) -> None:
+        """This year's 双随机 inspection plan of 涵江, drawn by credit grade and published, with a third of its
+        inspections recorded (one found problems); and a city-wide campaign drafted for city_officer to publish."""
+        from django.utils import timezone
+
+        from parcelwatch.enforcement import services as inspections
+        from parcelwatch.enforcement.models import InspectionPlan
+
+        users = {u.username: u for u in User.objects.filter(username__in=["city_officer", "hanjiang_officer"])}
+        if InspectionPlan.objects.exists() or len(users) < 2:
+            return
+        today = timezone.localdate()
+        officer = users["hanjiang_officer"]
+        plan = inspections.create_plan(
+            actor=officer, kind=InspectionPlan.Kind.YEARLY, title=f"{today.year}年涵江区寄递市场双随机抽查",
+            area=Jurisdiction.objects.get(code="350303"), starts_on=today.replace(month=1, day=1),
+            ends_on=today.replace(month=12, day=31), focus="收寄验视、实名收寄、过机安检三项制度落实情况；网点备案信息与实际经营是否一致。",
+            site_kinds=[], shares={"A": 5, "B": 10, "C": 30, "D": 60}, team_size=2)
+        plan = inspections.publish_plan(plan, actor=officer, seed=f"{today.year}-涵江-双随机")
+        answers = {item["code"]: "yes" for item in inspections.active_checklist()}
+        rows = list(plan.inspections.order_by("position"))
+        for n, inspection in enumerate(rows[: max(1, len(rows) // 3)]):
+            found = n == 0
+            inspections.record_inspection(
+                inspection, actor=officer, inspected_on=today, findings="寄件人身份证件未核对即收寄，实名信息缺失。" if found else "",
+                answers=answers | ({"RS01": "no"} if found else {}))
+        inspections.create_plan(
+            actor=users["city_officer"], kind=InspectionPlan.Kind.CAMPAIGN, title=f"{today.year}年寄递渠道禁毒专项检查",
+            area=Jurisdiction.objects.get(code="350300"), starts_on=today, ends_on=today.replace(month=12, day=31),
+            focus="分拨中心过机安检和禁寄物品识别。", site_kinds=["sorting_center"],
+            shares={"A": 20, "B": 30, "C": 60, "D": 100}, team_size=2)
+        self.summary.created["inspection_plans"] = 2
+
     # -- accounts ----------------------------------------------------------------------------------------
     def load_accounts(self) -> None:
         for username, full_name, role, codes, extra in DEMO_ACCOUNTS:
@@ -474,7 +507,7 @@ class DemoLoader:
             created = user is None
             if created:
                 user = User(username=username, full_name=full_name, is_staff=role == Role.ADMIN,
-                            is_superuser=role == Role.ADMIN)
+                            is_superuser=role == Role.ADMIN, enforcement_id=extra.get("enforcement_id", ""))
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             for code in codes:
@@ -503,6 +536,7 @@ class DemoLoader:
         if load_history():
             self.summary.created["events"] = Event.objects.count()
         self.load_assessment()
+        self.load_inspections()
         return self.summary
 
 

@@ -2,7 +2,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.events.forms import MultipleFileField, MultipleFileInput
+from parcelwatch.evidence.kept import KeptFilesMixin
 from parcelwatch.lib.apitypes import FINDINGS_MAX, NOTE_MAX
+from parcelwatch.lib.forms import StyledFormMixin
+from parcelwatch.registry.models import Site
+
+from .models import Inspection, InspectionPlan
 
 
 class CaseActionForm(forms.Form):
@@ -18,3 +23,60 @@ class CaseActionForm(forms.Form):
     hearing_waived = forms.BooleanField(label=_("The party waived statements and hearing"), required=False)
     attachments = MultipleFileField(label=_("Evidence"), required=False,
                                     widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf,video/*"}))
+
+
+class PlanForm(StyledFormMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=InspectionPlan.Kind.choices)
+    title = forms.CharField(label=_("Title"), max_length=100)
+    area = forms.ChoiceField(label=_("Area"))
+    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    ends_on = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    focus = forms.CharField(label=_("What the inspections look at"), required=False, max_length=2000,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    site_kinds = forms.MultipleChoiceField(label=_("Kinds of site (none ticked: every kind)"), required=False,
+                                           choices=Site.Kind.choices, widget=forms.CheckboxSelectMultiple)
+    share_A = forms.IntegerField(label=_("Share of A-grade sites (%)"), min_value=0, max_value=100)
+    share_B = forms.IntegerField(label=_("Share of B-grade and ungraded sites (%)"), min_value=0, max_value=100)
+    share_C = forms.IntegerField(label=_("Share of C-grade sites (%)"), min_value=0, max_value=100)
+    share_D = forms.IntegerField(label=_("Share of D-grade sites (%)"), min_value=0, max_value=100)
+    team_size = forms.IntegerField(label=_("Inspectors per inspection"), min_value=2, max_value=5, initial=2)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
+
+    def __init__(self, *args, areas=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = list(areas)
+
+    def shares(self) -> dict[str, int]:
+        return {g: self.cleaned_data[f"share_{g}"] for g in ("A", "B", "C", "D")}
+
+    def share_fields(self):
+        return [self[f"share_{g}"] for g in ("A", "B", "C", "D")]
+
+
+class PublishForm(StyledFormMixin, forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
+    seed = forms.CharField(label=_("Seed (leave empty for a random one)"), required=False, max_length=40)
+
+
+class InspectionRecordForm(KeptFilesMixin, StyledFormMixin, forms.Form):
+    inspected_on = forms.DateField(label=_("Inspected on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    findings = forms.CharField(label=_("Findings of the inspection"), required=False, max_length=FINDINGS_MAX,
+                               widget=forms.Textarea(attrs={"rows": 4}))
+    attachments = MultipleFileField(label=_("Photos or scans"), required=False,
+                                    widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
+    file_ids = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
+
+    def __init__(self, *args, items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for item in self.items:
+            self.fields[f"item_{item['code']}"] = forms.ChoiceField(
+                label=item["text"], choices=Inspection.Answer.choices, required=False,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
+
+    def answers(self) -> dict[str, str]:
+        return {item["code"]: self.cleaned_data.get(f"item_{item['code']}") or "" for item in self.items}
+
+    def item_fields(self):
+        return [self[f"item_{item['code']}"] for item in self.items]

@@ -100,3 +100,119 @@ class EnforcementSettings(models.Model):
     @classmethod
     def current(cls) -> EnforcementSettings:
         return cls.objects.order_by("pk").first() or cls()
+
+
+# --- inspections (执法检查): yearly plans and campaigns, the 双随机一公开 draw, inspection records -------------
+
+
+class InspectionChecklistItem(models.Model):
+    """One point an inspector checks on site; the checklist is configuration, copied into each record."""
+
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    text = models.CharField(_("what is checked"), max_length=200)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("inspection checklist item")
+        verbose_name_plural = _("inspection checklist")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}"
+
+
+def default_shares() -> dict[str, int]:
+    # Differentiated supervision (条例 §8): the worse the credit grade, the larger the share of sites inspected.
+    return {"A": 5, "B": 10, "C": 30, "D": 60}
+
+
+class InspectionPlan(models.Model):
+    """A yearly inspection plan or a special campaign of one area; publishing it draws targets and inspectors."""
+
+    class Kind(models.TextChoices):
+        YEARLY = "yearly", _("Yearly random inspection plan")
+        CAMPAIGN = "campaign", _("Special campaign")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published: drawn")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.YEARLY)
+    title = models.CharField(_("title"), max_length=100)
+    area = models.ForeignKey(Jurisdiction, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to"))
+    focus = models.TextField(_("what the inspections look at"), blank=True)
+    site_kinds = models.JSONField(_("kinds of site"), default=list)  # Site.Kind values; empty: every kind
+    shares = models.JSONField(_("share drawn per credit grade (%)"), default=default_shares)
+    team_size = models.PositiveSmallIntegerField(_("inspectors per inspection"), default=2,
+                                                 validators=[MinValueValidator(2), MaxValueValidator(5)])
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT, db_index=True)
+    # The draw, recorded so that anyone can re-run it (lib/draws.py): [[site id, grade]] and
+    # [[user id, name, enforcement ID]], both in id order.
+    seed = models.CharField(_("seed"), max_length=40, blank=True)
+    candidates = models.JSONField(default=list)
+    inspector_pool = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("inspection plan")
+        verbose_name_plural = _("inspection plans")
+        ordering = ["-starts_on", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Inspection(models.Model):
+    """One drawn target: its team of inspectors and, once done, the record of what they found."""
+
+    class State(models.TextChoices):
+        PLANNED = "planned", _("To inspect")
+        DONE = "done", _("Inspected")
+
+    class Result(models.TextChoices):
+        COMPLIANT = "compliant", _("No problem found")
+        PROBLEMS = "problems", _("Problems found")
+
+    class Answer(models.TextChoices):
+        YES = "yes", _("Meets the requirement")
+        NO = "no", _("Does not meet it")
+        NA = "na", _("Not applicable")
+
+    plan = models.ForeignKey(InspectionPlan, verbose_name=_("plan"), on_delete=models.CASCADE,
+                             related_name="inspections")
+    site = models.ForeignKey(Site, verbose_name=_("site"), on_delete=models.PROTECT, related_name="inspections")
+    position = models.PositiveIntegerField(_("order drawn"))
+    grade = models.CharField(_("credit grade when drawn"), max_length=1, blank=True)
+    inspectors = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("inspectors"), related_name="+")
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PLANNED, db_index=True)
+    result = models.CharField(_("result"), max_length=16, choices=Result.choices, blank=True)
+    inspected_on = models.DateField(_("inspected on"), null=True, blank=True)
+    checklist = models.JSONField(default=list)  # [{code, text}] as it was when recorded
+    answers = models.JSONField(default=dict)  # {code: yes/no/na}
+    findings = models.TextField(_("findings of the inspection"), blank=True)
+    attachments = models.ManyToManyField("evidence.Attachment", blank=True, related_name="+")
+    events = models.ManyToManyField(Event, verbose_name=_("events raised"), blank=True, related_name="inspections")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["plan", "position"]
+        constraints = [models.UniqueConstraint(fields=["plan", "site"], name="one_inspection_per_site_and_plan")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} — {self.site}"
+
+    def failed_items(self) -> list[dict]:
+        return [item for item in self.checklist if self.answers.get(item.get("code")) == self.Answer.NO]

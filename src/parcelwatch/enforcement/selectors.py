@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can
 from parcelwatch.accounts.models import User
-from parcelwatch.accounts.permissions import CASES_VIEW
+from parcelwatch.accounts.permissions import CASES_VIEW, INSPECTIONS_VIEW
 from parcelwatch.lib import params as p
 
-from .models import EnforcementCase
+from .models import EnforcementCase, Inspection, InspectionPlan
 from .workflow import CASE_TRANSITIONS, WAITING_FOR, CaseTransition
 
 CASE_SCOPE = Scope(path_field="district__path", enterprise_field="enterprise_id",
@@ -111,3 +111,48 @@ def case_todo_for(user: User, today: date | None = None) -> QuerySet[Enforcement
         qs = qs | scoped(EnforcementCase.objects.filter(state__in=states), user, perm, CASE_SCOPE)
     qs = qs.exclude(state=EnforcementCase.State.NOTIFIED, hearing_deadline__gte=today)
     return qs.select_related("enterprise", "site", "category", "district").order_by("proposed_at", "pk")
+
+
+# --- inspections ----------------------------------------------------------------------------------------------
+
+# A plan is seen by the regulators of its area and above; an inspection also by the enterprise of its site and by
+# the regulators of the site's district (a district officer drawn onto a city plan sees the inspections there).
+PLAN_SCOPE = Scope(path_field="area__path", ids=(("area__path", None, "area_id"),))
+INSPECTION_SCOPE = Scope(path_field="site__district__path", enterprise_field="site__enterprise_id",
+                         extra=("plan__area__path",))
+
+
+def plans_visible_to(user: User, perm: str = INSPECTIONS_VIEW) -> QuerySet[InspectionPlan]:
+    return scoped(InspectionPlan.objects.all(), user, perm, PLAN_SCOPE).select_related("area", "created_by")
+
+
+def get_plan_for_user(user: User, pk: object, need: str = INSPECTIONS_VIEW) -> InspectionPlan:
+    return get_object_for_user(plans_visible_to(user), user, pk, scope=PLAN_SCOPE, view=INSPECTIONS_VIEW, need=need)
+
+
+def can_on_plan(user: User, perm: str, plan: InspectionPlan) -> bool:
+    return user_can(user, perm, plan, scope=PLAN_SCOPE)
+
+
+def inspections_visible_to(user: User, perm: str = INSPECTIONS_VIEW) -> QuerySet[Inspection]:
+    return scoped(Inspection.objects.all(), user, perm, INSPECTION_SCOPE).select_related(
+        "plan__area", "site__enterprise", "site__district")
+
+
+def get_inspection_for_user(user: User, pk: object) -> Inspection:
+    return get_object_for_user(inspections_visible_to(user), user, pk, scope=INSPECTION_SCOPE, view=INSPECTIONS_VIEW)
+
+
+def is_inspector(user: User, inspection: Inspection) -> bool:
+    return user.is_authenticated and inspection.inspectors.filter(pk=user.pk).exists()
+
+
+def inspections_due_for(user: User) -> QuerySet[Inspection]:
+    """The inspections the user is drawn for and has not recorded yet: "what needs me now"."""
+    return inspections_visible_to(user).filter(inspectors=user, state=Inspection.State.PLANNED,
+                                               plan__state=InspectionPlan.State.PUBLISHED)
+
+
+def published_plans() -> QuerySet[InspectionPlan]:
+    """What 一公开 shows anyone, without logging in."""
+    return InspectionPlan.objects.filter(state=InspectionPlan.State.PUBLISHED).select_related("area")

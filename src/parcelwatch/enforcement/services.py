@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from parcelwatch.accounts.access import granting_role
-from parcelwatch.accounts.models import Role, User
+from parcelwatch.accounts.access import covers, granting_role
+from parcelwatch.accounts.models import Jurisdiction, Role, User
+from parcelwatch.accounts.permissions import INSPECTIONS_MANAGE
 from parcelwatch.documents.models import DocumentKind
 from parcelwatch.documents.services import issue_document, next_number, record_paper_document
 from parcelwatch.events.models import Event
 from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence import timeline
 from parcelwatch.evidence.models import Attachment
-from parcelwatch.lib.apitypes import FINDINGS_MAX, NOTE_MAX
+from parcelwatch.lib.apitypes import FINDINGS_MAX, NOTE_MAX, Stale
 from parcelwatch.lib.money import yuan_in_words
 from parcelwatch.lib.text import clean_text
 from parcelwatch.notifications.services import notify as notify_users
@@ -28,8 +31,8 @@ from parcelwatch.notifications.services import on_commit as notify_on_commit
 from parcelwatch.notifications.services import users_with_role_covering
 from parcelwatch.workdays.services import add_working_days
 
-from .models import EnforcementCase, EnforcementSettings
-from .selectors import can_on_case
+from .models import EnforcementCase, EnforcementSettings, Inspection, InspectionChecklistItem, InspectionPlan
+from .selectors import can_on_case, can_on_plan, is_inspector
 from .workflow import CASE_TRANSITIONS, PROPOSE
 
 C = EnforcementCase.State
@@ -251,3 +254,282 @@ def _notify(case: EnforcementCase, action: str, actor: User | None = None) -> No
         notify(users_with_role_covering(Role.CITY_LEADER, path), kind="case_task", url=url, **params)
     elif case.state in (C.FILED, C.INVESTIGATING, C.DECIDED, C.SERVED, C.EXECUTED):
         notify(users_with_role_covering(Role.CITY_OFFICER, path), kind="case_task", url=url, **params)
+
+
+# --- inspections (执法检查, 双随机一公开) -----------------------------------------------------------------------
+
+TITLE_MAX, FOCUS_MAX = 100, 2000
+
+
+class StaleInspection(Stale):
+    """Somebody else changed the plan or the record first."""
+
+
+def _plan_fields(*, actor: User, kind: str, title: str, area: Jurisdiction, starts_on: date, ends_on: date,
+                 focus: str, site_kinds: Sequence[str], shares: dict, team_size: int) -> dict:
+    from parcelwatch.lib.draws import GRADES
+    from parcelwatch.registry.models import Site
+
+    errors: dict[str, str] = {}
+    if not covers(actor, INSPECTIONS_MANAGE, area.path):
+        raise PermissionDenied
+    if area.level not in ("city", "district", "zone"):
+        errors["area"] = _("Plan inspections for the city or for a district.")
+    if kind not in InspectionPlan.Kind.values:
+        errors["kind"] = _("Choose a yearly plan or a special campaign.")
+    title = clean_text(title, multiline=False)
+    if not title:
+        errors["title"] = _("Enter a title.")
+    elif len(title) > TITLE_MAX:
+        errors["title"] = _("At most %(n)d characters.") % {"n": TITLE_MAX}
+    focus = clean_text(focus)
+    if len(focus) > FOCUS_MAX:
+        errors["focus"] = _("At most %(n)d characters.") % {"n": FOCUS_MAX}
+    if starts_on and ends_on and ends_on < starts_on:
+        errors["ends_on"] = _("The plan cannot end before it starts.")
+    elif starts_on and ends_on and (ends_on - starts_on).days > 366:
+        errors["ends_on"] = _("A plan lasts at most a year.")
+    kinds = sorted(set(site_kinds))
+    if any(k not in Site.Kind.values for k in kinds):
+        errors["site_kinds"] = _("Choose kinds of site from the list.")
+    clean_shares = {}
+    for grade in GRADES:
+        try:
+            value = int(shares.get(grade, 0))
+        except (TypeError, ValueError):
+            value = -1
+        if not 0 <= value <= 100:
+            errors["shares"] = _("Each share is a percentage from 0 to 100.")
+        clean_shares[grade] = value
+    if not errors.get("shares") and not any(clean_shares.values()):
+        errors["shares"] = _("Draw a share of at least one credit grade.")
+    if not 2 <= int(team_size or 0) <= 5:
+        errors["team_size"] = _("Two to five inspectors per inspection (Postal Law Art. 63: at least two).")
+    if errors:
+        raise ValidationError(errors)
+    return {"kind": kind, "title": title, "area": area, "starts_on": starts_on, "ends_on": ends_on, "focus": focus,
+            "site_kinds": kinds, "shares": clean_shares, "team_size": int(team_size)}
+
+
+@transaction.atomic
+def create_plan(*, actor: User, **fields) -> InspectionPlan:
+    return InspectionPlan.objects.create(**_plan_fields(actor=actor, **fields), created_by=actor,
+                                         created_at=timezone.now())
+
+
+def _locked_plan(plan: InspectionPlan, actor: User, expected_version: int | None) -> InspectionPlan:
+    plan = InspectionPlan.objects.select_for_update(of=("self",)).select_related("area").get(pk=plan.pk)
+    if not can_on_plan(actor, INSPECTIONS_MANAGE, plan):
+        raise PermissionDenied
+    if expected_version is not None and expected_version != plan.version:
+        raise StaleInspection(_("Somebody else has changed this plan in the meantime. Reload the page."))
+    if plan.state != InspectionPlan.State.DRAFT:
+        raise ValidationError(_("The plan is published: its draw stands and can no longer be changed."))
+    return plan
+
+
+@transaction.atomic
+def update_plan(plan: InspectionPlan, *, actor: User, expected_version: int | None = None,
+                **fields) -> InspectionPlan:
+    plan = _locked_plan(plan, actor, expected_version)
+    values = _plan_fields(actor=actor, **fields)
+    for name, value in values.items():
+        setattr(plan, name, value)
+    plan.version += 1
+    plan.save(update_fields=[*values, "version"])
+    return plan
+
+
+def inspection_candidates(plan: InspectionPlan) -> list[list]:
+    """[[site id, credit grade or ""]] of the operating sites of the plan's area and kinds, in id order."""
+    from parcelwatch.assessment.models import CreditRating
+    from parcelwatch.registry.models import Site
+
+    sites = Site.objects.filter(jurisdiction__path__startswith=plan.area.path, status=Site.Status.OPERATING)
+    if plan.site_kinds:
+        sites = sites.filter(kind__in=plan.site_kinds)
+    ids = list(sites.order_by("pk").values_list("pk", flat=True))
+    grades = dict(CreditRating.objects.filter(site_id__in=ids, current=True).values_list("site_id", "grade"))
+    return [[pk, grades.get(pk, "")] for pk in ids]
+
+
+def inspector_pool(area: Jurisdiction) -> list[list]:
+    """[[user id, name, enforcement ID]] of the active officers holding an enforcement ID who work in the area —
+    at its level, above it or inside it — in id order: the published list inspectors are drawn from."""
+    from parcelwatch.accounts.models import Membership
+
+    rows = (Membership.objects.filter(role__in=(Role.DISTRICT_OFFICER, Role.CITY_OFFICER), user__is_active=True)
+            .exclude(user__enforcement_id="").select_related("user", "jurisdiction"))
+    pool = {m.user.pk: [m.user.pk, m.user.display_name, m.user.enforcement_id] for m in rows
+            if area.path.startswith(m.jurisdiction.path) or m.jurisdiction.path.startswith(area.path)}
+    return [pool[pk] for pk in sorted(pool)]
+
+
+def draw_plan(plan: InspectionPlan) -> dict[int, list[int]]:
+    """The plan's draw from its recorded seed, candidates, shares, pool and team size: {site id: [user ids]}."""
+    from parcelwatch.lib.draws import assign_teams, draw_targets
+
+    targets = draw_targets(plan.seed, [(pk, grade) for pk, grade in plan.candidates], plan.shares)
+    return assign_teams(plan.seed, targets, [row[0] for row in plan.inspector_pool], plan.team_size)
+
+
+@transaction.atomic
+def publish_plan(plan: InspectionPlan, *, actor: User, expected_version: int | None = None,
+                 seed: str = "") -> InspectionPlan:
+    """Fix the candidates and the inspector list, draw, and publish: the draw can never be drawn again."""
+    import secrets
+
+    plan = _locked_plan(plan, actor, expected_version)
+    candidates = inspection_candidates(plan)
+    pool = inspector_pool(plan.area)
+    if len(pool) < plan.team_size:
+        raise ValidationError(_("Only %(n)d officers with an enforcement ID work in %(area)s: a team needs "
+                                "%(size)d. Record their enforcement ID numbers first.") % {
+            "n": len(pool), "area": plan.area.name, "size": plan.team_size})
+    plan.seed = clean_text(seed, multiline=False)[:40] or f"{timezone.localdate():%Y%m%d}-{secrets.token_hex(8)}"
+    plan.candidates, plan.inspector_pool = candidates, pool
+    teams = draw_plan(plan)
+    if not teams:
+        raise ValidationError(_("No operating site of %(area)s is drawn with these shares.") % {
+            "area": plan.area.name})
+    grades = dict((pk, grade) for pk, grade in candidates)
+    inspections = Inspection.objects.bulk_create([
+        Inspection(plan=plan, site_id=site_id, position=i, grade=grades[site_id])
+        for i, site_id in enumerate(teams, start=1)])
+    Through = Inspection.inspectors.through
+    Through.objects.bulk_create([Through(inspection_id=inspection.pk, user_id=user_id)
+                                 for inspection in inspections for user_id in teams[inspection.site_id]])
+    plan.state, plan.published_by, plan.published_at = InspectionPlan.State.PUBLISHED, actor, timezone.now()
+    plan.version += 1
+    plan.save(update_fields=["state", "published_by", "published_at", "seed", "candidates", "inspector_pool",
+                             "version"])
+    load: dict[int, int] = {}
+    for team in teams.values():
+        for user_id in team:
+            load[user_id] = load.get(user_id, 0) + 1
+    users = {u.pk: u for u in User.objects.filter(pk__in=load)}
+    url = reverse("enforcement:inspections") + "?mine=1"
+    for user_id, count in load.items():
+        notify_on_commit(partial(notify_users, [users[user_id]], kind="inspection_drawn", url=url,
+                                 dedupe_key=f"inspection:{plan.pk}:{user_id}", plan=plan.title, count=count,
+                                 starts=plan.starts_on.isoformat(), ends=plan.ends_on.isoformat()))
+    return plan
+
+
+def rerun_plan(plan: InspectionPlan) -> tuple[bool, dict[int, list[int]]]:
+    """Run the published draw again from its seed: (whether it gives exactly the published list, the re-run)."""
+    rerun = draw_plan(plan)
+    published: dict[int, list[int]] = {}
+    for site_id, user_id in Inspection.inspectors.through.objects.filter(inspection__plan=plan).values_list(
+            "inspection__site_id", "user_id"):
+        published.setdefault(site_id, []).append(user_id)
+    order = list(plan.inspections.order_by("position").values_list("site_id", flat=True))
+    same = order == list(rerun) and all(sorted(published.get(s, [])) == team for s, team in rerun.items())
+    return same, rerun
+
+
+def active_checklist() -> list[dict]:
+    return [{"code": i.code, "text": i.text} for i in InspectionChecklistItem.objects.filter(active=True)]
+
+
+@transaction.atomic
+def record_inspection(inspection: Inspection, *, actor: User, inspected_on: date | None, answers: dict[str, str],
+                      findings: str = "", attachments: Sequence[Attachment] = (),
+                      expected_version: int | None = None) -> Inspection:
+    inspection = Inspection.objects.select_for_update(of=("self",)).select_related("plan", "site").get(
+        pk=inspection.pk)
+    if not inspection.inspectors.filter(pk=actor.pk).exists() or not can_on_plan_or_site(actor, inspection):
+        raise PermissionDenied
+    if expected_version is not None and expected_version != inspection.version:
+        raise StaleInspection(_("Somebody else has recorded this inspection in the meantime. Reload the page."))
+    if inspection.state != Inspection.State.PLANNED:
+        raise ValidationError(_("This inspection is recorded: its record stands."))
+    errors: dict[str, str] = {}
+    today = timezone.localdate()
+    if inspected_on is None:
+        errors["inspected_on"] = _("Enter the day of the inspection.")
+    elif inspected_on > today:
+        errors["inspected_on"] = _("The inspection cannot be recorded before it happens.")
+    elif inspection.plan.published_at and inspected_on < timezone.localdate(inspection.plan.published_at):
+        errors["inspected_on"] = _("The inspection cannot come before the plan's draw.")
+    checklist = active_checklist()
+    clean_answers = {}
+    for item in checklist:
+        value = answers.get(item["code"], "")
+        if value not in Inspection.Answer.values:
+            errors["answers"] = _("Answer every point of the checklist.")
+        else:
+            clean_answers[item["code"]] = value
+    findings = clean_text(findings)
+    if len(findings) > FINDINGS_MAX:
+        errors["findings"] = _("At most %(n)d characters.") % {"n": FINDINGS_MAX}
+    problems = Inspection.Answer.NO in clean_answers.values()
+    if problems and not findings and "answers" not in errors:
+        errors["findings"] = _("Describe what does not meet the requirements.")
+    for a in attachments:
+        if a.uploaded_by_id != actor.pk:
+            errors["attachments"] = _("Attach only files you uploaded yourself.")
+    if errors:
+        raise ValidationError(errors)
+    inspection.attachments.add(*attachments)
+    inspection.checklist, inspection.answers, inspection.findings = checklist, clean_answers, findings
+    inspection.result = Inspection.Result.PROBLEMS if problems else Inspection.Result.COMPLIANT
+    inspection.inspected_on, inspection.state = inspected_on, Inspection.State.DONE
+    inspection.recorded_by, inspection.recorded_at = actor, timezone.now()
+    inspection.version += 1
+    inspection.save(update_fields=["checklist", "answers", "findings", "result", "inspected_on", "state",
+                                   "recorded_by", "recorded_at", "version"])
+    return inspection
+
+
+def can_on_plan_or_site(actor: User, inspection: Inspection) -> bool:
+    """An inspector records where they hold the inspection permission: the plan's area or the site's district."""
+    from parcelwatch.accounts.access import user_can
+
+    from .selectors import INSPECTION_SCOPE
+
+    return user_can(actor, INSPECTIONS_MANAGE, inspection, scope=INSPECTION_SCOPE)
+
+
+def can_raise_event(actor: User, inspection: Inspection) -> bool:
+    from parcelwatch.accounts.permissions import EVENTS_REPORT
+    from parcelwatch.registry.selectors import can_on_site
+
+    return (inspection.result == Inspection.Result.PROBLEMS and is_inspector(actor, inspection)
+            and can_on_site(actor, EVENTS_REPORT, inspection.site))
+
+
+@transaction.atomic
+def raise_inspection_event(inspection: Inspection, *, actor: User, category_code: str) -> Event:
+    """One click: a problem found on inspection becomes an event of the workflow (source "inspection"), with the
+    inspection's photos as its evidence; one event per category."""
+    from parcelwatch.events.models import EventCategory
+    from parcelwatch.events.services import report_event
+
+    inspection = Inspection.objects.select_for_update(of=("self",)).select_related("site", "plan").get(
+        pk=inspection.pk)
+    if not is_inspector(actor, inspection):
+        raise PermissionDenied
+    if inspection.result != Inspection.Result.PROBLEMS:
+        raise ValidationError(_("Only an inspection that found problems can raise an event."))
+    category = EventCategory.objects.filter(code=category_code, active=True).first()
+    if category is None:
+        raise ValidationError({"category": _("Choose a category in use.")})
+    existing = inspection.events.filter(category=category).first()
+    if existing is not None:
+        return existing
+    photos = [a for a in inspection.attachments.all() if a.kind == Attachment.Kind.IMAGE]
+    if not photos:
+        raise ValidationError({"attachments": _("The inspection has no photo: an event needs one as evidence.")})
+    description = _("Inspection (%(plan)s, %(day)s): %(findings)s") % {
+        "plan": inspection.plan.title, "day": inspection.inspected_on.isoformat(), "findings": inspection.findings}
+    try:
+        event = report_event(actor=actor, site=inspection.site, category=category, description=description[:2000],
+                             photos=photos, source=Event.Source.INSPECTION, lng=inspection.site.lng,
+                             lat=inspection.site.lat)
+    except TransitionError as exc:
+        if exc.code == "forbidden":
+            raise PermissionDenied from None
+        raise ValidationError(str(exc.message)) from None
+    inspection.events.add(event)
+    return event

@@ -9,7 +9,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Field, Schema
+from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination
 from pydantic import AfterValidator, ConfigDict, PlainSerializer, WithJsonSchema
 
@@ -93,3 +95,24 @@ def mapped_pagination(to_json):
             return result
 
     return MappedPagination
+
+
+class Stale(DjangoValidationError):
+    """Somebody else changed the record since the caller read it: the API answers 409, a page asks to reload."""
+
+
+class Refused(HttpError):
+    """A service's refusal as a 422 (409 when stale), with the fields at fault in `errors`."""
+
+    def __init__(self, message: str, errors: dict, status: int = 422) -> None:
+        super().__init__(status, message)
+        self.errors = errors
+
+
+def save_or_refuse(call):
+    """Run one service call for an endpoint: a ValidationError becomes a structured 422, a Stale one a 409."""
+    try:
+        return call()
+    except DjangoValidationError as exc:
+        errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {}
+        raise Refused("；".join(exc.messages), errors, 409 if isinstance(exc, Stale) else 422) from None

@@ -24,6 +24,7 @@ MESSAGES = {
     "circular_published": _("New circular %(number)s: %(title)s"),
     "credit_grade_changed": _("Your credit grade changed from %(before)s to %(after)s: see why"),
     "evaluation_published": _("The %(year)s safe-delivery assessment of %(area)s is published: see your score"),
+    "inspection_drawn": _("Inspection drawn for you (%(plan)s): %(count)s sites, from %(starts)s to %(ends)s"),
     "calendar_missing": _("No complete holiday schedule for %(years)s: deadlines count the statutory holidays but no "
                           "make-up working days. Enter the schedule and mark the year complete."),
 }

@@ -12,7 +12,7 @@ from pydantic import AfterValidator
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.models import Jurisdiction
 from parcelwatch.accounts.permissions import REGISTRY_EDIT, REGISTRY_VIEW
-from parcelwatch.lib.apitypes import Code, Coordinate, Day, Id, In, Line, Pagination, Search
+from parcelwatch.lib.apitypes import Code, Coordinate, Day, Id, In, Line, Pagination, Search, save_or_refuse
 from parcelwatch.lib.text import clean_text
 
 from . import privacy, services
@@ -205,7 +205,6 @@ class NearbySiteOut(Schema):
 @router.get("/sites/nearby", response=list[NearbySiteOut])
 def nearby_sites(request, lng: Coordinate | None = None, lat: Coordinate | None = None, q: Search | None = None):
     """Sites the user may report on, by name or address and nearest to a position (what the report form offers)."""
-    from django.core.exceptions import ValidationError
 
     from parcelwatch.accounts.permissions import EVENTS_REPORT
     from parcelwatch.accounts.selectors import home_city
@@ -430,18 +429,7 @@ def _site_data(request, payload: Schema, *, partial: bool) -> dict:
             if not (partial and v is None and k not in ("brand", "filing_date", "opening_date", "lng", "lat"))}
 
 
-def _save(call):
-    try:
-        return call()
-    except ValidationError as exc:
-        errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {}
-        raise RegistryRefused("；".join(exc.messages), errors) from None
-
-
-class RegistryRefused(HttpError):
-    def __init__(self, message: str, errors: dict) -> None:
-        super().__init__(422, message)
-        self.errors = errors
+_save = save_or_refuse
 
 
 def _require_edit(request) -> None:

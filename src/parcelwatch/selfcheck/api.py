@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Annotated
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
@@ -23,8 +23,7 @@ from parcelwatch.accounts.permissions import (
 )
 from parcelwatch.evidence.schemas import AttachmentOut, attachment_json
 from parcelwatch.evidence.selectors import own_uploads
-from parcelwatch.lib.apitypes import Code, FilterDay, Id, In, Pagination, mapped_pagination
-from parcelwatch.registry.api import RegistryRefused
+from parcelwatch.lib.apitypes import Code, FilterDay, Id, In, Pagination, mapped_pagination, save_or_refuse
 from parcelwatch.registry.models import Enterprise, SafetyOfficer, Site
 
 from . import selectors as sel
@@ -59,15 +58,7 @@ Version = Annotated[int, Field(ge=1, le=2**31 - 1)]
 MONTH_HELP = "Any day of the month (the first is usual): the month reported on."
 
 
-def _save(call):
-    """A service call: its refusal is a 422 with the fields at fault (409 when somebody acted first)."""
-    try:
-        return call()
-    except services.StaleError as exc:
-        raise HttpError(409, "；".join(exc.messages)) from None
-    except ValidationError as exc:
-        errors = {k: [str(m) for m in v] for k, v in exc.message_dict.items()} if hasattr(exc, "error_dict") else {}
-        raise RegistryRefused("；".join(exc.messages), errors) from None
+_save = save_or_refuse
 
 
 def _require(request, perm: str = SELFCHECK_VIEW) -> None:

@@ -6,21 +6,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.events.forms import MultipleFileField, MultipleFileInput
+from parcelwatch.evidence.kept import KeptFilesMixin
 from parcelwatch.lib.forms import IdentifierField, StyledFormMixin
-from parcelwatch.lib.text import is_ascii_digits
 
 from .models import Circular, DutyReport, OfficerFiling, SpotCheck
-
-MAX_FILES = 10
-
-
-class KeptFilesMixin:
-    """Files received with an earlier, refused submission come back as `file_ids`: nothing uploaded is lost."""
-
-    def kept_file_ids(self) -> list[int]:
-        raw = self.data.getlist("file_ids") if hasattr(self.data, "getlist") else []
-        ids = [part.strip() for chunk in raw for part in str(chunk).split(",")]
-        return [int(i) for i in ids if is_ascii_digits(i) and len(i) < 19][:MAX_FILES]
 
 
 class FilingForm(StyledFormMixin, forms.Form):

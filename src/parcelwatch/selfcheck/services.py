@@ -27,6 +27,7 @@ from parcelwatch.accounts.permissions import (
     SELFCHECK_SUBMIT,
 )
 from parcelwatch.evidence.models import Attachment
+from parcelwatch.lib.apitypes import Stale
 from parcelwatch.lib.phones import parse_phone
 from parcelwatch.lib.text import clean_text, normalise_identifier
 from parcelwatch.registry.models import Enterprise, SafetyOfficer, Site
@@ -51,7 +52,7 @@ FINDINGS_MAX = 2000
 FILING_DECISION_WORKING_DAYS = 5  # 快递末端网点备案暂行规定: the regulator decides within five working days
 
 
-class StaleError(ValidationError):
+class StaleError(Stale):
     """Somebody else acted on the record first."""
 
 

@@ -18,8 +18,7 @@ from parcelwatch.accounts.access import covers, has_permission, memberships, val
 from parcelwatch.accounts.models import Jurisdiction, Role
 from parcelwatch.accounts.permissions import EVENTS_REPORT, SELFCHECK_REVIEW, SELFCHECK_SUBMIT, SELFCHECK_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
-from parcelwatch.evidence.attachments import store_attachment
-from parcelwatch.evidence.models import Attachment
+from parcelwatch.evidence.kept import kept_files, store_files
 from parcelwatch.lib.forms import add_service_errors, posted, posted_files
 from parcelwatch.lib.pagination import CappedPaginator
 from parcelwatch.lib.params import text
@@ -27,7 +26,7 @@ from parcelwatch.registry.models import Enterprise, SafetyOfficer, Site
 
 from . import selectors as sel
 from . import services
-from .forms import MAX_FILES, CheckForm, CircularForm, DrawForm, FilingForm, ReasonForm, ReportForm
+from .forms import CheckForm, CircularForm, DrawForm, FilingForm, ReasonForm, ReportForm
 from .models import Circular, DutyReport, OfficerFiling, SpotCheck, month_start, previous_month
 
 
@@ -250,30 +249,6 @@ def _due_for(user, enterprises: list[Enterprise], today: date) -> list[dict]:
     return rows
 
 
-def _kept_files(request: HttpRequest, form, *, kinds=(Attachment.Kind.IMAGE, Attachment.Kind.PDF)) -> list:
-    ids = form.kept_file_ids()
-    if not ids:
-        return []
-    return list(Attachment.objects.filter(pk__in=ids, uploaded_by=request.user, kind__in=kinds).order_by("pk"))
-
-
-def _store_files(request: HttpRequest, form, kept: list) -> bool:
-    ok = True
-    for upload in request.FILES.getlist("attachments")[: MAX_FILES - len(kept)]:
-        try:
-            attachment = store_attachment(upload, name=upload.name, actor=request.user)
-        except ValidationError as exc:
-            form.add_error("attachments", exc.messages)
-            ok = False
-            continue
-        if attachment.kind not in (Attachment.Kind.IMAGE, Attachment.Kind.PDF):
-            form.add_error("attachments", _("Attach photos or PDF documents."))
-            ok = False
-            continue
-        kept.append(attachment)
-    return ok
-
-
 @login_required
 def report_create(request: HttpRequest) -> HttpResponse:
     """Write (or correct, when returned) the month's duty report."""
@@ -298,9 +273,9 @@ def report_create(request: HttpRequest) -> HttpResponse:
     form = ReportForm(posted(request), posted_files(request), items=items, initial=initial)
     files: list = []
     if request.method == "POST":
-        files = _kept_files(request, form)
+        files = kept_files(request, form)
         valid = form.is_valid()
-        valid = _store_files(request, form, files) and valid
+        valid = store_files(request, form, files) and valid
         if valid:
             try:
                 report = services.submit_report(
@@ -393,9 +368,9 @@ def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not can_record:
             raise PermissionDenied
-        files = _kept_files(request, form)
+        files = kept_files(request, form)
         valid = form.is_valid()
-        valid = _store_files(request, form, files) and valid
+        valid = store_files(request, form, files) and valid
         if valid:
             data = form.cleaned_data
             site = next((s for s in sites if str(s.pk) == data["site"]), None)

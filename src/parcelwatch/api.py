@@ -112,6 +112,7 @@ from parcelwatch.accounts.api import router as accounts_router  # noqa: E402
 from parcelwatch.analytics.api import router as analytics_router  # noqa: E402
 from parcelwatch.assessment.api import router as assessment_router  # noqa: E402
 from parcelwatch.documents.api import router as documents_router  # noqa: E402
+from parcelwatch.emergency.api import router as emergency_router  # noqa: E402
 from parcelwatch.enforcement.api import router as enforcement_router  # noqa: E402
 from parcelwatch.enforcement.inspection_api import public_router as public_inspections_router  # noqa: E402
 from parcelwatch.enforcement.inspection_api import router as inspections_router  # noqa: E402
@@ -139,3 +140,4 @@ api.add_router("", analytics_router)
 api.add_router("", video_router)
 api.add_router("", selfcheck_router)
 api.add_router("", assessment_router)
+api.add_router("", emergency_router)

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "parcelwatch.analytics",
     "parcelwatch.video",
     "parcelwatch.selfcheck",
+    "parcelwatch.emergency",
     "parcelwatch.assessment",
     "parcelwatch.exports",
     "parcelwatch.demo",

@@ -21,6 +21,9 @@ from parcelwatch.accounts.access import has_permission, memberships
 from parcelwatch.accounts.models import Jurisdiction, Role
 from parcelwatch.accounts.permissions import (
     CASES_VIEW,
+    EMERGENCY_REVIEW,
+    EMERGENCY_SUBMIT,
+    EMERGENCY_VIEW,
     EVENTS_REPORT,
     EVENTS_VIEW,
     INSPECTIONS_MANAGE,
@@ -108,6 +111,8 @@ def home(request: HttpRequest) -> HttpResponse:
         panels.append(_video_panel(user))
     if has_permission(user, INSPECTIONS_MANAGE):
         panels.append(_inspection_panel(user))
+    if has_permission(user, EMERGENCY_VIEW):
+        panels.append(_emergency_panel(user, roles, today))
     # The large 上报 button leads the grid worker's page; officers who also report have it in the menu.
     if has_permission(user, EVENTS_REPORT) and Role.GRID_WORKER in roles:
         context["can_report"] = True
@@ -135,6 +140,31 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 # --- per role ---------------------------------------------------------------------------------------------------
+
+
+def _emergency_panel(user, roles: set, today: date) -> Panel:
+    """The enterprise: drills due and plans to renew; the regulators: plans to review and drills to evaluate; all:
+    incidents being handled. Each count is the list it links to, filtered the same way."""
+    from parcelwatch.emergency import selectors as em
+    from parcelwatch.emergency.models import Drill, EmergencyPlan, Incident
+
+    plans, drills = reverse("emergency:plans"), reverse("emergency:drills")
+    panel = Panel(_("Emergency management"))
+    if has_permission(user, EMERGENCY_SUBMIT):
+        panel.figures += [
+            Figure(_("Drills due within 30 days"), em.drills_due(em.drills_visible_to(user), today).count(),
+                   drills + "?due=1", "warning", "drills-due"),
+            Figure(_("Emergency plans expiring"), em.plans_expiring(em.plans_visible_to(user), today).count(),
+                   plans + "?expiring=1", "danger", "plans-expiring")]
+    if has_permission(user, EMERGENCY_REVIEW):
+        panel.figures += [
+            Figure(_("Emergency plans to review"), em.plans_visible_to(user, EMERGENCY_REVIEW).filter(
+                state=EmergencyPlan.State.SUBMITTED).count(), plans + "?state=submitted", "warning", "plans-to-review"),
+            Figure(_("Drills to evaluate"), em.drills_visible_to(user, EMERGENCY_REVIEW).filter(
+                state=Drill.State.HELD).count(), drills + "?state=held", "", "drills-to-evaluate")]
+    panel.figures.append(Figure(_("Incidents being handled"), em.incidents_visible_to(user).filter(
+        state=Incident.State.OPEN).count(), reverse("emergency:incidents") + "?state=open", "danger", "incidents-open"))
+    return panel
 
 
 def _inspection_panel(user) -> Panel:

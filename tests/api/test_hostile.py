@@ -185,6 +185,12 @@ CALLERS = (
     (None, "/api/v1/selfcheck/spot-check", "hanjiang_officer"),
     (None, "/api/v1/assessment", "hanjiang_officer"),
     (None, "/api/v1/inspections", "hanjiang_officer"),
+    ("POST", "/api/v1/emergency/plans/{", "hanjiang_officer"),  # the district reviews
+    ("POST", "/api/v1/emergency/drills/{drill_id}/evaluation", "hanjiang_officer"),
+    ("POST", "/api/v1/emergency/incidents/{", "hanjiang_officer"),  # the district follows the incident up
+    ("POST", "/api/v1/emergency", "zto_safety"),  # plans, drills and incidents of the enterprise
+    ("PUT", "/api/v1/emergency", "zto_safety"),
+    (None, "/api/v1/emergency", "hanjiang_officer"),
     ("POST", "/api/v1/events/{", "hanjiang_officer"),  # transitions
     ("POST", "/api/v1/events", "hanjiang_grid"),  # reporting
     (None, "/api/v1/events", "hanjiang_officer"),
@@ -224,7 +230,7 @@ PLAUSIBLE = {
 PREFERRED_ACTIONS = ("accept", "notify_penalty")
 OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "camera", "patrol", "draw", "attachment", "token",
                 "batch", "document", "filing", "report", "spotdraw", "check", "circular", "evaluation", "evalresult",
-                "plan", "inspection", "export", "notification")
+                "plan", "inspection", "emplan", "drill", "incident", "export", "notification")
 PERSONAL_KINDS = ("token", "batch", "export", "notification")  # one's own: anybody else's is "another user's"
 # Fields whose name does not say what they name: (path, field) -> object kind.
 FIELD_OBJECT_KINDS = {("/api/v1/notifications/read", "ids"): "notification"}
@@ -1010,6 +1016,72 @@ def _inspection_with_problems(world, ctx):
     es.record_inspection(ctx.objects["inspection"], actor=cast.hanjiang_officer, inspected_on=timezone.localdate(),
                          answers=answers, findings="安检机未开机",
                          attachments=[world.photo(cast.hanjiang_officer, (1, 2, 3))])
+
+
+@setup_for(None, "/api/v1/emergency/*")
+def _emergency(world, ctx):
+    """A plan, a drill and an incident of 中通涵江 (the caller's), of 圆通荔城 and of another city's enterprise."""
+    from parcelwatch.emergency import services as em
+    from tests.evidence_files import PDF
+
+    cast = world.cast
+    fz_enterprise, fz_site = world.elsewhere["enterprise"], world.elsewhere["site"]
+    yto_safety = f.user("yto_em", (Role.ENTERPRISE_SAFETY, cast.licheng, cast.yto_licheng))
+    fz_safety = f.user("fz_em", (Role.ENTERPRISE_SAFETY, fz_enterprise.jurisdiction, fz_enterprise))
+    today = timezone.localdate()
+
+    def records(enterprise, actor, site):
+        pdf = store_attachment(PDF, name="预案.pdf", actor=actor)
+        plan = em.submit_plan(enterprise, actor=actor, kind="comprehensive", title="综合应急预案", document=pdf,
+                              effective_on=today, expires_on=today.replace(year=today.year + 2))
+        drill = em.plan_drill(enterprise, actor=actor, title="消防疏散演练", scenario="起火疏散",
+                              planned_on=today - timedelta(days=1), plan=plan, site=site)
+        incident = em.report_incident(actor=actor, kind="fire", severity="general", title="起火", description="已扑灭",
+                                      occurred_at=timezone.now() - timedelta(hours=1), site=site)
+        return {"emplan": plan, "drill": drill, "incident": incident}
+
+    mine = records(cast.zto_hanjiang, cast.zto_safety, cast.hanjiang_outlet)
+    em.save_organisation(cast.zto_hanjiang, actor=cast.zto_safety, head="吴经理", duty_phone="13900001234")
+    sibling = records(cast.yto_licheng, yto_safety, cast.licheng_outlet)
+    elsewhere = records(fz_enterprise, fz_safety, fz_site)
+    ctx.objects.update(mine)
+    for kind in mine:
+        ctx.foreign[kind] = ([] if ctx.sees_sibling else [sibling[kind]]) + [elsewhere[kind]]
+    ctx.baseline.update(head="吴经理", duty_phone="13900001234", members="值班员：张三", kind="comprehensive",
+                        title="综合应急预案", effective_on=today.isoformat(),
+                        expires_on=today.replace(year=today.year + 1).isoformat(), scenario="分拨区起火疏散",
+                        planned_on=today.isoformat(), held_on=today.isoformat(), participants=12,
+                        summary="疏散用时3分钟", rating="good", severity="general", description="已处置",
+                        occurred_at=timezone.now().isoformat(), text="公安已到场")
+    if ctx.caller is not None:
+        ctx.objects["pdf"] = store_attachment(PDF, name="预案.pdf", actor=ctx.caller)
+
+
+@setup_for("POST", "/api/v1/emergency/plans")
+def _new_emergency_plan(world, ctx):
+    ctx.objects["attachment"] = ctx.objects["pdf"]
+    ctx.verify = _expect(state="submitted", kind="comprehensive")
+
+
+@setup_for("POST", "/api/v1/emergency/incidents")
+def _new_incident(world, ctx):
+    ctx.baseline["kind"] = "fire"
+    ctx.verify = _expect(state="open", kind="fire")
+
+
+@setup_for("POST", "/api/v1/emergency/drills/{drill_id}/evaluation")
+def _held_drill(world, ctx):
+    from parcelwatch.emergency import services as em
+
+    cast = world.cast
+    em.record_drill(ctx.objects["drill"], actor=cast.zto_safety, held_on=timezone.localdate(), participants=10,
+                    participant_names="", summary="演练完成", attachments=[world.photo(cast.zto_safety, (5, 5, 5))])
+    ctx.verify = _expect(state="evaluated", rating="good")
+
+
+@setup_for("POST", "/api/v1/emergency/drills/{drill_id}/record")
+def _record_drill(world, ctx):
+    ctx.verify = _expect(state="held", participants=12)
 
 
 # --- reading the schema ---------------------------------------------------------------------------------------

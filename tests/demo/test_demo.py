@@ -85,6 +85,34 @@ def test_demo_data_matches_the_article_and_is_idempotent(db, client):
 
     key, _token = issue_api_token(User.objects.get(username="city_leader"))
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    # The enforcement ledger: the same 32 cases and 1,182,500 yuan, made of its category and district rows.
+    ledger = client.get("/enforcement/cases/", {"year": "2019"}).context["totals"]
+    assert (ledger["cases"], ledger["fines"]) == (32, Decimal("1182500"))
+    for rows in (ledger["by_category"], ledger["by_district"]):
+        assert sum(r["cases"] for r in rows) == 32 and sum(r["fines"] for r in rows) == Decimal("1182500")
+    api_ledger = client.get("/api/v1/cases/totals", {"year": "2019"}, **bearer).json()
+    assert (api_ledger["cases"], api_ledger["fines_total"]) == (32, "1182500.00")
+    hanjiang_ledger = client.get("/api/v1/cases/totals", {"year": "2019", "district": "350303"}, **bearer).json()
+    assert [r["code"] for r in hanjiang_ledger["by_district"]] == ["350303"]
+    assert hanjiang_ledger["cases"] == next(r["cases"] for r in api_ledger["by_district"] if r["code"] == "350303")
+    # The inspections: this year's 涵江 draw is published and re-runs from its seed; the city's campaign waits.
+    from parcelwatch.enforcement.models import InspectionPlan
+    from parcelwatch.enforcement.services import rerun_plan
+
+    drawn = InspectionPlan.objects.get(state="published")
+    assert rerun_plan(drawn)[0] and drawn.inspections.filter(state="done").exists()
+    assert InspectionPlan.objects.filter(state="draft", area__code="350300").exists()
+    # Emergency management: 中通涵江's plan in force, a drill held and one due, a closed incident.
+    from parcelwatch.emergency.models import Drill, EmergencyPlan, Incident
+
+    assert EmergencyPlan.objects.get().state == "accepted"
+    assert Drill.objects.filter(state="evaluated").exists() and Drill.objects.filter(state="planned").exists()
+    assert Incident.objects.get().updates.count() == 2
+    client.force_login(User.objects.get(username="zto_safety"))
+    home = client.get("/")
+    due = next(f for p in home.context["panels"] for f in p.figures if f.testid == "drills-due")
+    assert due.count == 1 == client.get(due.url).context["count"]
+    client.force_login(User.objects.get(username="city_leader"))
     summary = client.get("/api/v1/stats/summary", {"year": "2019"}, **bearer).json()
     assert (summary["cases"], summary["fines_total"]) == (32, "1182500.00")
     assert summary["district_closure_share"] > 0.9 and summary["events"] == report["reported"]
@@ -121,8 +149,14 @@ def test_loaddemo_if_empty_loads_once_and_then_only_what_was_added_later(db, cap
     loader.load_enterprises()
     loader.load_sites()
     loader.load_accounts()  # an installation that loaded the demo before the cameras existed
+    User.objects.update(enforcement_id="")  # and before officers had enforcement IDs
     call_command("loaddemo", "--if-empty")
-    assert "cameras" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "cameras" in out and "inspection" in out and "emergency" in out
     assert Camera.objects.count() == 296 and PatrolDraw.objects.count() == 1
+    from parcelwatch.emergency.models import EmergencyPlan
+    from parcelwatch.enforcement.models import InspectionPlan
+
+    assert InspectionPlan.objects.filter(state="published").exists() and EmergencyPlan.objects.exists()
     call_command("loaddemo", "--if-empty")
     assert "already loaded" in capsys.readouterr().out and Camera.objects.count() == 296

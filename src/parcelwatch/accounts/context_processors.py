@@ -8,6 +8,7 @@ from .access import memberships, user_permissions
 from .permissions import (
     ACCOUNTS_MANAGE,
     CASES_VIEW,
+    EMERGENCY_VIEW,
     EVENTS_REPORT,
     EVENTS_VIEW,
     INSPECTIONS_VIEW,
@@ -43,6 +44,7 @@ def navigation(request: HttpRequest) -> dict:
         "nav_report": EVENTS_REPORT in perms,
         "nav_cases": CASES_VIEW in perms,
         "nav_inspections": INSPECTIONS_VIEW in perms,
+        "nav_emergency": EMERGENCY_VIEW in perms,
         "nav_stats": STATS_VIEW in perms,
         "nav_video": VIDEO_VIEW in perms,
         "nav_patrol": VIDEO_PATROL in perms,

@@ -29,6 +29,10 @@ SELFCHECK_REVIEW = "selfcheck.review"  # decide filings, review reports, run spo
 CIRCULARS_APPROVE = "circulars.approve"  # approve a circular before it is published
 INSPECTIONS_VIEW = "inspections.view"  # inspection plans, their 双随机 draws and inspection records of an area
 INSPECTIONS_MANAGE = "inspections.manage"  # plan inspections, publish their draws, record them as an inspector
+EMERGENCY_VIEW = "emergency.view"  # emergency organisations, plans, drills and incidents of an area
+EMERGENCY_SUBMIT = "emergency.submit"  # an enterprise files its emergency organisation and plans, records drills
+EMERGENCY_REVIEW = "emergency.review"  # review plans, evaluate drills, close incidents
+INCIDENT_REPORT = "emergency.incident"  # report an incident and add to its timeline
 ACCOUNTS_MANAGE = "accounts.manage"
 API_USE = "api.use"  # holds bearer tokens for the REST API (partner systems, mobile clients)
 CONFIG_MANAGE = "config.manage"
@@ -41,18 +45,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({REGISTRY_VIEW, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM, API_USE, VIDEO_VIEW}),
     Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW, STATS_VIEW,
                                          VIDEO_VIEW, VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW,
-                                         INSPECTIONS_VIEW, INSPECTIONS_MANAGE},
+                                         INSPECTIONS_VIEW, INSPECTIONS_MANAGE, EMERGENCY_VIEW, EMERGENCY_REVIEW,
+                                         INCIDENT_REPORT},
     Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE, STATS_VIEW, VIDEO_VIEW,
                                      VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW, INSPECTIONS_VIEW,
-                                     INSPECTIONS_MANAGE},
+                                     INSPECTIONS_MANAGE, EMERGENCY_VIEW, EMERGENCY_REVIEW, INCIDENT_REPORT},
     Role.CITY_LEADER: frozenset(
         {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE,
-         STATS_VIEW, VIDEO_VIEW, SELFCHECK_VIEW, CIRCULARS_APPROVE, INSPECTIONS_VIEW}
+         STATS_VIEW, VIDEO_VIEW, SELFCHECK_VIEW, CIRCULARS_APPROVE, INSPECTIONS_VIEW,
+         EMERGENCY_VIEW}
     ),
     # Enterprise staff see their own enterprise's records, including their own staff's details and cameras.
     Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_FILE_CHANGE, EVENTS_VIEW,
                                        EVENTS_ENTERPRISE, CASES_VIEW, API_USE, VIDEO_VIEW, SELFCHECK_VIEW,
-                                       SELFCHECK_SUBMIT, INSPECTIONS_VIEW}),
+                                       SELFCHECK_SUBMIT, INSPECTIONS_VIEW, EMERGENCY_VIEW, EMERGENCY_SUBMIT,
+                                       INCIDENT_REPORT}),
     # Partner departments see the public register of legal sites in their area, nothing private.
     Role.PARTNER: frozenset({REGISTRY_VIEW, API_USE}),
     # IT administration: configuration only, no workflow actions.

@@ -59,6 +59,7 @@ class Criterion(models.Model):
         OVERDUE = "overdue_rectifications", _("Rectifications past their deadline (deduct per event)")
         REPORTS_ON_TIME = "reports_on_time", _("Monthly duty reports on time (share of the months due)")
         OFFICER_FILED = "officer_filed", _("Operating sites with a filed safety officer (share)")
+        DRILLS_HELD = "drills_held", _("Emergency drills held in the year (all points for at least one)")
 
     sheet = models.ForeignKey(ScoringSheet, on_delete=models.CASCADE, related_name="criteria")
     code = models.SlugField(_("code"), max_length=32)

@@ -187,6 +187,9 @@ class Inputs:
         enterprises = sites.values("enterprise_id")
         self.months = months_due([date(evaluation.year, m, 1) for m in range(1, 13)], today)
         self.starts = enterprise_starts(enterprises)
+        from parcelwatch.emergency.services import drills_held
+
+        self.drills = drills_held(enterprises, date(evaluation.year, 1, 1), date(evaluation.year + 1, 1, 1))
         self.on_time: dict[int, int] = dict(
             DutyReport.objects.filter(period__in=self.months, late=False, enterprise_id__in=enterprises)
             .exclude(state=DutyReport.State.RETURNED).values("enterprise_id").annotate(n=Count("pk"))
@@ -218,6 +221,9 @@ class Inputs:
             sites = self.operating.get(enterprise_id, [])
             filed = sum(1 for s in sites if s not in self.unfiled)
             return (points * filed / len(sites) if sites else points), {"n": filed, "total": len(sites)}
+        if metric == Criterion.Metric.DRILLS_HELD:
+            n = self.drills.get(enterprise_id, 0)
+            return (points if n else Decimal(0)), {"drills": n}
         return Decimal(0), {}
 
 
@@ -239,6 +245,8 @@ def _describe_facts(metric: str, facts: dict) -> str:
         if "filed" in facts:
             return _("filed officer in post") if facts["filed"] else _("no filed officer")
         return _("%(n)d of %(total)d sites") % facts if facts.get("total") else _("no operating site")
+    if metric == Criterion.Metric.DRILLS_HELD:
+        return _("%(drills)d drills held") % facts if facts["drills"] else _("no drill held")
     return ""
 
 

@@ -478,6 +478,9 @@ class DemoLoader:
         users = {u.username: u for u in User.objects.filter(username__in=["city_officer", "hanjiang_officer"])}
         if InspectionPlan.objects.exists() or len(users) < 2:
             return
+        for username, _name, _role, _codes, extra in DEMO_ACCOUNTS:  # demo accounts made before enforcement IDs
+            if extra.get("enforcement_id"):
+                User.objects.filter(username=username, enforcement_id="").update(enforcement_id=extra["enforcement_id"])
         today = timezone.localdate()
         officer = users["hanjiang_officer"]
         plan = inspections.create_plan(
@@ -499,6 +502,60 @@ class DemoLoader:
             focus="分拨中心过机安检和禁寄物品识别。", site_kinds=["sorting_center"],
             shares={"A": 20, "B": 30, "C": 60, "D": 100}, team_size=2)
         self.summary.created["inspection_plans"] = 2
+
+    def load_emergency(self) -> None:
+        """中通涵江's emergency command and accepted comprehensive plan (a real PDF), a fire drill held and evaluated
+        this year and another due in two weeks; and a closed incident at one of its sites, with its timeline."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+        from weasyprint import HTML
+
+        from parcelwatch.emergency import services as emergency
+        from parcelwatch.emergency.models import EmergencyPlan
+        from parcelwatch.evidence.attachments import store_attachment
+
+        from .history import _photo
+
+        users = {u.username: u for u in User.objects.filter(username__in=["zto_safety", "hanjiang_officer"])}
+        membership = Membership.objects.filter(user__username="zto_safety", enterprise__isnull=False).first()
+        if EmergencyPlan.objects.exists() or len(users) < 2 or membership is None:
+            return
+        zto = membership.enterprise
+        safety, officer = users["zto_safety"], users["hanjiang_officer"]
+        today = timezone.localdate()
+        sections = ["总则：适用于本公司各营业网点、分拨中心发生的火灾、危险品泄漏、可疑包裹、人员伤害等突发事件。",
+                    "组织机构：成立应急指挥部，总指挥由总经理担任，下设现场处置、疏散警戒、后勤保障三个小组。",
+                    "预警与报告：发现突发事件后5分钟内报告总指挥，30分钟内报告涵江区邮政业安全中心。",
+                    "应急处置：可疑包裹立即隔离并报警；起火时切断电源、组织疏散、使用灭火器扑救初起火灾。",
+                    "后期处置与演练：每年至少组织一次综合演练，演练后评估并修订本预案。"]
+        html = "<h1 style='font-family:Noto Sans CJK SC'>莆田市涵江区中通快递有限公司综合应急预案</h1>" + "".join(
+            f"<p style='font-family:Noto Sans CJK SC'>{i}. {text}</p>" for i, text in enumerate(sections, 1))
+        pdf = store_attachment(HTML(string=html).write_pdf(), name="综合应急预案.pdf", actor=safety)
+        emergency.save_organisation(zto, actor=safety, head="吴建国", deputy="林志强", duty_phone="0594-3201234",
+                                    members="现场处置组：张伟、陈磊\n疏散警戒组：黄敏、郑强\n后勤保障组：李娜")
+        plan = emergency.submit_plan(zto, actor=safety, kind="comprehensive", title="综合应急预案",
+                                     document=pdf, effective_on=today.replace(month=1, day=1),
+                                     expires_on=today.replace(year=today.year + 2, month=12, day=31))
+        emergency.review_plan(plan, "accept", actor=officer)
+        site = zto.sites.filter(kind="sorting_center").first() or zto.sites.first()
+        held_on = max(today.replace(month=1, day=1), today - timedelta(days=60))
+        drill = emergency.plan_drill(zto, actor=safety, title="分拨中心火灾疏散演练", plan=plan, site=site,
+                                     scenario="分拨区传送带电机起火，组织人员疏散并扑救初起火灾。", planned_on=held_on)
+        photo = _photo(random.Random(20261129), "演练现场", safety)
+        emergency.record_drill(drill, actor=safety, held_on=held_on, participants=36, attachments=[photo],
+                               participant_names="分拨中心全体员工", summary="3分钟内完成疏散，灭火器使用规范；"
+                               "发现东侧安全出口堆放包裹，已当场清理。")
+        emergency.evaluate_drill(drill, actor=officer, rating="good", evaluation="组织有序，处置得当。")
+        emergency.plan_drill(zto, actor=safety, title="可疑包裹处置演练", plan=plan, site=site,
+                             scenario="安检机发现疑似爆炸物，隔离、疏散并报警。", planned_on=today + timedelta(days=14))
+        incident = emergency.report_incident(
+            actor=safety, kind="dangerous_goods", severity="general", title="安检发现疑似管制刀具",
+            description="过机安检发现包裹内疑似管制刀具，已暂扣并通知派出所。", site=site,
+            occurred_at=timezone.now() - timedelta(days=3, hours=2))
+        emergency.add_incident_update(incident, actor=officer, text="已联系公安机关到场核查，确认为管制刀具，依法移交。",
+                                      close=True)
+        self.summary.created["emergency_plans"] = 1
 
     # -- accounts ----------------------------------------------------------------------------------------
     def load_accounts(self) -> None:
@@ -537,6 +594,7 @@ class DemoLoader:
             self.summary.created["events"] = Event.objects.count()
         self.load_assessment()
         self.load_inspections()
+        self.load_emergency()
         return self.summary
 
 

@@ -17,6 +17,7 @@ from .models import EnforcementCase
 from .selectors import (
     available_case_transitions,
     case_todo_for,
+    case_totals,
     cases_visible_to,
     filter_cases,
     fines_total,
@@ -92,6 +93,7 @@ class CaseFilters(Schema):
     district: Code | None = None
     state: Code | None = None
     q: Search | None = Field(None, description="Matches case, decision and event numbers, party and site names.")
+    category: Code | None = Field(None, description="An event category's code.")
 
 
 class CasePagination(Pagination):
@@ -112,12 +114,41 @@ class CasePagination(Pagination):
 @paginate(CasePagination)
 def list_cases(request, filters: Query[CaseFilters]):
     """Enforcement cases; `year` is the year of filing. `fines_total` sums decided fines of all matching cases."""
+    return _filtered_cases(request, filters).prefetch_related("events").order_by("-proposed_at", "-pk")
+
+
+def _filtered_cases(request, filters: CaseFilters):
     if not has_permission(request.user, CASES_VIEW):
         raise HttpError(403, "您没有执行此操作的权限。")
     if filters.state and filters.state not in EnforcementCase.State.values:
         raise HttpError(422, f"未知的状态：{filters.state}")
     f = {k: v for k, v in filters.dict().items() if v not in (None, "")}
-    return filter_cases(cases_visible_to(request.user), **f).prefetch_related("events").order_by("-proposed_at", "-pk")
+    return filter_cases(cases_visible_to(request.user), **f)
+
+
+class CaseTotalRowOut(Schema):
+    code: str
+    name: str
+    cases: int
+    fines: MoneyOut
+
+
+class CaseTotalsOut(Schema):
+    cases: int = Field(description="Cases filed (立案) among those matching.")
+    fines_total: MoneyOut = Field(description="Fines decided on them, in yuan.")
+    by_category: list[CaseTotalRowOut]
+    by_district: list[CaseTotalRowOut]
+
+
+@router.get("/cases/totals", response=CaseTotalsOut)
+def case_ledger_totals(request, filters: Query[CaseFilters]):
+    """The enforcement ledger's totals: cases filed and fines decided, by category and by district."""
+    totals = case_totals(_filtered_cases(request, filters))
+    return {"cases": totals["cases"], "fines_total": totals["fines"],
+            "by_category": [{"code": r["category__code"], "name": r["category__name"], "cases": r["cases"],
+                             "fines": r["fines"]} for r in totals["by_category"]],
+            "by_district": [{"code": r["district__code"], "name": r["district__name"], "cases": r["cases"],
+                             "fines": r["fines"]} for r in totals["by_district"]]}
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut)

@@ -156,3 +156,22 @@ def inspections_due_for(user: User) -> QuerySet[Inspection]:
 def published_plans() -> QuerySet[InspectionPlan]:
     """What 一公开 shows anyone, without logging in."""
     return InspectionPlan.objects.filter(state=InspectionPlan.State.PUBLISHED).select_related("area")
+
+
+def case_totals(qs: QuerySet[EnforcementCase]) -> dict:
+    """The ledger's totals of the cases in `qs` that were filed (立案), with the fines decided, by category and by
+    district: what the yearly figures (2019: 32 cases, 1,182,500 yuan) are made of."""
+    from django.db.models import Count
+
+    filed = qs.filter(filed_at__isnull=False).order_by()
+    fines = Sum("fine_amount", filter=Q(state__in=EnforcementCase.PENALISED))
+
+    def rows(*fields: str, order: tuple[str, ...]) -> list[dict]:
+        return [{**row, "fines": row["fines"] or Decimal("0")}
+                for row in filed.values(*fields).annotate(cases=Count("pk"), fines=fines).order_by(*order)]
+
+    by_category = rows("category__code", "category__name", order=("-cases", "category__code"))
+    by_district = rows("district__code", "district__name", "district__sort_order",
+                       order=("district__sort_order", "district__code"))
+    return {"cases": sum(r["cases"] for r in by_category), "fines": sum((r["fines"] for r in by_category), Decimal(0)),
+            "by_category": by_category, "by_district": by_district}

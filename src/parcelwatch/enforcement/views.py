@@ -14,6 +14,7 @@ from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import CASES_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to
 from parcelwatch.documents.selectors import documents_of
+from parcelwatch.events.models import EventCategory
 from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence.attachments import store_uploads
 from parcelwatch.evidence.timeline import labelled_entries
@@ -27,6 +28,7 @@ from .models import EnforcementCase, EnforcementSettings
 from .selectors import (
     available_case_transitions,
     case_filters,
+    case_totals,
     cases_visible_to,
     filter_cases,
     fines_total,
@@ -47,6 +49,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "enforcement/case_list.html", {
         "page": CappedPaginator(qs, 25).get_page(g.get("page")), "filters": filters, "count": qs.count(),
         "fines_total": fines_total(qs), "querystring": params.urlencode(), "states": EnforcementCase.State.choices,
+        "totals": case_totals(qs), "categories": EventCategory.objects.order_by("code"),
         "districts": districts_visible_to(request.user),
         "years": range(timezone.localdate().year, 2017, -1),
     })

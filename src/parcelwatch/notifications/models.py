@@ -25,6 +25,16 @@ MESSAGES = {
     "credit_grade_changed": _("Your credit grade changed from %(before)s to %(after)s: see why"),
     "evaluation_published": _("The %(year)s safe-delivery assessment of %(area)s is published: see your score"),
     "inspection_drawn": _("Inspection drawn for you (%(plan)s): %(count)s sites, from %(starts)s to %(ends)s"),
+    "emergency_plan_submitted": _("Emergency plan to review: %(enterprise)s — %(title)s"),
+    "emergency_plan_accepted": _("Emergency plan accepted: %(title)s"),
+    "emergency_plan_returned": _("Emergency plan returned: %(title)s — %(reason)s"),
+    "emergency_plan_soon": _("Emergency plan %(title)s expires on %(expires)s: revise and file it again"),
+    "emergency_plan_expired": _("Emergency plan %(title)s expired on %(expires)s: file the revised plan"),
+    "drill_held": _("Drill to evaluate: %(enterprise)s — %(title)s"),
+    "drill_evaluated": _("Drill evaluated: %(title)s — %(rating)s"),
+    "incident_reported": _("Incident %(number)s (%(severity)s) in %(district)s: %(title)s"),
+    "incident_update": _("Incident %(number)s updated: %(title)s"),
+    "incident_closed": _("Incident %(number)s closed: %(title)s"),
     "calendar_missing": _("No complete holiday schedule for %(years)s: deadlines count the statutory holidays but no "
                           "make-up working days. Enter the schedule and mark the year complete."),
 }

@@ -36,6 +36,17 @@ class Command(BaseCommand):
                 with translation.override(settings.LANGUAGE_CODE):
                     DemoLoader().load_assessment()
                 self.stdout.write("Demo assessments and credit grades added.")
+            from parcelwatch.emergency.models import EmergencyPlan
+            from parcelwatch.enforcement.models import InspectionPlan
+
+            if not InspectionPlan.objects.exists():
+                with translation.override(settings.LANGUAGE_CODE):
+                    DemoLoader().load_inspections()
+                self.stdout.write("Demo inspection plans added.")
+            if not EmergencyPlan.objects.exists():
+                with translation.override(settings.LANGUAGE_CODE):
+                    DemoLoader().load_emergency()
+                self.stdout.write("Demo emergency plans, drills and an incident added.")
             return
         with translation.override(settings.LANGUAGE_CODE):
             summary = load_demo()

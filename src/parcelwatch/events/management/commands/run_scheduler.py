@@ -1,5 +1,5 @@
 """Queue periodic work for the task workers: the deadline sweep every SWEEP_INTERVAL_SECONDS, the camera
-health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping and duty-report reminders hourly, every credit
+health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping, duty-report and emergency-plan reminders hourly, every credit
 grade daily.
 
 Run one scheduler per deployment; run as many `db_worker` processes as needed.
@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from parcelwatch.assessment.tasks import recalculate_all_credit
+from parcelwatch.emergency.tasks import remind_expiring_plans
 from parcelwatch.events.tasks import sweep_deadlines
 from parcelwatch.housekeeping import housekeeping
 from parcelwatch.selfcheck.tasks import remind_duty_reports
@@ -42,6 +43,7 @@ class Command(BaseCommand):
                 (probe_cameras, settings.VIDEO_PROBE_INTERVAL_SECONDS, "camera probes"),
                 (housekeeping, HOUSEKEEPING_EVERY, "housekeeping"),
                 (remind_duty_reports, HOUSEKEEPING_EVERY, "duty report reminders"),
+                (remind_expiring_plans, HOUSEKEEPING_EVERY, "emergency plan expiry reminders"),
                 (recalculate_all_credit, CREDIT_EVERY, "credit grades")]
         last: dict[str, float] = {}
         while not stop:

@@ -73,6 +73,7 @@ def _seed_configuration() -> None:
     importlib.import_module("parcelwatch.enforcement.migrations.0008_seed_inspection_checklist").seed(apps, None)
     importlib.import_module("parcelwatch.selfcheck.migrations.0002_seed_duty_report_template").seed(apps, None)
     importlib.import_module("parcelwatch.assessment.migrations.0002_seed_scoring_sheets").seed(apps, None)
+    importlib.import_module("parcelwatch.tipoffs.migrations.0002_seed_reward_rules").seed(apps, None)
 
 
 @pytest.fixture

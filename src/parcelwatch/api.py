@@ -123,6 +123,7 @@ from parcelwatch.notifications.api import router as notifications_router  # noqa
 from parcelwatch.registry.api import router as registry_router  # noqa: E402
 from parcelwatch.registry.imports_api import router as imports_router  # noqa: E402
 from parcelwatch.selfcheck.api import router as selfcheck_router  # noqa: E402
+from parcelwatch.tipoffs.api import router as tipoffs_router  # noqa: E402
 from parcelwatch.video.api import router as video_router  # noqa: E402
 
 api.add_router("", accounts_router)
@@ -141,3 +142,4 @@ api.add_router("", video_router)
 api.add_router("", selfcheck_router)
 api.add_router("", assessment_router)
 api.add_router("", emergency_router)
+api.add_router("", tipoffs_router)

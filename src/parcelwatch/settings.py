@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "parcelwatch.video",
     "parcelwatch.selfcheck",
     "parcelwatch.emergency",
+    "parcelwatch.tipoffs",
     "parcelwatch.assessment",
     "parcelwatch.exports",
     "parcelwatch.demo",
@@ -172,6 +173,9 @@ LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 30)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
 # Requests per minute from one address to the API's token endpoint.
 API_TOKEN_RATE_PER_MINUTE = env_int("API_TOKEN_RATE_PER_MINUTE", 10)
+# Public reports without login: at most this many per address and hour (and the form's challenge against bots).
+PUBLIC_REPORTS_PER_HOUR = env_int("PUBLIC_REPORTS_PER_HOUR", 5)
+PUBLIC_REPORT_MIN_SECONDS = env_int("PUBLIC_REPORT_MIN_SECONDS", 3)  # faster than a person can fill the form: a bot
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 7)
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 90)
 # Behind a load balancer: how many proxies append to X-Forwarded-For (0: trust REMOTE_ADDR only).

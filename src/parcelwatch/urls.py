@@ -19,6 +19,7 @@ urlpatterns = [
     path("selfcheck/", include("parcelwatch.selfcheck.urls")),
     path("assessment/", include("parcelwatch.assessment.urls")),
     path("emergency/", include("parcelwatch.emergency.urls")),
+    path("", include("parcelwatch.tipoffs.urls")),
     path("public/", include("parcelwatch.enforcement.public_urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),

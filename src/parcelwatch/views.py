@@ -28,6 +28,7 @@ from parcelwatch.accounts.permissions import (
     EVENTS_VIEW,
     INSPECTIONS_MANAGE,
     REGISTRY_VIEW,
+    REWARDS_VIEW,
     SELFCHECK_REVIEW,
     SELFCHECK_SUBMIT,
     SELFCHECK_VIEW,
@@ -113,6 +114,8 @@ def home(request: HttpRequest) -> HttpResponse:
         panels.append(_inspection_panel(user))
     if has_permission(user, EMERGENCY_VIEW):
         panels.append(_emergency_panel(user, roles, today))
+    if has_permission(user, REWARDS_VIEW):
+        panels.append(_tipoff_panel(user))
     # The large 上报 button leads the grid worker's page; officers who also report have it in the menu.
     if has_permission(user, EVENTS_REPORT) and Role.GRID_WORKER in roles:
         context["can_report"] = True
@@ -164,6 +167,27 @@ def _emergency_panel(user, roles: set, today: date) -> Panel:
                 state=Drill.State.HELD).count(), drills + "?state=held", "", "drills-to-evaluate")]
     panel.figures.append(Figure(_("Incidents being handled"), em.incidents_visible_to(user).filter(
         state=Incident.State.OPEN).count(), reverse("emergency:incidents") + "?state=open", "danger", "incidents-open"))
+    return panel
+
+
+def _tipoff_panel(user) -> Panel:
+    """Public reports waiting to be checked; rewards waiting for the leader's approval or for payment."""
+    from parcelwatch.accounts.permissions import REWARDS_APPROVE, REWARDS_PAY, TIPS_HANDLE
+    from parcelwatch.tipoffs import selectors as tp
+    from parcelwatch.tipoffs.models import Reward, TipOff
+
+    rewards = reverse("tipoffs:rewards")
+    panel = Panel(_("Public reports and rewards"))
+    if has_permission(user, TIPS_HANDLE):
+        panel.figures.append(Figure(_("Public reports to check"), tp.tipoffs_visible_to(user).filter(
+            state=TipOff.State.RECEIVED).count(), reverse("tipoffs:list") + "?state=received", "warning",
+            "tipoffs-received"))
+    if has_permission(user, REWARDS_APPROVE):
+        panel.figures.append(Figure(_("Rewards to approve"), tp.rewards_visible_to(user, REWARDS_APPROVE).filter(
+            state=Reward.State.PROPOSED).count(), rewards + "?state=proposed", "warning", "rewards-to-approve"))
+    if has_permission(user, REWARDS_PAY):
+        panel.figures.append(Figure(_("Rewards to pay"), tp.rewards_visible_to(user, REWARDS_PAY).filter(
+            state=Reward.State.APPROVED).count(), rewards + "?state=approved", "", "rewards-to-pay"))
     return panel
 
 

@@ -191,6 +191,11 @@ CALLERS = (
     ("POST", "/api/v1/emergency", "zto_safety"),  # plans, drills and incidents of the enterprise
     ("PUT", "/api/v1/emergency", "zto_safety"),
     (None, "/api/v1/emergency", "hanjiang_officer"),
+    ("POST", "/api/v1/tips/{tip_id}/identity", "city_officer"),  # only the city bureau may know who reported
+    (None, "/api/v1/tips", "hanjiang_officer"),
+    ("POST", "/api/v1/rewards/{reward_id}/decision", "city_leader"),
+    ("POST", "/api/v1/rewards/{reward_id}/payment", "city_officer"),
+    (None, "/api/v1/rewards", "hanjiang_officer"),
     ("POST", "/api/v1/events/{", "hanjiang_officer"),  # transitions
     ("POST", "/api/v1/events", "hanjiang_grid"),  # reporting
     (None, "/api/v1/events", "hanjiang_officer"),
@@ -230,7 +235,7 @@ PLAUSIBLE = {
 PREFERRED_ACTIONS = ("accept", "notify_penalty")
 OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "camera", "patrol", "draw", "attachment", "token",
                 "batch", "document", "filing", "report", "spotdraw", "check", "circular", "evaluation", "evalresult",
-                "plan", "inspection", "emplan", "drill", "incident", "export", "notification")
+                "plan", "inspection", "emplan", "drill", "incident", "tip", "reward", "export", "notification")
 PERSONAL_KINDS = ("token", "batch", "export", "notification")  # one's own: anybody else's is "another user's"
 # Fields whose name does not say what they name: (path, field) -> object kind.
 FIELD_OBJECT_KINDS = {("/api/v1/notifications/read", "ids"): "notification"}
@@ -1082,6 +1087,87 @@ def _held_drill(world, ctx):
 @setup_for("POST", "/api/v1/emergency/drills/{drill_id}/record")
 def _record_drill(world, ctx):
     ctx.verify = _expect(state="held", participants=12)
+
+
+@setup_for(None, "/api/v1/tips*")
+@setup_for(None, "/api/v1/rewards*")
+@setup_for(None, "/api/v1/public/reports*")
+def _tipoffs(world, ctx):
+    """A named public report with a photo in 涵江 (the caller's), 荔城 and another city, each also substantiated
+    once (a proposed reward each); and an accepted grid event of 涵江 to reward."""
+    from parcelwatch.events.models import EventCategory
+    from parcelwatch.events.services import perform
+    from parcelwatch.tipoffs import services as tp
+
+    cast = world.cast
+    fz_district, fz_site = world.elsewhere["enterprise"].jurisdiction, world.elsewhere["site"]
+    fz_officer = f.user("fz_district", (Role.DISTRICT_OFFICER, fz_district))
+    category = EventCategory.objects.get(code="RS01")
+
+    def tip(district, colour):
+        photo = store_attachment(good_jpeg(colour), name="现场.jpg", actor=None)
+        return tp.submit_tipoff(district=district, place="某营业部", description="收件不验视", category=None,
+                                reporter_name="王女士", reporter_phone="13900005678", attachments=[photo])
+
+    def rewarded(district, officer, site, colour):
+        return tp.substantiate_tipoff(tip(district, colour), actor=officer, site=site, category=category,
+                                      outcome="属实").reward
+
+    mine = {"tip": tip(cast.hanjiang, (1, 1, 1)),
+            "reward": rewarded(cast.hanjiang, cast.hanjiang_officer, cast.hanjiang_outlet, (2, 2, 2))}
+    sibling = {"tip": tip(cast.licheng, (3, 3, 3)),
+               "reward": rewarded(cast.licheng, cast.licheng_officer, cast.licheng_outlet, (4, 4, 4))}
+    elsewhere = {"tip": tip(fz_district, (5, 5, 5)), "reward": rewarded(fz_district, fz_officer, fz_site, (6, 6, 6))}
+    ctx.objects.update(mine)
+    for kind in mine:
+        ctx.foreign[kind] = ([] if ctx.sees_sibling else [sibling[kind]]) + [elsewhere[kind]]
+    grid_event = world.mine["event"]
+    perform(grid_event, "accept", actor=cast.hanjiang_officer)
+    ctx.objects["event"] = grid_event
+    paid = rewarded(cast.hanjiang, cast.hanjiang_officer, cast.hanjiang_outlet_g2, (7, 7, 7))
+    tp.pay_reward(tp.decide_reward(paid, actor=cast.city_leader, approve=True), actor=cast.city_officer, voucher="1")
+    ctx.baseline.update(site=cast.hanjiang_outlet.pk, category="RS01", outcome="经查属实", voucher="莆邮奖〔2026〕1号",
+                        approve=True, code=mine["tip"].tracking_code)
+
+
+@setup_for("POST", "/api/v1/tips/{tip_id}/substantiation")
+def _substantiation(world, ctx):
+    ctx.verify = _expect(state="substantiated")
+
+
+@setup_for("POST", "/api/v1/tips/{tip_id}/identity")
+def _identity(world, ctx):
+    ctx.verify = _expect(name="王女士", phone="13900005678")
+
+
+@setup_for("POST", "/api/v1/rewards")
+def _grid_reward(world, ctx):
+    ctx.verify = _expect(audience="grid", state="proposed", amount="200.00")
+
+
+@setup_for("POST", "/api/v1/rewards/{reward_id}/payment")
+def _approved_reward(world, ctx):
+    from parcelwatch.tipoffs import services as tp
+
+    tp.decide_reward(ctx.objects["reward"], actor=world.cast.city_leader, approve=True)
+    ctx.verify = _expect(state="paid")
+
+
+@setup_for("POST", "/api/v1/public/reports")
+def _public_report(world, ctx):
+    import time
+
+    from django.core import signing
+
+    from parcelwatch.tipoffs import challenge
+
+    ctx.settings = {"PUBLIC_REPORTS_PER_HOUR": 1_000_000}
+    token = signing.dumps({"s": 7, "t": int(time.time()) - 10}, salt=challenge.SALT)
+    ctx.baseline.update(district=world.cast.hanjiang.code, place="涵华路88号", description="收件不看身份证",
+                        token=token, answer="7", reporter_phone="13900005678")
+    # Anyone may report anywhere the platform serves: only codes naming no district are wrong here.
+    ctx.codes["district"] = [("a code naming nothing", "999999"), ("a town code", world.cast.handong.code)]
+    ctx.verify = _expect(state="received", district="涵江区")
 
 
 # --- reading the schema ---------------------------------------------------------------------------------------

@@ -102,6 +102,15 @@ def test_demo_data_matches_the_article_and_is_idempotent(db, client):
     drawn = InspectionPlan.objects.get(state="published")
     assert rerun_plan(drawn)[0] and drawn.inspections.filter(state="done").exists()
     assert InspectionPlan.objects.filter(state="draft", area__code="350300").exists()
+    # Rewards: 8,600 yuan paid in 2019, in the ledger on the page and through the API.
+    rewards_2019 = client.get("/api/v1/rewards/totals", {"year": "2019"}, **bearer).json()
+    assert rewards_2019[0]["total"] == "8600.00" and rewards_2019[0]["count"] == 29
+    assert {b["audience"] for b in rewards_2019[0]["by_audience"]} == {"grid", "public", "insider"}
+    from parcelwatch.tipoffs.models import TipOff
+
+    assert TipOff.objects.filter(state="received", district__code="350303").count() == 1
+    ledger_page = client.get("/rewards/").context["totals"]
+    assert next(y for y in ledger_page if y["year"] == 2019)["total"] == Decimal("8600")
     # Emergency management: 中通涵江's plan in force, a drill held and one due, a closed incident.
     from parcelwatch.emergency.models import Drill, EmergencyPlan, Incident
 

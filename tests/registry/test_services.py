@@ -125,6 +125,23 @@ def test_officer_id_number_is_checked(cast):
     assert "id_number" in exc.value.error_dict
 
 
+def test_id_numbers_in_other_scripts_digits_are_refused_on_every_path(cast):
+    """Arabic-Indic digits pass str.isdigit(): the registry and the self-inspection filing both refuse them."""
+    from parcelwatch.selfcheck import services as selfcheck
+
+    id_number = "٣٥٠٣٠٣١٩٩٠٠١٠١١٢٣X"
+    for call in (
+        lambda: services.create_officer(actor=cast.hanjiang_officer, sites=[], data={
+            "enterprise": cast.zto_hanjiang, "name": "新安全员", "id_number": id_number, "phone": "13800000000"}),
+        lambda: selfcheck.submit_filing(cast.zto_hanjiang, actor=cast.zto_safety, kind="new",
+                                        sites=[cast.hanjiang_outlet], data={
+                                            "name": "新安全员", "id_number": id_number, "phone": "13800000000"}),
+    ):
+        with pytest.raises(ValidationError) as exc:
+            call()
+        assert "id_number" in exc.value.error_dict
+
+
 def test_licheng_officer_cannot_edit_hanjiang_officer_record(cast):
     with pytest.raises(ValidationError):
         services.update_officer(cast.zto_officer, actor=cast.licheng_officer, data={"phone": "13000000000"}, sites=[])

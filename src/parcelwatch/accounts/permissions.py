@@ -33,6 +33,12 @@ EMERGENCY_VIEW = "emergency.view"  # emergency organisations, plans, drills and 
 EMERGENCY_SUBMIT = "emergency.submit"  # an enterprise files its emergency organisation and plans, records drills
 EMERGENCY_REVIEW = "emergency.review"  # review plans, evaluate drills, close incidents
 INCIDENT_REPORT = "emergency.incident"  # report an incident and add to its timeline
+TIPS_HANDLE = "tips.handle"  # check public reports of an area and handle them as events
+TIPS_IDENTITY = "tips.identity"  # see who made a public report (every look is logged)
+REWARDS_VIEW = "rewards.view"  # the rewards ledger of an area
+REWARDS_PROPOSE = "rewards.propose"  # propose a reward for a grid worker's report
+REWARDS_APPROVE = "rewards.approve"  # approve or refuse a proposed reward
+REWARDS_PAY = "rewards.pay"  # record that an approved reward was paid
 ACCOUNTS_MANAGE = "accounts.manage"
 API_USE = "api.use"  # holds bearer tokens for the REST API (partner systems, mobile clients)
 CONFIG_MANAGE = "config.manage"
@@ -46,14 +52,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW, STATS_VIEW,
                                          VIDEO_VIEW, VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW,
                                          INSPECTIONS_VIEW, INSPECTIONS_MANAGE, EMERGENCY_VIEW, EMERGENCY_REVIEW,
-                                         INCIDENT_REPORT},
+                                         INCIDENT_REPORT, TIPS_HANDLE, REWARDS_VIEW, REWARDS_PROPOSE},
     Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE, STATS_VIEW, VIDEO_VIEW,
                                      VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW, INSPECTIONS_VIEW,
-                                     INSPECTIONS_MANAGE, EMERGENCY_VIEW, EMERGENCY_REVIEW, INCIDENT_REPORT},
+                                     INSPECTIONS_MANAGE, EMERGENCY_VIEW, EMERGENCY_REVIEW, INCIDENT_REPORT,
+                                     TIPS_HANDLE, TIPS_IDENTITY, REWARDS_VIEW, REWARDS_PROPOSE, REWARDS_PAY},
     Role.CITY_LEADER: frozenset(
         {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE,
          STATS_VIEW, VIDEO_VIEW, SELFCHECK_VIEW, CIRCULARS_APPROVE, INSPECTIONS_VIEW,
-         EMERGENCY_VIEW}
+         EMERGENCY_VIEW, TIPS_IDENTITY, REWARDS_VIEW, REWARDS_APPROVE}
     ),
     # Enterprise staff see their own enterprise's records, including their own staff's details and cameras.
     Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_FILE_CHANGE, EVENTS_VIEW,

@@ -557,6 +557,56 @@ class DemoLoader:
                                       close=True)
         self.summary.created["emergency_plans"] = 1
 
+    def load_rewards(self) -> None:
+        """2019's rewards, 8,600 yuan paid in all (the article): 23 grid workers at 200 yuan for reports that became
+        cases, and six public reports behind other cases — four from the public at 500 yuan, two from insiders at
+        1,000 — checked on site by the grid worker who reported the event."""
+        from datetime import datetime, timedelta
+
+        from parcelwatch.enforcement.models import EnforcementCase
+        from parcelwatch.tipoffs.models import Reward, RewardRuleSet, TipOff
+        from parcelwatch.tipoffs.services import new_tracking_code
+
+        from .history import SH
+
+        users = {u.username: u for u in User.objects.filter(username__in=["city_leader", "city_officer"])}
+        sets = {r.audience: r for r in RewardRuleSet.objects.all()}
+        cases = list(EnforcementCase.objects.filter(filed_at__year=2019).select_related("district").prefetch_related(
+            "events__category").order_by("filed_at", "pk"))
+        if Reward.objects.exists() or len(users) < 2 or len(sets) < 3 or len(cases) < 29:
+            return
+        end = datetime(2019, 12, 27, 10, 0, tzinfo=SH)
+        names = ["陈先生", "林女士", "黄先生", "郑女士", "刘先生", "吴女士"]
+        plan = [("insider", 1000)] * 2 + [("public", 500)] * 4 + [("grid", 200)] * 23
+        for n, ((audience, amount), case) in enumerate(zip(plan, cases, strict=False)):
+            event = case.events.all()[0]
+            tip = None
+            if audience != "grid":
+                tip = TipOff.objects.create(
+                    tracking_code=new_tracking_code(), district=case.district, place=event.site.address[:200],
+                    category=event.category, description=f"举报：{event.category.name}。", reporter_name=names[n],
+                    reporter_phone=f"1390000{n:04d}", insider=audience == "insider",
+                    received_at=event.reported_at - timedelta(days=1), state=TipOff.State.SUBSTANTIATED,
+                    outcome="经查属实，已立案查处。奖励已发放。", event=event, handled_at=event.reported_at)
+            proposed = case.filed_at + timedelta(days=1)
+            Reward.objects.create(
+                rule_set=sets[audience], tipoff=tip, event=event, district=case.district, amount=Decimal(amount),
+                recipient=event.reported_by if audience == "grid" else None, state=Reward.State.PAID,
+                basis=f"{sets[audience].title}；{event.category.name}；事件 {event.number}",
+                proposed_at=proposed, decided_by=users["city_leader"], decided_at=proposed + timedelta(days=3),
+                paid_by=users["city_officer"], paid_at=min(proposed + timedelta(days=20), end),
+                voucher=f"莆邮奖〔2019〕{n + 1}号")
+        self.summary.created["rewards"] = len(plan)
+        # And one received this week, waiting for hanjiang_officer to check it.
+        from parcelwatch.tipoffs.services import submit_tipoff
+
+        from .history import _photo
+
+        hanjiang = Jurisdiction.objects.get(code="350303")
+        submit_tipoff(district=hanjiang, place="涵江区涵华路一快递代收点", category=None, reporter_phone="13900001688",
+                      description="寄件时工作人员不看身份证，也不开箱检查，直接收件。", reporter_name="",
+                      attachments=[_photo(random.Random(12305), "代收点", None)])
+
     # -- accounts ----------------------------------------------------------------------------------------
     def load_accounts(self) -> None:
         for username, full_name, role, codes, extra in DEMO_ACCOUNTS:
@@ -595,6 +645,7 @@ class DemoLoader:
         self.load_assessment()
         self.load_inspections()
         self.load_emergency()
+        self.load_rewards()
         return self.summary
 
 

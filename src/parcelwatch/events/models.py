@@ -66,6 +66,7 @@ class Event(models.Model):
         INSPECTION = "inspection", _("Regulator's inspection")
         VIDEO_PATROL = "video_patrol", _("Video patrol")
         SPOT_CHECK = "spot_check", _("Duty-report spot check")
+        PUBLIC_REPORT = "public_report", _("Public report")
 
     OPEN_STATES = (
         State.REPORTED, State.ACCEPTED, State.RECTIFYING, State.RECTIFICATION_SUBMITTED, State.ESCALATED,

@@ -246,6 +246,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "documents": documents_of(event, entries),
         "gallery": list({a.pk: a for a in gallery}.values()),
         "cases": event.cases.all(),
+        **_rewards(request.user, event),
         "merge_candidates": events_visible_to(request.user).filter(
             site=event.site, category=event.category, state__in=Event.OPEN_STATES).exclude(pk=event.pk)
         if event.state == Event.State.REPORTED else [],
@@ -306,3 +307,19 @@ def due_date(request: HttpRequest) -> JsonResponse:
 def _weekday(day) -> str:
     return str([_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"),
                 _("Sunday")][day.weekday()])
+
+
+def _rewards(user, event: Event) -> dict:
+    """The rewards for this event's report, and whether this user may propose the grid worker's."""
+    from parcelwatch.accounts.permissions import REWARDS_PROPOSE, REWARDS_VIEW
+    from parcelwatch.tipoffs.models import Reward
+
+    from .selectors import can_on_event
+
+    if not has_permission(user, REWARDS_VIEW):
+        return {"rewards": [], "reward_proposable": False}
+    rewards = list(Reward.objects.filter(event=event).select_related("rule_set"))
+    proposable = (event.source == Event.Source.GRID and not rewards
+                  and event.state not in (Event.State.REPORTED, Event.State.REJECTED, Event.State.MERGED)
+                  and can_on_event(user, REWARDS_PROPOSE, event))
+    return {"rewards": rewards, "reward_proposable": proposable}

@@ -35,6 +35,10 @@ MESSAGES = {
     "incident_reported": _("Incident %(number)s (%(severity)s) in %(district)s: %(title)s"),
     "incident_update": _("Incident %(number)s updated: %(title)s"),
     "incident_closed": _("Incident %(number)s closed: %(title)s"),
+    "tipoff_received": _("Public report %(code)s received for %(district)s: check it"),
+    "reward_proposed": _("Reward of %(amount)s yuan to approve (event %(number)s)"),
+    "reward_approved": _("Reward of %(amount)s yuan approved: record its payment (event %(number)s)"),
+    "reward_paid": _("Your reward of %(amount)s yuan for event %(number)s has been paid"),
     "calendar_missing": _("No complete holiday schedule for %(years)s: deadlines count the statutory holidays but no "
                           "make-up working days. Enter the schedule and mark the year complete."),
 }

@@ -15,7 +15,7 @@ from parcelwatch.accounts.selectors import city_of
 from parcelwatch.lib.credit_code import credit_code_problem, normalise
 from parcelwatch.lib.geo import clean_point
 from parcelwatch.lib.phones import parse_phone
-from parcelwatch.lib.text import clean_text, normalise_identifier
+from parcelwatch.lib.text import clean_text, is_ascii_digits, normalise_identifier
 
 from .models import ChangeRecord, Enterprise, SafetyOfficer, Site, TrainingRecord
 from .selectors import can_on_enterprise, enterprises_visible_to
@@ -189,7 +189,7 @@ def _validate_officer(officer: SafetyOfficer, sites: list[Site]) -> None:
         raise ValidationError({"sites": _("A safety officer can only cover sites of their own enterprise.")})
     _phone_field(officer, "phone")
     officer.id_number = normalise_identifier(officer.id_number)
-    if len(officer.id_number) != 18 or not officer.id_number[:17].isdigit() or officer.id_number[17] not in "0123456789X":
+    if len(officer.id_number) != 18 or not is_ascii_digits(officer.id_number[:17]) or officer.id_number[17] not in "0123456789X":
         raise ValidationError({"id_number": _("An ID card number has 18 characters: 17 digits and a digit or X.")})
 
 

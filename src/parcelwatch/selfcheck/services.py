@@ -29,7 +29,7 @@ from parcelwatch.accounts.permissions import (
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import Stale
 from parcelwatch.lib.phones import parse_phone
-from parcelwatch.lib.text import clean_text, normalise_identifier
+from parcelwatch.lib.text import clean_text, is_ascii_digits, normalise_identifier
 from parcelwatch.registry.models import Enterprise, SafetyOfficer, Site
 
 from . import selectors as sel
@@ -140,7 +140,7 @@ def _officer_fields(data: dict[str, Any]) -> dict[str, str]:
     if len(name) > 32:
         raise ValidationError({"name": _("At most %(n)d characters.") % {"n": 32}})
     id_number = normalise_identifier(str(data.get("id_number") or ""))
-    if len(id_number) != 18 or not id_number[:17].isdigit() or id_number[17] not in "0123456789X":
+    if len(id_number) != 18 or not is_ascii_digits(id_number[:17]) or id_number[17] not in "0123456789X":
         raise ValidationError({"id_number": _("An ID card number has 18 characters: 17 digits and a digit or X.")})
     try:
         phone = parse_phone(str(data.get("phone") or "")).value

@@ -47,6 +47,12 @@ class Command(BaseCommand):
                 with translation.override(settings.LANGUAGE_CODE):
                     DemoLoader().load_emergency()
                 self.stdout.write("Demo emergency plans, drills and an incident added.")
+            from parcelwatch.tipoffs.models import Reward
+
+            if not Reward.objects.exists():
+                with translation.override(settings.LANGUAGE_CODE):
+                    DemoLoader().load_rewards()
+                self.stdout.write("Demo 2019 rewards added.")
             return
         with translation.override(settings.LANGUAGE_CODE):
             summary = load_demo()

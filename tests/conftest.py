@@ -74,6 +74,7 @@ def _seed_configuration() -> None:
     importlib.import_module("parcelwatch.selfcheck.migrations.0002_seed_duty_report_template").seed(apps, None)
     importlib.import_module("parcelwatch.assessment.migrations.0002_seed_scoring_sheets").seed(apps, None)
     importlib.import_module("parcelwatch.tipoffs.migrations.0002_seed_reward_rules").seed(apps, None)
+    importlib.import_module("parcelwatch.analytics.migrations.0006_seed_district_weights").seed(apps, None)
 
 
 @pytest.fixture

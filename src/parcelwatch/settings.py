@@ -176,6 +176,7 @@ API_TOKEN_RATE_PER_MINUTE = env_int("API_TOKEN_RATE_PER_MINUTE", 10)
 # Public reports without login: at most this many per address and hour (and the form's challenge against bots).
 PUBLIC_REPORTS_PER_HOUR = env_int("PUBLIC_REPORTS_PER_HOUR", 5)
 PUBLIC_REPORT_MIN_SECONDS = env_int("PUBLIC_REPORT_MIN_SECONDS", 3)  # faster than a person can fill the form: a bot
+PUBLIC_REPORT_PHOTOS_PER_HOUR = env_int("PUBLIC_REPORT_PHOTOS_PER_HOUR", 30)
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 7)
 API_TOKEN_MAX_DAYS = env_int("API_TOKEN_MAX_DAYS", 90)
 # Behind a load balancer: how many proxies append to X-Forwarded-For (0: trust REMOTE_ADDR only).

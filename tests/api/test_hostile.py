@@ -998,8 +998,7 @@ def _edit_draft(world, ctx):
 @setup_for("POST", "/api/v1/inspections/plans/{plan_id}/publication")
 def _publish_draft(world, ctx):
     ctx.objects["plan"] = ctx.draft_plan
-    ctx.baseline["seed"] = "公开摇号"
-    ctx.verify = _expect(state="published", seed="公开摇号")
+    ctx.verify = _expect(state="published")
 
 
 @setup_for("POST", "/api/v1/inspections/plans")
@@ -1111,7 +1110,8 @@ def _tipoffs(world, ctx):
 
     def rewarded(district, officer, site, colour):
         return tp.substantiate_tipoff(tip(district, colour), actor=officer, site=site, category=category,
-                                      outcome="属实").reward
+                                      description="现场核查属实", outcome="属实",
+                                      photos=[world.photo(officer, tuple(c + 1 for c in colour))]).reward
 
     mine = {"tip": tip(cast.hanjiang, (1, 1, 1)),
             "reward": rewarded(cast.hanjiang, cast.hanjiang_officer, cast.hanjiang_outlet, (2, 2, 2))}
@@ -1162,7 +1162,8 @@ def _public_report(world, ctx):
     from parcelwatch.tipoffs import challenge
 
     ctx.settings = {"PUBLIC_REPORTS_PER_HOUR": 1_000_000}
-    token = signing.dumps({"s": 7, "t": int(time.time()) - 10}, salt=challenge.SALT)
+    token = signing.dumps({"n": "hostile0", "h": challenge._digest("hostile0", 7), "t": int(time.time()) - 10},
+                          salt=challenge.SALT)
     ctx.baseline.update(district=world.cast.hanjiang.code, place="涵华路88号", description="收件不看身份证",
                         token=token, answer="7", reporter_phone="13900005678")
     # Anyone may report anywhere the platform serves: only codes naming no district are wrong here.

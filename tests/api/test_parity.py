@@ -59,6 +59,7 @@ WEB_TO_API = {
     "exports:download": ["GET /api/v1/exports/{export_id}/file"],
     "analytics:statistics": ["GET /api/v1/stats/summary", "GET /api/v1/stats/breakdown"],
     "analytics:performance": ["GET /api/v1/stats/breakdown", "POST /api/v1/exports"],
+    "analytics:district_assessment": ["GET /api/v1/stats/district-assessment", "POST /api/v1/exports"],
     "analytics:report": ["GET /api/v1/stats/summary", "GET /api/v1/stats/breakdown", "POST /api/v1/exports"],
     "analytics:event_map": ["GET /api/v1/events"],
     "analytics:event_map_data": ["GET /api/v1/events"],

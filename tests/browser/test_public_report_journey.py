@@ -51,6 +51,10 @@ def test_a_public_report_is_substantiated_and_its_reward_approved_and_paid(
     form = officer.get_by_test_id("substantiate-form")
     form.get_by_label("核实的违法场所").select_option(label="中通涵东营业部")
     form.get_by_label("类别").select_option(value="RS01")
+    form.locator("textarea[name=description]").fill("现场核查：收寄时未查验寄件人身份证件。")
+    checked = tmp_path / "核查.jpg"
+    checked.write_bytes(jpeg((20, 160, 20)))
+    form.get_by_label("核查现场照片").set_input_files(str(checked))
     form.get_by_label("告知举报人的处理结果").fill("经查属实，已责令整改并立案调查。")
     officer.get_by_test_id("substantiate").click()
     expect(officer.get_by_test_id("tipoff-state")).to_have_text("属实，已转为事件处置")

@@ -246,3 +246,20 @@ def test_a_refused_drill_record_keeps_what_was_typed_and_the_photo(cast, client)
     assert response.status_code == 302
     drill.refresh_from_db()
     assert drill.state == Drill.State.HELD and drill.attachments.count() == 1
+
+
+@NOV
+def test_the_files_of_emergency_records_open_for_whoever_sees_the_record(cast, client):
+    """The plan's PDF, a drill's photos and an incident's photos: for the enterprise and its regulators only."""
+    plan = _plan(cast)
+    drill = _held(cast, _drill(cast, planned_on=date(2026, 11, 18)))
+    photo = store_attachment(jpeg(), name="现场.jpg", actor=cast.zto_safety)
+    incident = services.report_incident(actor=cast.zto_safety, kind="fire", severity="general", title="起火",
+                                        description="起火", occurred_at=timezone.now(), site=cast.hanjiang_outlet,
+                                        attachments=[photo])
+    files = [plan.document_id, drill.attachments.get().pk, incident.updates.get().attachments.get().pk]
+    for user, status in ((cast.hanjiang_officer, 200), (cast.city_leader, 200), (cast.licheng_officer, 404),
+                         (cast.hanjiang_grid, 404)):
+        login(client, user)
+        for pk in files:
+            assert client.get(f"/evidence/{pk}/").status_code == status, (user, pk)

@@ -326,3 +326,24 @@ def test_a_draft_plan_is_not_public(inspectors, client):
     assert client.get(f"/public/inspections/{plan.pk}/").status_code == 404
     assert client.get(f"/public/inspections/{plan.pk}/draw.json").status_code == 404
     assert client.get("/public/inspections/99999999999999999999/").status_code == 404
+
+
+@NOV
+def test_an_officer_drawn_outside_their_district_sees_records_and_opens_the_photos(inspectors, client):
+    """A city plan may send 荔城's officer to a 涵江 site: the inspection is theirs to see and record."""
+    cast = inspectors
+    plan = _plan(cast, actor=cast.city_officer, area=cast.city, title="全市专项", team_size=3,
+                 kind=InspectionPlan.Kind.CAMPAIGN)
+    plan = services.publish_plan(plan, actor=cast.city_officer)
+    inspection = plan.inspections.get(site=cast.hanjiang_outlet)
+    assert cast.licheng_officer in inspection.inspectors.all()
+    login(client, cast.licheng_officer)
+    assert client.get("/enforcement/inspections/?mine=1").context["count"] == plan.inspections.count()
+    photo = store_attachment(jpeg(), name="现场.jpg", actor=cast.licheng_officer)
+    services.record_inspection(inspection, actor=cast.licheng_officer, inspected_on=date(2026, 11, 20),
+                               answers=_answers(), attachments=[photo])
+    assert client.get(f"/enforcement/inspections/{inspection.pk}/").status_code == 200
+    for user, status in ((cast.licheng_officer, 200), (cast.hanjiang_officer, 200), (cast.zto_safety, 200),
+                         (cast.hanjiang_grid, 404)):
+        login(client, user)
+        assert client.get(f"/evidence/{photo.pk}/").status_code == status, user

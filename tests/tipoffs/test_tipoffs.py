@@ -3,6 +3,7 @@ tracking code, checked by the district, handled as an event, rewarded under thre
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -33,10 +34,14 @@ def _tip(cast, **kw) -> TipOff:
     return services.submit_tipoff(**fields)
 
 
+def _checked(cast):
+    return [store_attachment(jpeg((10, 200, 10)), name="核查.jpg", actor=cast.hanjiang_officer)]
+
+
 def _substantiate(cast, tip):
     return services.substantiate_tipoff(tip, actor=cast.hanjiang_officer, site=cast.hanjiang_outlet,
-                                        category=EventCategory.objects.get(code="RS01"),
-                                        outcome="经查属实，已责令整改。")
+                                        category=EventCategory.objects.get(code="RS01"), photos=_checked(cast),
+                                        description="现场核查：收寄时未查验寄件人身份证件。", outcome="经查属实，已责令整改。")
 
 
 @NOV
@@ -49,6 +54,14 @@ def test_a_substantiated_report_becomes_an_event_and_proposes_the_reporter_a_rew
         tip = _substantiate(cast, tip)
     assert tip.state == TipOff.State.SUBSTANTIATED
     assert tip.event.source == Event.Source.PUBLIC_REPORT and tip.event.site == cast.hanjiang_outlet
+    # The enterprise reads the event: the officer's words and photos, nothing of the reporter's.
+    assert tip.event.description == "现场核查：收寄时未查验寄件人身份证件。"
+    assert tip.tracking_code not in tip.event.description
+    from parcelwatch.evidence.models import TimelineEntry
+
+    evidence = set(TimelineEntry.objects.filter(subject_type="event", subject_id=tip.event_id)
+                   .values_list("attachments__uploaded_by", flat=True))
+    assert evidence == {cast.hanjiang_officer.pk}
     reward = Reward.objects.get()
     assert reward.tipoff == tip and reward.amount == Decimal("800.00")  # the public's rule for RS01
     assert Notification.objects.filter(recipient=cast.city_leader, kind="reward_proposed").exists()
@@ -62,7 +75,8 @@ def test_insiders_are_rewarded_under_their_own_rules_and_anonymous_reports_are_n
     anonymous = _tip(cast, reporter_name="", reporter_phone="")
     assert anonymous.anonymous
     services.substantiate_tipoff(anonymous, actor=cast.hanjiang_officer, site=cast.hanjiang_outlet_g2,
-                                 category=EventCategory.objects.get(code="YS01"), outcome="属实")
+                                 category=EventCategory.objects.get(code="YS01"), description="未验视",
+                                 outcome="属实", photos=_checked(cast))
     assert Reward.objects.count() == 1
 
 
@@ -168,17 +182,33 @@ def test_the_public_form_needs_the_sum_and_keeps_what_was_typed_and_photographed
         assert tip.attachments.count() == 1 and tip.tracking_code in received.content.decode()
 
 
-def test_the_challenge_refuses_bots(cast):
+@pytest.mark.django_db
+def test_the_challenge_refuses_bots_and_each_token_answers_once():
     with time_machine.travel("2026-11-20 10:00 +0800", tick=False) as clock:
         question, token = challenge.new_challenge()
         answer = _answer(question)
-        assert not challenge.passed(token, answer, "")  # too fast
+        payload = json.loads(signing_payload(token))  # the token does not give the answer away
+        assert set(payload) == {"n", "h", "t"} and int(answer) not in payload.values()
+        assert not challenge.use(token, answer, "")  # too fast
         clock.shift(5)
-        assert challenge.passed(token, answer, "")
-        assert not challenge.passed(token, answer, "http://spam")  # the field people never see
-        assert not challenge.passed(token + "x", answer, "")
+        assert not challenge.use(token, answer, "http://spam")  # the field people never see
+        assert not challenge.use(token + "x", answer, "")
+        assert challenge.use(token, answer, "")
+        assert not challenge.use(token, answer, "")  # used once only
+        question, token = challenge.new_challenge()
+        clock.shift(5)
+        assert not challenge.use(token, "0", "")  # a wrong answer uses the token up too
+        assert not challenge.use(token, _answer(question), "")
+        question, token = challenge.new_challenge()
         clock.shift(7200)
-        assert not challenge.passed(token, answer, "")  # too old
+        assert not challenge.use(token, _answer(question), "")  # too old
+
+
+def signing_payload(token: str) -> str:
+    import base64
+
+    body = token.split(":")[0]
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode(errors="replace")
 
 
 def test_reports_from_one_address_are_rate_limited(cast, client, settings):
@@ -213,3 +243,50 @@ def test_the_ledger_totals_paid_rewards_by_year_and_the_home_pages_count_what_wa
     services.pay_reward(reward, actor=cast.city_officer, voucher="PZ-1")
     totals = client.get("/rewards/").context["totals"]
     assert totals[0]["year"] == 2026 and totals[0]["total"] == Decimal("800.00")
+
+
+def test_a_bot_stores_nothing_and_a_form_sent_twice_is_one_report(cast, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from parcelwatch.evidence.models import Attachment
+
+    with time_machine.travel("2026-11-20 10:00 +0800", tick=False) as clock:
+        token, question = _form(client)
+        clock.shift(10)
+        base = {"district": str(cast.hanjiang.pk), "place": "涵华路", "description": "不验视", "token": token,
+                "answer": _answer(question)}
+        client.post("/public/report/", {**base, "website": "http://spam",
+                                         "attachments": SimpleUploadedFile("x.jpg", jpeg(), "image/jpeg")})
+        assert not TipOff.objects.exists() and not Attachment.objects.exists()
+        assert client.post("/public/report/", base).status_code == 200 and TipOff.objects.count() == 1
+        again = client.post("/public/report/", base)  # the same form again (a double tap): the same code
+        assert TipOff.objects.count() == 1 and TipOff.objects.get().tracking_code in again.content.decode()
+
+
+def test_wrong_sums_do_not_use_up_the_addresss_allowance(cast, client, settings):
+    settings.PUBLIC_REPORTS_PER_HOUR = 1
+    with time_machine.travel("2026-11-20 10:00 +0800", tick=False) as clock:
+        for _n in range(3):
+            token, _question = _form(client)
+            clock.shift(5)
+            client.post("/public/report/", {"district": str(cast.hanjiang.pk), "place": "涵华路",
+                                             "description": "不验视", "answer": "0", "token": token})
+        token, question = _form(client)
+        clock.shift(5)
+        client.post("/public/report/", {"district": str(cast.hanjiang.pk), "place": "涵华路",
+                                         "description": "不验视", "answer": _answer(question), "token": token})
+    assert TipOff.objects.count() == 1
+
+
+@NOV
+def test_a_public_reports_photos_open_for_those_who_check_it(cast, client):
+    tip = _tip(cast)
+    pk = tip.attachments.get().pk
+    for user, status in ((cast.hanjiang_officer, 200), (cast.city_officer, 200), (cast.city_leader, 200),
+                         (cast.licheng_officer, 404), (cast.zto_safety, 404)):
+        login(client, user)
+        assert client.get(f"/evidence/{pk}/").status_code == status, user
+    login(client, cast.city_leader)  # reaches the report it approves a reward for, and may learn who reported
+    assert client.get(f"/tips/{tip.pk}/").status_code == 200
+    assert 'data-testid="substantiate-form"' not in client.get(f"/tips/{tip.pk}/").content.decode()
+    assert client.post(f"/tips/{tip.pk}/", {"do": "dismiss", "outcome": "x"}).status_code == 403

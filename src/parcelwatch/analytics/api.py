@@ -29,7 +29,7 @@ class StatsFilters(Schema):
     brand: Code | None = None
     enterprise: Id | None = None
     reporter: Id | None = None
-    source: Literal["grid", "inspection"] | None = None
+    source: Literal["grid", "inspection", "video_patrol", "spot_check", "public_report"] | None = None
     level: Literal["district", "city"] | None = None
 
 
@@ -123,6 +123,50 @@ def stats_breakdown(request, by: Literal["category", "district", "brand", "enter
     rows = s.breakdown(s.reach_of(request.user), f, by)
     return [{**_counts(r), "key": r["key"], "label": r["label"], "share": r["share"], "events_url": r["url"]}
             for r in rows]
+
+
+class DistrictAssessmentRow(Schema):
+    code: str
+    name: str
+    rank: int | None = Field(description="Equal scores share a rank; a district without a score has none.")
+    score: float | None = Field(description="Out of 100: the weighted mean of the indicators the district has "
+                                            "events to judge by; the rework rate counts against it.")
+    reported: int
+    acceptance_rate: float | None
+    on_time_rectification_rate: float | None
+    closure_rate: float | None
+    on_time_closure_rate: float | None
+    district_closure_share: float | None
+    rework_rate: float | None
+    events_url: str
+
+
+class DistrictAssessmentWeightOut(Schema):
+    indicator: str
+    weight: float
+
+
+class DistrictAssessmentOut(Schema):
+    start: date
+    end: date
+    weights: list[DistrictAssessmentWeightOut]
+    districts: list[DistrictAssessmentRow]
+
+
+@router.get("/stats/district-assessment", response=DistrictAssessmentOut)
+def stats_district_assessment(request, filters: Query[StatsFilters]):
+    """The city's assessment of its districts (市对县综治考评) over a period: scores out of 100 and ranking."""
+    from .districts import ASSESSED, assessed_districts, district_assessment
+
+    f = _filter(request, filters)
+    reach = s.reach_of(request.user)
+    rows, weighted = district_assessment(reach, f, assessed_districts(reach))
+    return {"start": f.start, "end": f.end,
+            "weights": [{"indicator": k, "weight": float(w)} for k, w in weighted],
+            "districts": [{"code": r["code"], "name": r["label"], "rank": r["rank"],
+                           "score": float(r["score"]) if r["score"] is not None else None,
+                           "reported": r["reported"], **{k: r[k] for k in ASSESSED}, "events_url": r["url"]}
+                          for r in rows]}
 
 
 class WallToday(Schema):

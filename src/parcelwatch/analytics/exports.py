@@ -66,3 +66,35 @@ EXPORT_SOURCES = (*EXPORT_SOURCES, ExportSource(
     key="yearly_report", label=_("Yearly report"), permission=STATS_VIEW, sheet=None, rows=lambda user, params: [],
     write=_write_yearly_report, extension="pdf",
 ))
+
+
+def _district_rows(user, params):
+    from .districts import assessed_districts, district_assessment
+
+    reach = reach_of(user)
+    rows, _weights = district_assessment(reach, stats_filter(params), assessed_districts(reach))
+    return rows
+
+
+def _district_columns():
+    from parcelwatch.lib.spreadsheets import Column
+
+    from .districts import ASSESSED
+
+    cols = [Column(_("Rank"), "rank", width=8, export=lambda r: r.get("rank")),
+            Column(_("District"), "label", width=20),
+            Column(_("Score"), "score", width=10, num_format="0.0", export=lambda r: r.get("score"))]
+    cols += [Column(label, key, width=14, num_format="0.0%", export=(lambda r, k=key: r.get(k)))
+             for key, label in ASSESSED.items()]
+    cols.append(Column(_("Reported events"), "reported", width=12, num_format="#,##0",
+                       export=lambda r: r.get("reported")))
+    return tuple(cols)
+
+
+EXPORT_SOURCES = (*EXPORT_SOURCES, ExportSource(
+    key="district_assessment", label=_("District assessment"), permission=STATS_VIEW,
+    sheet=ExportSheet(title=_("District assessment"), columns=_district_columns(),
+                      queryset_for_export=lambda rows: rows),
+    rows=_district_rows,
+))
+

@@ -7,6 +7,7 @@ Both are maintained by the workflow in the transaction that changes the event
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -80,3 +81,28 @@ class StatsCube(Dimensions):
 
     def __str__(self) -> str:
         return f"{self.grain} {self.month} district {self.district_id}"
+
+
+class DistrictIndicatorWeight(models.Model):
+    """How much one indicator of the workflow weighs in the city's assessment of its districts (市对县综治考评)."""
+
+    class Indicator(models.TextChoices):
+        ACCEPTANCE = "acceptance_rate", _("Acceptance rate")
+        ON_TIME_HANDLING = "on_time_rectification_rate", _("On-time handling rate")
+        CLOSURE = "closure_rate", _("Closure rate")
+        ON_TIME_CLOSURE = "on_time_closure_rate", _("On-time closure rate")
+        DISTRICT_CLOSURE = "district_closure_share", _("Closed at district level")
+        REWORK = "rework_rate", _("Rework rate (counts against)")
+
+    indicator = models.CharField(_("indicator"), max_length=32, choices=Indicator.choices, unique=True)
+    weight = models.DecimalField(_("weight"), max_digits=5, decimal_places=1, default=0,
+                                 validators=[MinValueValidator(0), MaxValueValidator(100)])
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("district assessment weight")
+        verbose_name_plural = _("district assessment weights")
+        ordering = ["sort_order", "indicator"]
+
+    def __str__(self) -> str:
+        return f"{self.get_indicator_display()}: {self.weight}"

@@ -351,3 +351,24 @@ def wall_figures(user, district: Jurisdiction | None, *, now=None) -> dict:
                        "open": open_now.get(d.pk, 0)} for d in districts],
         "ticker": ticker,
     }
+
+
+@login_required
+def district_assessment(request: HttpRequest) -> HttpResponse:
+    """The city's assessment of its districts (市对县综治考评) over a period: weighted indicators, score, rank."""
+    from .districts import ASSESSED, assessed_districts
+    from .districts import district_assessment as assess
+
+    _require(request)
+    f = s.stats_filter(request.GET)
+    reach = s.reach_of(request.user)
+    rows, weighted = assess(reach, f, assessed_districts(reach))
+    from urllib.parse import urlencode
+
+    return render(request, "analytics/district_assessment.html", {
+        "f": f, "rows": rows, "ranked": len(rows) > 1, "weights": [(ASSESSED[k], w) for k, w in weighted],
+        "indicators": [(key, label) for key, label in ASSESSED.items()],
+        "export_query": urlencode({"reported_from": f.start.isoformat(), "reported_to": f.end.isoformat()}),
+        "years": range(timezone.localdate().year, 2017, -1),
+    })
+

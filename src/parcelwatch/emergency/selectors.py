@@ -21,7 +21,8 @@ INCIDENT_SCOPE = Scope(path_field="district__path", enterprise_field="enterprise
 
 
 def plans_visible_to(user: User, perm: str = EMERGENCY_VIEW) -> QuerySet[EmergencyPlan]:
-    return scoped(EmergencyPlan.objects.all(), user, perm, ENTERPRISE_SCOPE).select_related("enterprise", "document")
+    return scoped(EmergencyPlan.objects.all(), user, perm, ENTERPRISE_SCOPE).select_related(
+        "enterprise__jurisdiction", "document")
 
 
 def get_plan_for_user(user: User, pk: object, need: str = EMERGENCY_VIEW) -> EmergencyPlan:

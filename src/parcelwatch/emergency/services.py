@@ -132,8 +132,11 @@ def submit_plan(enterprise: Enterprise, *, actor: User, kind: str, title: str, d
 
 
 def available_actions(obj, user: User) -> list[tuple[str, object]]:
+    """The review buttons this user has on a plan now. Reviewing is the regulators' (never enterprise staff's), so
+    the user's memberships answer it without a query per row of a list."""
+    path = obj.enterprise.jurisdiction.path
     return [(name, t) for name, t in type(obj).TRANSITIONS.items()
-            if obj.state in t.sources and sel.can_on(user, t.permission, obj)]
+            if obj.state in t.sources and covers(user, t.permission, path)]
 
 
 @transaction.atomic
@@ -152,7 +155,9 @@ def review_plan(plan: EmergencyPlan, action: str, *, actor: User, reason: str = 
             "state": plan.get_state_display()}})
     reason = _text(reason, "reason", limit=REASON_MAX, required=transition.needs_reason)
     if action == "accept":
-        # The plan in force replaces the enterprise's earlier one of the same kind.
+        # The plan in force replaces the enterprise's earlier one of the same kind. The enterprise's row is locked
+        # first: two plans of one kind accepted at the same moment are decided one after the other.
+        Enterprise.objects.select_for_update().filter(pk=plan.enterprise_id).first()
         EmergencyPlan.objects.filter(enterprise=plan.enterprise, kind=plan.kind,
                                      state=EmergencyPlan.State.ACCEPTED).update(state=EmergencyPlan.State.SUPERSEDED)
     plan.state, plan.reason = transition.target, reason
@@ -294,6 +299,22 @@ def _incident_number(when: datetime) -> str:
     return f"{prefix}{seq:03d}"
 
 
+def _numbered_incident(now: datetime, **fields) -> Incident:
+    """Create the incident under the day's next number; two reports in the same instant both get one."""
+    from django.db import IntegrityError
+
+    for _attempt in range(10):
+        number = _incident_number(now)
+        try:
+            with transaction.atomic():
+                return Incident.objects.create(number=number, **fields)
+        except IntegrityError:
+            if not Incident.objects.filter(number=number).exists():
+                raise  # not the number: a real error, not a race
+            continue
+    raise ValidationError(_("Too many incidents are being reported at this moment. Send it again."))
+
+
 def _leaders_for(district) -> list[User]:
     """Everyone told at once: the district's officers, the city's officers and the bureau's leaders."""
     path = district.path
@@ -316,9 +337,11 @@ def report_incident(*, actor: User, kind: str, severity: str, title: str, descri
         district = enterprise.jurisdiction if enterprise.jurisdiction.level in ("district", "zone") else None
     if district is None:
         errors["site"] = _("Say where it happened: a site, or the district.")
-    elif enterprise is not None and sel.enterprises_for(actor, INCIDENT_REPORT).filter(pk=enterprise.pk).exists():
-        pass
-    elif not covers(actor, INCIDENT_REPORT, district.path) or _is_enterprise_staff_only(actor):
+    elif _is_enterprise_staff_only(actor):
+        # Enterprise staff report for their own enterprise, wherever its site is.
+        if enterprise is None or not sel.enterprises_for(actor, INCIDENT_REPORT).filter(pk=enterprise.pk).exists():
+            raise PermissionDenied
+    elif not covers(actor, INCIDENT_REPORT, district.path):
         raise PermissionDenied
     if kind not in Incident.Kind.values:
         errors["kind"] = _("Choose what kind of incident it is.")
@@ -345,9 +368,9 @@ def report_incident(*, actor: User, kind: str, severity: str, title: str, descri
         files = []
     if errors:
         raise ValidationError(errors)
-    incident = Incident.objects.create(number=_incident_number(now), kind=kind, severity=severity,
-                                       occurred_at=occurred_at, site=site, enterprise=enterprise, district=district,
-                                       reported_by=actor, reported_at=now, **values)
+    incident = _numbered_incident(now, kind=kind, severity=severity, occurred_at=occurred_at, site=site,
+                                  enterprise=enterprise, district=district, reported_by=actor, reported_at=now,
+                                  **values)
     entry = IncidentUpdate.objects.create(incident=incident, kind=IncidentUpdate.Kind.REPORT,
                                           text=values["description"], actor=actor, at=now)
     entry.attachments.add(*files)

@@ -238,6 +238,12 @@ def drill_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 else:
                     messages.success(request, _("Drill evaluated."))
                     return redirect("emergency:drill", pk=drill.pk)
+        elif drill.state != Drill.State.PLANNED and sel.can_on(request.user, EMERGENCY_SUBMIT, drill):
+            messages.error(request, _("This drill is already recorded."))
+            return redirect("emergency:drill", pk=drill.pk)
+        elif drill.state != Drill.State.HELD and sel.can_on(request.user, EMERGENCY_REVIEW, drill):
+            messages.error(request, _("Only a drill that was held and not yet evaluated can be evaluated."))
+            return redirect("emergency:drill", pk=drill.pk)
         else:
             raise PermissionDenied
     return render(request, "emergency/drill_detail.html", {
@@ -306,6 +312,9 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         form.fields.pop("close")
     files: list = []
     if request.method == "POST":
+        if incident.state == Incident.State.CLOSED and sel.can_on(request.user, INCIDENT_REPORT, incident):
+            messages.error(request, _("The incident is closed."))
+            return redirect("emergency:incident", pk=incident.pk)
         if not can_update:
             raise PermissionDenied
 

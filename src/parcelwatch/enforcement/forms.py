@@ -55,7 +55,6 @@ class PlanForm(StyledFormMixin, forms.Form):
 
 class PublishForm(StyledFormMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
-    seed = forms.CharField(label=_("Seed (leave empty for a random one)"), required=False, max_length=40)
 
 
 class InspectionRecordForm(KeptFilesMixin, StyledFormMixin, forms.Form):

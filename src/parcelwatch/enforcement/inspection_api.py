@@ -53,7 +53,6 @@ class InspectionPlanUpdateIn(InspectionPlanIn):
 
 class InspectionPublishIn(In):
     version: int | None = Field(None, ge=1, le=2**31 - 1)
-    seed: Line = Field("", max_length=40, description="Empty: a random seed is chosen and recorded.")
 
 
 class InspectionPlanOut(Schema):
@@ -162,15 +161,35 @@ def _plan_detail(plan: InspectionPlan, *, verify: bool = False) -> dict:
             "redraw_matches": services.rerun_plan(plan)[0] if published and verify else None}
 
 
-def _inspection_json(i: Inspection, user) -> dict:
-    items = i.checklist if i.state == Inspection.State.DONE else services.active_checklist()
+def _per_request(request) -> dict:
+    """What every row of a list would otherwise query again: the checklist in use, the inspections the caller was
+    drawn for, where the caller may report events."""
+    cached = getattr(request, "_pw_inspections", None)
+    if cached is None:
+        drawn = set(Inspection.inspectors.through.objects.filter(user_id=request.user.pk).values_list(
+            "inspection_id", flat=True))
+        cached = request._pw_inspections = {"checklist": services.active_checklist(), "drawn": drawn, "report": {}}
+    return cached
+
+
+def _inspection_json(i: Inspection, request) -> dict:
+    from parcelwatch.accounts.access import covers
+    from parcelwatch.accounts.permissions import EVENTS_REPORT
+
+    known = _per_request(request)
+    drawn = i.pk in known["drawn"]
+    path = i.site.district.path
+    if path not in known["report"]:
+        known["report"][path] = covers(request.user, EVENTS_REPORT, path)
+    items = i.checklist if i.state == Inspection.State.DONE else known["checklist"]
     return {**_target_json(i), "plan_id": i.plan_id, "plan": i.plan.title,
             "checklist": [{**item, "answer": i.answers.get(item["code"], "")} for item in items],
             "findings": i.findings, "attachment_ids": sorted(a.pk for a in i.attachments.all()),
             "event_ids": sorted(e.pk for e in i.events.all()),
             "recorded_by": i.recorded_by.display_name if i.recorded_by else "", "recorded_at": i.recorded_at,
-            "can_record": i.state == Inspection.State.PLANNED and sel.is_inspector(user, i),
-            "can_raise_event": services.can_raise_event(user, i), "version": i.version}
+            "can_record": i.state == Inspection.State.PLANNED and drawn,
+            "can_raise_event": i.result == Inspection.Result.PROBLEMS and drawn and known["report"][path],
+            "version": i.version}
 
 
 def _area_for(request, code: str):
@@ -220,15 +239,15 @@ def update_inspection_plan(request, plan_id: int, payload: InspectionPlanUpdateI
 
 @router.post("/inspections/plans/{plan_id}/publication", response=InspectionPlanDetailOut)
 def publish_inspection_plan(request, plan_id: int, payload: InspectionPublishIn):
-    """Draw the sites and their inspectors from the plan's area once and for all, and publish the draw."""
+    """Draw the sites and their inspectors from the plan's area once and for all, and publish the draw. The server
+    chooses the seed at random: nobody can try seeds until the list suits them."""
     plan = sel.get_plan_for_user(request.user, plan_id, need=INSPECTIONS_MANAGE)
-    plan = save_or_refuse(lambda: services.publish_plan(plan, actor=request.user, expected_version=payload.version,
-                                                        seed=payload.seed))
+    plan = save_or_refuse(lambda: services.publish_plan(plan, actor=request.user, expected_version=payload.version))
     return _plan_detail(plan)
 
 
 @router.get("/inspections", response=list[InspectionOut])
-@paginate(mapped_pagination(lambda i, request: _inspection_json(i, request.user)))
+@paginate(mapped_pagination(lambda i, request: _inspection_json(i, request)))
 def list_inspections(request, filters: Query[InspectionFilters]):
     _require(request)
     qs = (sel.inspections_due_for(request.user) if filters.mine else sel.inspections_visible_to(request.user)
@@ -239,13 +258,13 @@ def list_inspections(request, filters: Query[InspectionFilters]):
         qs = qs.filter(state=filters.state.value)
     if filters.result:
         qs = qs.filter(result=filters.result.value)
-    return qs.select_related("recorded_by").prefetch_related("inspectors", "attachments", "events").order_by(
+    return qs.select_related("recorded_by", "plan").prefetch_related("inspectors", "attachments", "events").order_by(
         "-plan__starts_on", "plan_id", "position")
 
 
 @router.get("/inspections/{inspection_id}", response=InspectionOut)
 def get_inspection(request, inspection_id: int):
-    return _inspection_json(sel.get_inspection_for_user(request.user, inspection_id), request.user)
+    return _inspection_json(sel.get_inspection_for_user(request.user, inspection_id), request)
 
 
 @router.post("/inspections/{inspection_id}/record", response=InspectionOut)
@@ -259,7 +278,7 @@ def record_inspection(request, inspection_id: int, payload: InspectionRecordIn):
     save_or_refuse(lambda: services.record_inspection(
         inspection, actor=request.user, inspected_on=payload.inspected_on, answers=answers,
         findings=payload.findings, attachments=attachments, expected_version=payload.version))
-    return _inspection_json(sel.get_inspection_for_user(request.user, inspection_id), request.user)
+    return _inspection_json(sel.get_inspection_for_user(request.user, inspection_id), request)
 
 
 @router.post("/inspections/{inspection_id}/events", response={201: InspectionEventOut})
@@ -340,7 +359,7 @@ def get_public_inspection_plan(request, plan_id: int, verify: bool = False):
             "inspectors": [{"id": r[0], "name": r[1], "enforcement_id": r[2]} for r in plan.inspector_pool],
             "targets": [{"position": i.position, "site_id": i.site_id, "site": i.site.name,
                          "enterprise": i.site.enterprise.name, "district": i.site.district.name,
-                         "inspectors": [u.display_name for u in i.inspectors.all()], "result": i.result,
+                         "inspectors": [u.full_name for u in i.inspectors.all()], "result": i.result,
                          "inspected_on": i.inspected_on, "points_not_met": [x["text"] for x in i.failed_items()]}
                         for i in rows],
             "redraw_matches": services.rerun_plan(plan)[0] if verify else None}

@@ -150,8 +150,7 @@ def plan_publish(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, form_errors_text(form))
         return redirect("enforcement:plan", pk=plan.pk)
     try:
-        plan = services.publish_plan(plan, actor=request.user, expected_version=form.cleaned_data["version"],
-                                     seed=form.cleaned_data["seed"])
+        plan = services.publish_plan(plan, actor=request.user, expected_version=form.cleaned_data["version"])
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
@@ -170,8 +169,12 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
                                 initial={"inspected_on": timezone.localdate(), "version": inspection.version})
     files: list = []
     if request.method == "POST":
-        if not can_record:
+        if not sel.is_inspector(request.user, inspection):
             raise PermissionDenied
+        if not can_record:
+            # A teammate recorded it first: say so, and show their record.
+            messages.error(request, _("This inspection is recorded: its record stands."))
+            return redirect("enforcement:inspection", pk=inspection.pk)
         files = kept_files(request, form)
         valid = form.is_valid()
         valid = store_files(request, form, files) and valid

@@ -135,12 +135,27 @@ def can_on_plan(user: User, perm: str, plan: InspectionPlan) -> bool:
 
 
 def inspections_visible_to(user: User, perm: str = INSPECTIONS_VIEW) -> QuerySet[Inspection]:
-    return scoped(Inspection.objects.all(), user, perm, INSPECTION_SCOPE).select_related(
-        "plan__area", "site__enterprise", "site__district")
+    """Inspections in the user's area, and those the user was drawn to carry out (a district officer drawn onto a
+    city plan may be sent to another district)."""
+    from parcelwatch.accounts.access import has_permission
+    from parcelwatch.accounts.permissions import INSPECTIONS_MANAGE
+
+    qs = scoped(Inspection.objects.all(), user, perm, INSPECTION_SCOPE)
+    if user.is_authenticated and has_permission(user, INSPECTIONS_MANAGE):
+        drawn = Inspection.inspectors.through.objects.filter(user_id=user.pk).values("inspection_id")
+        qs = Inspection.objects.filter(Q(pk__in=qs.values("pk")) | Q(pk__in=drawn))
+    return qs.select_related("plan__area", "site__enterprise", "site__district")
 
 
 def get_inspection_for_user(user: User, pk: object) -> Inspection:
-    return get_object_for_user(inspections_visible_to(user), user, pk, scope=INSPECTION_SCOPE, view=INSPECTIONS_VIEW)
+    from django.http import Http404
+
+    from parcelwatch.accounts.access import valid_pk
+
+    inspection = inspections_visible_to(user).filter(pk=valid_pk(pk) or 0).first()
+    if inspection is None:
+        raise Http404
+    return inspection
 
 
 def is_inspector(user: User, inspection: Inspection) -> bool:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from parcelwatch.accounts.access import covers, granting_role
+from parcelwatch.accounts.access import covers, granting_role, has_permission
 from parcelwatch.accounts.models import Jurisdiction, Role, User
 from parcelwatch.accounts.permissions import INSPECTIONS_MANAGE
 from parcelwatch.documents.models import DocumentKind
@@ -354,13 +354,14 @@ def inspection_candidates(plan: InspectionPlan) -> list[list]:
 
 
 def inspector_pool(area: Jurisdiction) -> list[list]:
-    """[[user id, name, enforcement ID]] of the active officers holding an enforcement ID who work in the area —
+    """[[user id, full name, enforcement ID]] of the active officers holding an enforcement ID who work in the area —
     at its level, above it or inside it — in id order: the published list inspectors are drawn from."""
     from parcelwatch.accounts.models import Membership
 
     rows = (Membership.objects.filter(role__in=(Role.DISTRICT_OFFICER, Role.CITY_OFFICER), user__is_active=True)
-            .exclude(user__enforcement_id="").select_related("user", "jurisdiction"))
-    pool = {m.user.pk: [m.user.pk, m.user.display_name, m.user.enforcement_id] for m in rows
+            .exclude(user__enforcement_id="").exclude(user__full_name="").select_related("user", "jurisdiction"))
+    # Published by name: only officers whose full name is recorded (never a login name).
+    pool = {m.user.pk: [m.user.pk, m.user.full_name, m.user.enforcement_id] for m in rows
             if area.path.startswith(m.jurisdiction.path) or m.jurisdiction.path.startswith(area.path)}
     return [pool[pk] for pk in sorted(pool)]
 
@@ -376,7 +377,9 @@ def draw_plan(plan: InspectionPlan) -> dict[int, list[int]]:
 @transaction.atomic
 def publish_plan(plan: InspectionPlan, *, actor: User, expected_version: int | None = None,
                  seed: str = "") -> InspectionPlan:
-    """Fix the candidates and the inspector list, draw, and publish: the draw can never be drawn again."""
+    """Fix the candidates and the inspector list, draw, and publish: the draw can never be drawn again. The seed is
+    random (a fixed `seed` is for the demo data and tests: a person choosing it could try seeds until the list
+    suited them)."""
     import secrets
 
     plan = _locked_plan(plan, actor, expected_version)
@@ -438,7 +441,7 @@ def record_inspection(inspection: Inspection, *, actor: User, inspected_on: date
                       expected_version: int | None = None) -> Inspection:
     inspection = Inspection.objects.select_for_update(of=("self",)).select_related("plan", "site").get(
         pk=inspection.pk)
-    if not inspection.inspectors.filter(pk=actor.pk).exists() or not can_on_plan_or_site(actor, inspection):
+    if not inspection.inspectors.filter(pk=actor.pk).exists() or not has_permission(actor, INSPECTIONS_MANAGE):
         raise PermissionDenied
     if expected_version is not None and expected_version != inspection.version:
         raise StaleInspection(_("Somebody else has recorded this inspection in the meantime. Reload the page."))
@@ -469,6 +472,8 @@ def record_inspection(inspection: Inspection, *, actor: User, inspected_on: date
     for a in attachments:
         if a.uploaded_by_id != actor.pk:
             errors["attachments"] = _("Attach only files you uploaded yourself.")
+        elif a.kind not in (Attachment.Kind.IMAGE, Attachment.Kind.PDF):
+            errors["attachments"] = _("Attach photos or PDF documents.")
     if errors:
         raise ValidationError(errors)
     inspection.attachments.add(*attachments)
@@ -480,15 +485,6 @@ def record_inspection(inspection: Inspection, *, actor: User, inspected_on: date
     inspection.save(update_fields=["checklist", "answers", "findings", "result", "inspected_on", "state",
                                    "recorded_by", "recorded_at", "version"])
     return inspection
-
-
-def can_on_plan_or_site(actor: User, inspection: Inspection) -> bool:
-    """An inspector records where they hold the inspection permission: the plan's area or the site's district."""
-    from parcelwatch.accounts.access import user_can
-
-    from .selectors import INSPECTION_SCOPE
-
-    return user_can(actor, INSPECTIONS_MANAGE, inspection, scope=INSPECTION_SCOPE)
 
 
 def can_raise_event(actor: User, inspection: Inspection) -> bool:

@@ -1,5 +1,5 @@
-"""Who may open an evidence file: whoever may see an event, case, duty report, spot check or circular it belongs to,
-or the camera it was taken from."""
+"""Who may open an evidence file: whoever may see an event, case, duty report, spot check, circular, inspection,
+emergency plan, drill, incident or public report it belongs to, or the camera it was taken from."""
 
 from __future__ import annotations
 
@@ -52,7 +52,25 @@ def get_attachment_for_user(user: User, pk: int) -> Attachment:
                       .values_list("patrol_id", flat=True)[:50])
     if patrol_ids and patrols_visible_to(user).filter(pk__in=patrol_ids).exists():
         return attachment  # a still of an unannounced patrol: for those who patrol, not for the site
+    if _in_other_records(user, attachment):
+        return attachment
     raise Http404
+
+
+def _in_other_records(user: User, attachment: Attachment) -> bool:
+    """Inspection records, emergency plans, drills and incidents, and public reports: whoever may see the record
+    may open its files."""
+    from parcelwatch.emergency import selectors as emergency
+    from parcelwatch.enforcement.selectors import inspections_visible_to
+    from parcelwatch.tipoffs.selectors import tipoffs_visible_to
+
+    return any(qs.exists() for qs in (
+        inspections_visible_to(user).filter(attachments=attachment),
+        emergency.plans_visible_to(user).filter(document=attachment),
+        emergency.drills_visible_to(user).filter(attachments=attachment),
+        emergency.incidents_visible_to(user).filter(updates__attachments=attachment),
+        tipoffs_visible_to(user).filter(attachments=attachment),
+    ))
 
 
 def own_uploads(user: User, ids: list[int]) -> list[Attachment] | None:

@@ -67,10 +67,8 @@ def public_report_challenge(request):
 def submit_public_report(request, payload: PublicReportIn):
     """Report a violation without login; keep the tracking code to follow it. Name and phone are optional and
     confidential."""
-    if rate_limited(f"tipoff:{client_ip(request)}", limit=settings.PUBLIC_REPORTS_PER_HOUR, window_seconds=3600):
-        raise HttpError(429, "来自此网络的举报过多，请一小时后再试，或拨打12305。")
-    if not challenge.passed(payload.token, payload.answer, ""):
-        raise HttpError(422, "验证答案不正确或提交过快，请重新获取验证题。")
+    if not challenge.use(payload.token, payload.answer, ""):
+        raise HttpError(422, "验证答案不正确、提交过快或已使用过，请重新获取验证题。")
     district = Jurisdiction.objects.filter(code=payload.district, level__in=("district", "zone")).first()
     if district is None:
         raise HttpError(422, f"区县“{payload.district}”不存在。")
@@ -79,9 +77,12 @@ def submit_public_report(request, payload: PublicReportIn):
         category = EventCategory.objects.filter(code=payload.category, active=True).first()
         if category is None:
             raise HttpError(422, f"违法类型“{payload.category}”不存在。")
+    if rate_limited(f"tipoff:{client_ip(request)}", limit=settings.PUBLIC_REPORTS_PER_HOUR, window_seconds=3600):
+        raise HttpError(429, "来自此网络的举报过多，请一小时后再试，或拨打12305。")
     tip = save_or_refuse(lambda: services.submit_tipoff(
         district=district, place=payload.place, description=payload.description, category=category,
-        reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone, insider=payload.insider))
+        reporter_name=payload.reporter_name, reporter_phone=payload.reporter_phone, insider=payload.insider,
+        challenge=challenge.nonce(payload.token)))
     return Status(201, _public(tip))
 
 
@@ -125,6 +126,8 @@ class TipOffFilters(Schema):
 class TipOffSubstantiationIn(In):
     site: Id
     category: Code
+    description: Note = Field(max_length=2000, description="What was found on checking, in the officer's own words "
+                                                          "(the enterprise reads it: never the reporter's words).")
     outcome: Note = Field(max_length=500)
     attachment_ids: list[Id] = Field([], max_length=10)
     version: int | None = Field(None, ge=1, le=2**31 - 1)
@@ -163,11 +166,20 @@ def get_tipoff(request, tip_id: int):
     return _tip_json(sel.get_tipoff_for_user(request.user, tip_id))
 
 
+def _handled(request, tip_id: int) -> TipOff:
+    """A report the caller may handle (403 for those who may only see it, such as the leader)."""
+    tip = sel.get_tipoff_for_user(request.user, tip_id)
+    if not sel.can_on(request.user, TIPS_HANDLE, tip):
+        raise PermissionDenied
+    return tip
+
+
 @router.post("/tips/{tip_id}/substantiation", response=TipOffOut)
 def substantiate_tipoff(request, tip_id: int, payload: TipOffSubstantiationIn):
     """The report proved true: it becomes an event at the site; a named reporter is proposed a reward."""
-    tip = sel.get_tipoff_for_user(request.user, tip_id)
-    site = Site.objects.filter(pk=payload.site, district_id=tip.district_id).first()
+    tip = _handled(request, tip_id)
+    site = Site.objects.filter(pk=payload.site, district_id=tip.district_id).exclude(
+        status=Site.Status.CLOSED).first()
     if site is None:
         raise HttpError(422, "site 必须是举报所在区县的场所。")
     category = EventCategory.objects.filter(code=payload.category, active=True).first()
@@ -177,14 +189,14 @@ def substantiate_tipoff(request, tip_id: int, payload: TipOffSubstantiationIn):
     if photos is None:
         raise HttpError(422, "attachment_ids 只能是您本人上传的文件。")
     save_or_refuse(lambda: services.substantiate_tipoff(tip, actor=request.user, site=site, category=category,
-                                                        outcome=payload.outcome, photos=photos,
-                                                        expected_version=payload.version))
+                                                        description=payload.description, outcome=payload.outcome,
+                                                        photos=photos, expected_version=payload.version))
     return _tip_json(sel.get_tipoff_for_user(request.user, tip_id))
 
 
 @router.post("/tips/{tip_id}/dismissal", response=TipOffOut)
 def dismiss_tipoff(request, tip_id: int, payload: TipOffDismissalIn):
-    tip = sel.get_tipoff_for_user(request.user, tip_id)
+    tip = _handled(request, tip_id)
     save_or_refuse(lambda: services.dismiss_tipoff(tip, actor=request.user, outcome=payload.outcome,
                                                    expected_version=payload.version))
     return _tip_json(sel.get_tipoff_for_user(request.user, tip_id))

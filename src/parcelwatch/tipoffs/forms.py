@@ -34,6 +34,10 @@ class PublicReportForm(StyledFormMixin, forms.Form):
 class SubstantiateForm(KeptFilesMixin, StyledFormMixin, forms.Form):
     site = forms.ChoiceField(label=_("Site where the violation was found"))
     category = forms.ChoiceField(label=_("Category"))
+    description = forms.CharField(
+        label=_("What was found on checking (the event's description: the enterprise reads it, so write it in "
+                "your own words and never mention the report)"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}))
     outcome = forms.CharField(label=_("Outcome told to the reporter"), max_length=500,
                               widget=forms.Textarea(attrs={"rows": 2}))
     attachments = MultipleFileField(label=_("Photos taken when checking"), required=False,

@@ -77,6 +77,8 @@ class TipOff(models.Model):
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    # The challenge it was sent with: the same form sent twice (a double tap) shows the same tracking code.
+    challenge = models.CharField(max_length=32, blank=True, db_index=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -6,21 +6,31 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can
+from parcelwatch.accounts.access import Scope, get_object_for_user, scope_q, scoped, user_can
 from parcelwatch.accounts.models import User
-from parcelwatch.accounts.permissions import REWARDS_VIEW, TIPS_HANDLE
+from parcelwatch.accounts.permissions import REWARDS_VIEW, TIPS_HANDLE, TIPS_IDENTITY
 
 from .models import Reward, RewardRuleSet, TipOff
 
 DISTRICT_SCOPE = Scope(path_field="district__path", ids=(("district__path", "district_id", "district_id"),))
 
 
-def tipoffs_visible_to(user: User, perm: str = TIPS_HANDLE) -> QuerySet[TipOff]:
-    return scoped(TipOff.objects.all(), user, perm, DISTRICT_SCOPE).select_related("district", "category", "event")
+def tipoffs_visible_to(user: User) -> QuerySet[TipOff]:
+    """Reports of the user's area, for those who check them and for those allowed to know who reported (the leader
+    approving a reward reaches the report it rewards)."""
+    q = scope_q(user, TIPS_HANDLE, DISTRICT_SCOPE) | scope_q(user, TIPS_IDENTITY, DISTRICT_SCOPE)
+    return TipOff.objects.filter(q).select_related("district", "category", "event")
 
 
-def get_tipoff_for_user(user: User, pk: object, need: str = TIPS_HANDLE) -> TipOff:
-    return get_object_for_user(tipoffs_visible_to(user), user, pk, scope=DISTRICT_SCOPE, view=TIPS_HANDLE, need=need)
+def get_tipoff_for_user(user: User, pk: object) -> TipOff:
+    from django.http import Http404
+
+    from parcelwatch.accounts.access import valid_pk
+
+    tip = tipoffs_visible_to(user).filter(pk=valid_pk(pk) or 0).first()
+    if tip is None:
+        raise Http404
+    return tip
 
 
 def rewards_visible_to(user: User, perm: str = REWARDS_VIEW) -> QuerySet[Reward]:

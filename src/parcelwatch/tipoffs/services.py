@@ -62,7 +62,7 @@ def normalise_code(code: str) -> str:
 @transaction.atomic
 def submit_tipoff(*, district: Jurisdiction | None, place: str, description: str, category: EventCategory | None,
                   reporter_name: str = "", reporter_phone: str = "", insider: bool = False,
-                  attachments: Sequence[Attachment] = ()) -> TipOff:
+                  attachments: Sequence[Attachment] = (), challenge: str = "") -> TipOff:
     """A report from anyone, without login. Name and phone are optional: without them it is anonymous."""
     errors: dict = {}
     values: dict = {}
@@ -90,12 +90,17 @@ def submit_tipoff(*, district: Jurisdiction | None, place: str, description: str
     while TipOff.objects.filter(tracking_code=code).exists():
         code = new_tracking_code()
     tip = TipOff.objects.create(tracking_code=code, district=district, category=category, insider=bool(insider),
-                                received_at=timezone.now(), **values)
+                                received_at=timezone.now(), challenge=challenge[:32], **values)
     tip.attachments.add(*attachments)
     users = users_with_role_covering(Role.DISTRICT_OFFICER, district.path)
     on_commit(lambda: notify(users, kind="tipoff_received", url=f"/tips/{tip.pk}/", code=tip.tracking_code,
                              district=district.name))
     return tip
+
+
+def sent_with(challenge: str) -> TipOff | None:
+    """The report already received with this challenge: the same form sent again."""
+    return TipOff.objects.filter(challenge=challenge).first() if challenge else None
 
 
 def track(code: str) -> TipOff | None:
@@ -140,10 +145,11 @@ def _propose(*, rule_set: RewardRuleSet, event: Event, actor: User | None, tipof
 
 @transaction.atomic
 def substantiate_tipoff(tip: TipOff, *, actor: User, site: Site | None, category: EventCategory | None,
-                        outcome: str, photos: Sequence[Attachment] = (),
+                        description: str, outcome: str, photos: Sequence[Attachment] = (),
                         expected_version: int | None = None) -> TipOff:
-    """The report proved true: it becomes an event at the site (source "public report"), with the report's photos
-    and the officer's own; a reporter who left a name or phone is proposed a reward."""
+    """The report proved true: it becomes an event at the site (source "public report"); a reporter who left a name or phone is proposed a reward. The event's description and
+    photos are the officer's own account of what was found: the enterprise reads it, so nothing of the reporter's
+    (words, photos, tracking code) goes into it."""
     from parcelwatch.events.services import TransitionError, report_event
 
     tip = _locked(tip, actor, expected_version)
@@ -152,22 +158,27 @@ def substantiate_tipoff(tip: TipOff, *, actor: User, site: Site | None, category
         errors["site"] = _("Choose the site, in the report's district, where the violation was found.")
     if category is None or not category.active:
         errors["category"] = _("Choose the category of the violation.")
-    try:
-        outcome = _text(outcome, "outcome", limit=OUTCOME_MAX, required=True)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    for field, value, limit in (("outcome", outcome, OUTCOME_MAX), ("description", description, TEXT_MAX)):
+        try:
+            value = _text(value, field, limit=limit, required=True)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        if field == "outcome":
+            outcome = value
+        else:
+            description = value
     for a in photos:
         if a.uploaded_by_id != actor.pk:
             errors["attachments"] = _("Attach only files you uploaded yourself.")
-    images = [a for a in [*tip.attachments.all(), *photos] if a.kind == Attachment.Kind.IMAGE]
+    # The event's evidence is the officer's own photos: the enterprise reads the event, and the reporter's photos
+    # (their metadata, their viewpoint) could tell it who reported.
+    images = [a for a in photos if a.kind == Attachment.Kind.IMAGE]
     if not images and "attachments" not in errors:
-        errors["attachments"] = _("The report has no photo: attach one taken when checking it.")
+        errors["attachments"] = _("Attach a photo taken when checking the report: it is the event's evidence.")
     if errors:
         raise ValidationError(errors)
-    description = _("Public report %(code)s: %(description)s") % {"code": tip.tracking_code,
-                                                                 "description": tip.description}
     try:
-        event = report_event(actor=actor, site=site, category=category, description=description[:2000],
+        event = report_event(actor=actor, site=site, category=category, description=description,
                              photos=images, source=Event.Source.PUBLIC_REPORT, lng=site.lng, lat=site.lat)
     except TransitionError as exc:
         if exc.code == "forbidden":

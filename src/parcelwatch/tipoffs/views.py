@@ -71,10 +71,26 @@ def public_report(request: HttpRequest) -> HttpResponse:
     photos: list[Attachment] = []
     if request.method == "POST":
         photos = _kept_public_photos(request)
-        limited = rate_limited(f"tipoff:{client_ip(request)}", limit=settings.PUBLIC_REPORTS_PER_HOUR,
-                               window_seconds=3600)
         valid = form.is_valid()
-        for upload in request.FILES.getlist("attachments")[: MAX_PHOTOS - len(photos)]:
+        post = request.POST
+        token, answer, honeypot = post.get("token", ""), post.get("answer", ""), post.get("website", "")
+        earlier = services.sent_with(challenge.nonce(token))
+        if earlier is not None:  # the same form sent twice (a double tap): the report is in, show its code
+            return render(request, "tipoffs/public_received.html", {"tip": earlier})
+        # Files are stored only for a form a person filled (our signed challenge, not too fast, the hidden field
+        # empty), and at most PUBLIC_REPORT_PHOTOS_PER_HOUR per address: a wrong sum does not lose the photos, a bot
+        # cannot fill the disk.
+        uploads = request.FILES.getlist("attachments")[: MAX_PHOTOS - len(photos)]
+        if uploads and not challenge.plausible(token, honeypot):
+            form.add_error("attachments", _("The photos were not received: choose them again."))
+            valid = False
+            uploads = []
+        for upload in uploads:
+            if rate_limited(f"tipoff-photo:{client_ip(request)}", window_seconds=3600,
+                            limit=settings.PUBLIC_REPORT_PHOTOS_PER_HOUR):
+                form.add_error("attachments", _("Too many photos from this connection. Try again in an hour."))
+                valid = False
+                break
             try:
                 photo = store_attachment(upload, name=upload.name, actor=None)
             except ValidationError as exc:
@@ -86,12 +102,15 @@ def public_report(request: HttpRequest) -> HttpResponse:
                 valid = False
                 continue
             photos.append(photo)
-        if limited:
-            form.add_error(None, _("Too many reports from this connection. Try again in an hour, or call 12305."))
-            valid = False
-        elif valid and not challenge.passed(form.cleaned_data["token"], form.cleaned_data["answer"],
-                                            form.cleaned_data["website"]):
+        # The token is used up by this attempt, right or wrong: sums cannot be tried one by one.
+        if not challenge.use(token, answer, honeypot):
             form.add_error("answer", _("The answer is not right, or came too fast. Work out the new sum."))
+            valid = False
+        # Only reports that are received count towards the limit: people sharing an address are not locked out
+        # by each other's mistakes.
+        if valid and rate_limited(f"tipoff:{client_ip(request)}", limit=settings.PUBLIC_REPORTS_PER_HOUR,
+                                  window_seconds=3600):
+            form.add_error(None, _("Too many reports from this connection. Try again in an hour, or call 12305."))
             valid = False
         if valid:
             d = form.cleaned_data
@@ -101,7 +120,7 @@ def public_report(request: HttpRequest) -> HttpResponse:
                 tip = services.submit_tipoff(district=district, place=d["place"], description=d["description"],
                                              category=category, reporter_name=d["reporter_name"],
                                              reporter_phone=d["reporter_phone"], insider=d["insider"],
-                                             attachments=photos)
+                                             attachments=photos, challenge=challenge.nonce(token))
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -148,7 +167,7 @@ def tipoff_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def tipoff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     tip = sel.get_tipoff_for_user(request.user, pk)
-    open_ = tip.state == TipOff.State.RECEIVED
+    open_ = tip.state == TipOff.State.RECEIVED and sel.can_on(request.user, TIPS_HANDLE, tip)
     # Handling it as an event is reporting one: the district safety centre's work (the city may only dismiss).
     can_substantiate = open_ and covers(request.user, EVENTS_REPORT, tip.district.path)
     sites = list(Site.objects.filter(district=tip.district).exclude(status=Site.Status.CLOSED).order_by("name"))
@@ -162,6 +181,8 @@ def tipoff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dismiss = DismissForm(posted(request) if action == "dismiss" else None, initial={"version": tip.version})
     files: list = []
     if request.method == "POST":
+        if not sel.can_on(request.user, TIPS_HANDLE, tip):
+            raise PermissionDenied
         if not open_:
             messages.error(request, _("This report has been handled already."))
             return redirect("tipoffs:detail", pk=tip.pk)
@@ -177,7 +198,8 @@ def tipoff_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     services.substantiate_tipoff(
                         tip, actor=request.user, site=next((s for s in sites if str(s.pk) == d["site"]), None),
                         category=next((c for c in categories if c.code == d["category"]), None),
-                        outcome=d["outcome"], photos=files, expected_version=d["version"])
+                        description=d["description"], outcome=d["outcome"], photos=files,
+                        expected_version=d["version"])
                 except ValidationError as exc:
                     add_service_errors(substantiate, exc)
                 else:

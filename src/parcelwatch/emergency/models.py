@@ -57,7 +57,7 @@ class EmergencyPlan(models.Model):
 
     class State(models.TextChoices):
         SUBMITTED = "submitted", _("Awaiting review")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", _("Approved, in force")
         RETURNED = "returned", _("Returned")
         SUPERSEDED = "superseded", _("Replaced by a newer plan")
 

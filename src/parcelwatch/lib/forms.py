@@ -63,10 +63,11 @@ class StyledFormMixin:
             elif isinstance(field, forms.ChoiceField) and field.choices and list(field.choices)[0][1] == "---------":
                 field.choices = [("", _("Choose…")), *list(field.choices)[1:]]
             widget = field.widget
-            if isinstance(widget, (forms.Select, forms.SelectMultiple)):
-                css = "form-select"
-            elif isinstance(widget, forms.CheckboxInput):
+            # Radio buttons and checkbox lists first: they are Select widgets to Django, check inputs to the eye.
+            if isinstance(widget, (forms.CheckboxInput, forms.RadioSelect, forms.CheckboxSelectMultiple)):
                 css = "form-check-input"
+            elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
+                css = "form-select"
             else:
                 css = "form-control"
             widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()

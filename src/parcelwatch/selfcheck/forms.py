@@ -49,7 +49,8 @@ class ReportForm(KeptFilesMixin, StyledFormMixin, forms.Form):
         self.items = list(items)
         for item in self.items:
             self.fields[f"item_{item['code']}"] = forms.ChoiceField(
-                label=item["text"], choices=DutyReport.Answer.choices, widget=forms.RadioSelect, required=False)
+                label=item["text"], choices=DutyReport.Answer.choices, required=False,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
 
     def answers(self) -> dict[str, str]:
         return {item["code"]: self.cleaned_data.get(f"item_{item['code']}") or "" for item in self.items}

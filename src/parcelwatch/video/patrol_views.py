@@ -47,8 +47,9 @@ class PatrolForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for code, label, _category in PATROL_CHECKLIST:
-            self.fields[f"item_{code}"] = forms.ChoiceField(label=label, choices=VideoPatrol.Result.choices,
-                                                           widget=forms.RadioSelect)
+            self.fields[f"item_{code}"] = forms.ChoiceField(
+                label=label, choices=VideoPatrol.Result.choices,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
 
     def results(self) -> dict[str, str]:
         return {code: self.cleaned_data[f"item_{code}"] for code, _l, _c in PATROL_CHECKLIST}

@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=100, verbose_name='title')),
                 ('effective_on', models.DateField(verbose_name='in force from')),
                 ('expires_on', models.DateField(db_index=True, verbose_name='expires on')),
-                ('state', models.CharField(choices=[('submitted', 'Awaiting review'), ('accepted', 'Accepted'), ('returned', 'Returned'), ('superseded', 'Replaced by a newer plan')], db_index=True, default='submitted', max_length=16, verbose_name='state')),
+                ('state', models.CharField(choices=[('submitted', 'Awaiting review'), ('accepted', 'Approved, in force'), ('returned', 'Returned'), ('superseded', 'Replaced by a newer plan')], db_index=True, default='submitted', max_length=16, verbose_name='state')),
                 ('submitted_at', models.DateTimeField(verbose_name='submitted at')),
                 ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='reviewed at')),
                 ('reason', models.CharField(blank=True, max_length=500, verbose_name='reason')),

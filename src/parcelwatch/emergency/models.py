@@ -3,28 +3,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.accounts.models import Jurisdiction
 from parcelwatch.accounts.permissions import EMERGENCY_REVIEW
+from parcelwatch.lib.transitions import Transition
 from parcelwatch.registry.models import Enterprise, Site
 
 EXPIRY_NOTICE_DAYS = 30  # a plan's enterprise is told this long before it expires, and again when it has
 DRILL_NOTICE_DAYS = 30  # a planned drill is "due" this long before its day
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple[str, ...]
-    target: str
-    permission: str
-    label: object
-    needs_reason: bool = False
-    style: str = "primary"
 
 
 class EmergencyOrganisation(models.Model):

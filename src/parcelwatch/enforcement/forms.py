@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from parcelwatch.events.forms import MultipleFileField, MultipleFileInput
 from parcelwatch.evidence.kept import KeptFilesMixin
 from parcelwatch.lib.apitypes import FINDINGS_MAX, NOTE_MAX
-from parcelwatch.lib.forms import StyledFormMixin
+from parcelwatch.lib.forms import ChecklistMixin, StyledFormMixin
 from parcelwatch.registry.models import Site
 
 from .models import Inspection, InspectionPlan
@@ -57,7 +57,7 @@ class PublishForm(StyledFormMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
 
 
-class InspectionRecordForm(KeptFilesMixin, StyledFormMixin, forms.Form):
+class InspectionRecordForm(ChecklistMixin, KeptFilesMixin, StyledFormMixin, forms.Form):
     inspected_on = forms.DateField(label=_("Inspected on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     findings = forms.CharField(label=_("Findings of the inspection"), required=False, max_length=FINDINGS_MAX,
                                widget=forms.Textarea(attrs={"rows": 4}))
@@ -68,14 +68,4 @@ class InspectionRecordForm(KeptFilesMixin, StyledFormMixin, forms.Form):
 
     def __init__(self, *args, items=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.items = list(items)
-        for item in self.items:
-            self.fields[f"item_{item['code']}"] = forms.ChoiceField(
-                label=item["text"], choices=Inspection.Answer.choices, required=False,
-                widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
-
-    def answers(self) -> dict[str, str]:
-        return {item["code"]: self.cleaned_data.get(f"item_{item['code']}") or "" for item in self.items}
-
-    def item_fields(self):
-        return [self[f"item_{item['code']}"] for item in self.items]
+        self.add_checklist(items, Inspection.Answer.choices)

@@ -14,7 +14,6 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-UNGRADED = ""  # a candidate without a credit grade yet is drawn with the share of grade B
 GRADES = ("A", "B", "C", "D")
 
 
@@ -23,6 +22,7 @@ def ticket(seed: str, kind: str, ident: int) -> str:
 
 
 def share_of(grade: str, shares: Mapping[str, int]) -> int:
+    """The share drawn of a grade; a candidate without a credit grade yet ("") is drawn with grade B's."""
     return int(shares.get(grade or "B", 0))
 
 

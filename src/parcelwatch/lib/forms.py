@@ -109,3 +109,21 @@ def posted(request):
 
 def posted_files(request):
     return request.FILES if request.method == "POST" else None
+
+
+class ChecklistMixin:
+    """A checklist as radio buttons, one field per item (`item_<code>`), added after the form is built: a duty
+    report's or an inspection's. `answers()` gives {code: choice or ""}."""
+
+    def add_checklist(self, items, choices) -> None:
+        self.items = list(items)
+        for item in self.items:
+            self.fields[f"item_{item['code']}"] = forms.ChoiceField(
+                label=item["text"], choices=choices, required=False,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
+
+    def answers(self) -> dict[str, str]:
+        return {item["code"]: self.cleaned_data.get(f"item_{item['code']}") or "" for item in self.items}
+
+    def item_fields(self):
+        return [self[f"item_{item['code']}"] for item in self.items]

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.events.forms import MultipleFileField, MultipleFileInput
 from parcelwatch.evidence.kept import KeptFilesMixin
-from parcelwatch.lib.forms import IdentifierField, StyledFormMixin
+from parcelwatch.lib.forms import ChecklistMixin, IdentifierField, StyledFormMixin
 
 from .models import Circular, DutyReport, OfficerFiling, SpotCheck
 
@@ -36,7 +36,7 @@ class ReasonForm(StyledFormMixin, forms.Form):
                              widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ReportForm(KeptFilesMixin, StyledFormMixin, forms.Form):
+class ReportForm(ChecklistMixin, KeptFilesMixin, StyledFormMixin, forms.Form):
     narrative = forms.CharField(label=_("How the safety duties were carried out this month"), required=False,
                                 max_length=5000, widget=forms.Textarea(attrs={"rows": 5}))
     attachments = MultipleFileField(label=_("Supporting material (photos or PDF)"), required=False,
@@ -46,17 +46,7 @@ class ReportForm(KeptFilesMixin, StyledFormMixin, forms.Form):
 
     def __init__(self, *args, items=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.items = list(items)
-        for item in self.items:
-            self.fields[f"item_{item['code']}"] = forms.ChoiceField(
-                label=item["text"], choices=DutyReport.Answer.choices, required=False,
-                widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
-
-    def answers(self) -> dict[str, str]:
-        return {item["code"]: self.cleaned_data.get(f"item_{item['code']}") or "" for item in self.items}
-
-    def item_fields(self):
-        return [self[f"item_{item['code']}"] for item in self.items]
+        self.add_checklist(items, DutyReport.Answer.choices)
 
 
 class DrawForm(StyledFormMixin, forms.Form):

@@ -7,7 +7,6 @@ services read that same table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
@@ -16,17 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.accounts.models import Jurisdiction
 from parcelwatch.accounts.permissions import CIRCULARS_APPROVE, SELFCHECK_REVIEW, SELFCHECK_SUBMIT
+from parcelwatch.lib.transitions import Transition
 from parcelwatch.registry.models import Enterprise, SafetyOfficer, Site
-
-
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple[str, ...]
-    target: str
-    permission: str
-    label: object
-    needs_reason: bool = False
-    style: str = "primary"
 
 
 class OfficerFiling(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 
 from parcelwatch.accounts.access import Scope, get_object_for_user, scope_q, scoped, user_can
 from parcelwatch.accounts.models import User
@@ -61,9 +61,3 @@ def yearly_totals(rewards: QuerySet[Reward]) -> list[dict]:
         year["by"].append({"audience": row["rule_set__audience"], "label": labels.get(row["rule_set__audience"], ""),
                            "count": row["n"], "total": row["total"] or Decimal(0)})
     return [years[y] for y in sorted(years, reverse=True)]
-
-
-def pending_totals(rewards: QuerySet[Reward]) -> dict:
-    agg = rewards.aggregate(proposed=Count("pk", filter=Q(state=Reward.State.PROPOSED)),
-                            approved=Count("pk", filter=Q(state=Reward.State.APPROVED)))
-    return agg

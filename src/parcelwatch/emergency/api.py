@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 from parcelwatch.accounts.access import covers, has_permission
 from parcelwatch.accounts.models import Jurisdiction
 from parcelwatch.accounts.permissions import EMERGENCY_SUBMIT, EMERGENCY_VIEW, INCIDENT_REPORT
-from parcelwatch.evidence.selectors import own_uploads
+from parcelwatch.evidence.api import own_uploads_or_422
 from parcelwatch.lib.apitypes import Code, Id, In, Line, Note, mapped_pagination, save_or_refuse
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import sites_visible_to
@@ -27,13 +27,6 @@ Prose = Note  # bounded free text, cleaned like form input
 def _require(request, perm: str = EMERGENCY_VIEW) -> None:
     if not has_permission(request.user, perm):
         raise PermissionDenied
-
-
-def _files(request, ids: list[int]) -> list:
-    attachments = own_uploads(request.user, ids)
-    if attachments is None:
-        raise HttpError(422, "attachment_ids 只能是您本人上传的文件。")
-    return attachments
 
 
 def _own_enterprise(request, enterprise_id: int | None):
@@ -150,7 +143,7 @@ def list_emergency_plans(request, filters: Query[EmergencyPlanFilters]):
 def submit_emergency_plan(request, payload: EmergencyPlanIn):
     _require(request, EMERGENCY_SUBMIT)
     enterprise = _own_enterprise(request, payload.enterprise)
-    document = _files(request, [payload.attachment_id])[0]
+    document = own_uploads_or_422(request, [payload.attachment_id])[0]
     plan = save_or_refuse(lambda: services.submit_plan(
         enterprise, actor=request.user, kind=payload.kind.value, title=payload.title, document=document,
         effective_on=payload.effective_on, expires_on=payload.expires_on))
@@ -264,7 +257,7 @@ def get_drill(request, drill_id: int):
 @router.post("/emergency/drills/{drill_id}/record", response=DrillOut)
 def record_drill(request, drill_id: int, payload: DrillRecordIn):
     drill = sel.get_drill_for_user(request.user, drill_id)
-    files = _files(request, payload.attachment_ids)
+    files = own_uploads_or_422(request, payload.attachment_ids)
     save_or_refuse(lambda: services.record_drill(
         drill, actor=request.user, held_on=payload.held_on, participants=payload.participants,
         participant_names=payload.participant_names, summary=payload.summary, attachments=files,
@@ -367,7 +360,7 @@ def report_incident(request, payload: IncidentIn):
         if site is not None and site.district_id != district.pk:
             raise HttpError(422, "site 不在 district 所指的区县。")
     own = list(sel.enterprises_for(request.user, EMERGENCY_SUBMIT))
-    files = _files(request, payload.attachment_ids)
+    files = own_uploads_or_422(request, payload.attachment_ids)
     incident = save_or_refuse(lambda: services.report_incident(
         actor=request.user, kind=payload.kind.value, severity=payload.severity.value, title=payload.title,
         description=payload.description, occurred_at=payload.occurred_at, site=site, district=district,
@@ -383,7 +376,7 @@ def get_incident(request, incident_id: int):
 @router.post("/emergency/incidents/{incident_id}/updates", response=IncidentOut)
 def add_incident_update(request, incident_id: int, payload: IncidentUpdateIn):
     incident = sel.get_incident_for_user(request.user, incident_id)
-    files = _files(request, payload.attachment_ids)
+    files = own_uploads_or_422(request, payload.attachment_ids)
     save_or_refuse(lambda: services.add_incident_update(incident, actor=request.user, text=payload.text,
                                                         close=payload.close, attachments=files,
                                                         expected_version=payload.version))

@@ -16,8 +16,8 @@ from parcelwatch.accounts.models import Membership, Role, User
 from parcelwatch.accounts.permissions import EMERGENCY_REVIEW, EMERGENCY_SUBMIT, INCIDENT_REPORT
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import Stale
+from parcelwatch.lib.forms import field_text
 from parcelwatch.lib.phones import parse_phone
-from parcelwatch.lib.text import clean_text
 from parcelwatch.notifications.services import notify, on_commit, users_with_role_covering
 from parcelwatch.registry.models import Enterprise, Site
 
@@ -35,15 +35,6 @@ NAME_MAX, TITLE_MAX, TEXT_MAX, REASON_MAX = 32, 100, 5000, 500
 
 class StaleError(Stale):
     """Somebody else acted on the record first."""
-
-
-def _text(value: str, field: str, *, limit: int, required: bool = False, multiline: bool = True) -> str:
-    value = clean_text(value, multiline=multiline)
-    if required and not value:
-        raise ValidationError({field: _("This field is required.")})
-    if len(value) > limit:
-        raise ValidationError({field: _("At most %(n)d characters.") % {"n": limit}})
-    return value
 
 
 def _may_write(actor: User, enterprise: Enterprise) -> None:
@@ -79,9 +70,9 @@ def _enterprise_staff(enterprise_id: int) -> list[User]:
 def save_organisation(enterprise: Enterprise, *, actor: User, head: str, deputy: str = "", members: str = "",
                       duty_phone: str) -> EmergencyOrganisation:
     _may_write(actor, enterprise)
-    values = {"head": _text(head, "head", limit=NAME_MAX, required=True, multiline=False),
-              "deputy": _text(deputy, "deputy", limit=NAME_MAX, multiline=False),
-              "members": _text(members, "members", limit=TEXT_MAX)}
+    values = {"head": field_text(head, "head", limit=NAME_MAX, required=True, multiline=False),
+              "deputy": field_text(deputy, "deputy", limit=NAME_MAX, multiline=False),
+              "members": field_text(members, "members", limit=TEXT_MAX)}
     try:
         phone = parse_phone(duty_phone)
     except ValidationError as exc:
@@ -102,7 +93,7 @@ def submit_plan(enterprise: Enterprise, *, actor: User, kind: str, title: str, d
     if kind not in EmergencyPlan.Kind.values:
         errors["kind"] = _("Choose the kind of plan.")
     try:
-        title = _text(title, "title", limit=TITLE_MAX, required=True, multiline=False)
+        title = field_text(title, "title", limit=TITLE_MAX, required=True, multiline=False)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if document is None:
@@ -153,7 +144,7 @@ def review_plan(plan: EmergencyPlan, action: str, *, actor: User, reason: str = 
     if plan.state not in transition.sources:
         raise ValidationError({"action": _("This action is not possible in the current state (%(state)s).") % {
             "state": plan.get_state_display()}})
-    reason = _text(reason, "reason", limit=REASON_MAX, required=transition.needs_reason)
+    reason = field_text(reason, "reason", limit=REASON_MAX, required=transition.needs_reason)
     if action == "accept":
         # The plan in force replaces the enterprise's earlier one of the same kind. The enterprise's row is locked
         # first: two plans of one kind accepted at the same moment are decided one after the other.
@@ -199,7 +190,7 @@ def plan_drill(enterprise: Enterprise, *, actor: User, title: str, scenario: str
     values = {}
     for field, value, limit, multiline in (("title", title, TITLE_MAX, False), ("scenario", scenario, TEXT_MAX, True)):
         try:
-            values[field] = _text(value, field, limit=limit, required=True, multiline=multiline)
+            values[field] = field_text(value, field, limit=limit, required=True, multiline=multiline)
         except ValidationError as exc:
             errors.update(exc.message_dict)
     today = timezone.localdate()
@@ -247,7 +238,7 @@ def record_drill(drill: Drill, *, actor: User, held_on: date | None, participant
     values = {}
     for field, value, required in (("participant_names", participant_names, False), ("summary", summary, True)):
         try:
-            values[field] = _text(value, field, limit=TEXT_MAX, required=required)
+            values[field] = field_text(value, field, limit=TEXT_MAX, required=required)
         except ValidationError as exc:
             errors.update(exc.message_dict)
     try:
@@ -278,7 +269,7 @@ def evaluate_drill(drill: Drill, *, actor: User, rating: str, evaluation: str = 
         raise ValidationError(_("Only a drill that was held and not yet evaluated can be evaluated."))
     if rating not in Drill.Rating.values:
         raise ValidationError({"rating": _("Choose an evaluation.")})
-    evaluation = _text(evaluation, "evaluation", limit=TEXT_MAX, required=rating == Drill.Rating.POOR)
+    evaluation = field_text(evaluation, "evaluation", limit=TEXT_MAX, required=rating == Drill.Rating.POOR)
     drill.rating, drill.evaluation, drill.state = rating, evaluation, Drill.State.EVALUATED
     drill.evaluated_by, drill.evaluated_at = actor, timezone.now()
     drill.version += 1
@@ -351,7 +342,7 @@ def report_incident(*, actor: User, kind: str, severity: str, title: str, descri
     for field, value, limit, multiline in (("title", title, TITLE_MAX, False),
                                            ("description", description, TEXT_MAX, True)):
         try:
-            values[field] = _text(value, field, limit=limit, required=True, multiline=multiline)
+            values[field] = field_text(value, field, limit=limit, required=True, multiline=multiline)
         except ValidationError as exc:
             errors.update(exc.message_dict)
     now = timezone.now()
@@ -398,7 +389,7 @@ def add_incident_update(incident: Incident, *, actor: User, text: str, close: bo
         raise StaleError(_("Somebody else has added to this incident in the meantime. Reload the page."))
     if incident.state == Incident.State.CLOSED:
         raise ValidationError(_("The incident is closed."))
-    text = _text(text, "text", limit=TEXT_MAX, required=True)
+    text = field_text(text, "text", limit=TEXT_MAX, required=True)
     files = _files(actor, attachments)
     now = timezone.now()
     entry = IncidentUpdate.objects.create(incident=incident, text=text, actor=actor, at=now,

@@ -7,8 +7,8 @@ from ninja.pagination import paginate
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import CASES_VIEW
 from parcelwatch.events.services import TransitionError
+from parcelwatch.evidence.api import own_uploads_or_422
 from parcelwatch.evidence.schemas import TimelineOut
-from parcelwatch.evidence.selectors import own_uploads
 from parcelwatch.evidence.timeline import entries_as_json
 from parcelwatch.lib.apitypes import Code, Findings, Id, In, Line, Money, MoneyOut, Note, Pagination, Search, Year
 
@@ -172,9 +172,7 @@ class CaseTransitionIn(In):
 @router.post("/cases/{case_id}/transitions", response=CaseDetailOut)
 def transition_case(request, case_id: int, payload: CaseTransitionIn):
     case = get_case_for_user(request.user, case_id)
-    attachments = own_uploads(request.user, payload.attachment_ids)
-    if attachments is None:
-        raise HttpError(422, "attachment_ids must be files you uploaded.")
+    attachments = own_uploads_or_422(request, payload.attachment_ids)
     try:
         services.perform_case(
             case, payload.action, actor=request.user, note=payload.note, attachments=attachments,

@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from parcelwatch.accounts.access import covers, has_permission, valid_pk
 from parcelwatch.accounts.permissions import INSPECTIONS_MANAGE, INSPECTIONS_VIEW
-from parcelwatch.evidence.selectors import own_uploads
+from parcelwatch.evidence.api import own_uploads_or_422
 from parcelwatch.lib.apitypes import Code, Findings, Id, In, Line, mapped_pagination, save_or_refuse
 from parcelwatch.registry.models import Site
 
@@ -271,9 +271,7 @@ def get_inspection(request, inspection_id: int):
 def record_inspection(request, inspection_id: int, payload: InspectionRecordIn):
     """The drawn inspectors' record: every checklist point answered, findings when a point is not met."""
     inspection = sel.get_inspection_for_user(request.user, inspection_id)
-    attachments = own_uploads(request.user, payload.attachment_ids)
-    if attachments is None:
-        raise HttpError(422, "attachment_ids 只能是您本人上传的文件。")
+    attachments = own_uploads_or_422(request, payload.attachment_ids)
     answers = {code: value.value for code, value in payload.answers.items()}
     save_or_refuse(lambda: services.record_inspection(
         inspection, actor=request.user, inspected_on=payload.inspected_on, answers=answers,

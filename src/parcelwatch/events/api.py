@@ -12,9 +12,9 @@ from ninja.pagination import paginate
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import EVENTS_REPORT, EVENTS_VIEW
 from parcelwatch.analytics.measures import LIST_FLAGS
+from parcelwatch.evidence.api import own_uploads_or_422
 from parcelwatch.evidence.attachments import store_uploads
 from parcelwatch.evidence.schemas import TimelineOut
-from parcelwatch.evidence.selectors import own_uploads
 from parcelwatch.evidence.timeline import entries_as_json
 from parcelwatch.lib.apitypes import (
     Code,
@@ -210,9 +210,7 @@ class TransitionIn(In):
 def transition_event(request, event_id: int, payload: TransitionIn):
     """Perform a workflow action. Evidence is uploaded first with POST /evidence and referred to by id."""
     event = get_event_for_user(request.user, event_id)
-    attachments = own_uploads(request.user, payload.attachment_ids)
-    if attachments is None:
-        raise HttpError(422, "attachment_ids must be files you uploaded.")
+    attachments = own_uploads_or_422(request, payload.attachment_ids)
     duplicate = None
     if payload.duplicate_of:
         duplicate = events_visible_to(request.user).filter(number=payload.duplicate_of).first()

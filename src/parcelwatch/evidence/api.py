@@ -10,10 +10,19 @@ from parcelwatch.lib.apitypes import Id
 
 from .attachments import store_attachment
 from .schemas import AttachmentOut, UploadedOut, attachment_json
-from .selectors import get_attachment_for_user
+from .selectors import get_attachment_for_user, own_uploads
 from .views import file_response
 
 router = Router(tags=["evidence"])
+
+
+def own_uploads_or_422(request, ids: list[int]) -> list:
+    """The caller's own uploads named by `attachment_ids`, or a 422 if any id is not one of them: how every
+    endpoint that attaches files takes them."""
+    attachments = own_uploads(request.user, ids)
+    if attachments is None:
+        raise HttpError(422, "attachment_ids 只能是您本人上传的文件。")
+    return attachments
 
 
 @router.post("/evidence", response={201: UploadedOut})

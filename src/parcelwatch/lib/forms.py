@@ -127,3 +127,14 @@ class ChecklistMixin:
 
     def item_fields(self):
         return [self[f"item_{item['code']}"] for item in self.items]
+
+
+def field_text(value: str | None, field: str, *, limit: int, required: bool = False, multiline: bool = True) -> str:
+    """Text a service accepts for `field`: cleaned of control characters (and of line breaks when one line),
+    required if so, at most `limit` characters; a ValidationError keyed by the field otherwise."""
+    value = clean_text(value or "", multiline=multiline)
+    if required and not value:
+        raise ValidationError({field: _("This field is required.")})
+    if len(value) > limit:
+        raise ValidationError({field: _("At most %(n)d characters.") % {"n": limit}})
+    return value

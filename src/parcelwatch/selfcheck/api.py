@@ -21,8 +21,8 @@ from parcelwatch.accounts.permissions import (
     SELFCHECK_SUBMIT,
     SELFCHECK_VIEW,
 )
+from parcelwatch.evidence.api import own_uploads_or_422
 from parcelwatch.evidence.schemas import AttachmentOut, attachment_json
-from parcelwatch.evidence.selectors import own_uploads
 from parcelwatch.lib.apitypes import Code, FilterDay, Id, In, Pagination, mapped_pagination, save_or_refuse
 from parcelwatch.registry.models import Enterprise, SafetyOfficer, Site
 
@@ -68,13 +68,6 @@ def _require(request, perm: str = SELFCHECK_VIEW) -> None:
 
 def _actions(obj, user) -> list[str]:
     return [name for name, _t in services.available_actions(obj, user)]
-
-
-def _own_files(request, ids: list[int]) -> list:
-    attachments = own_uploads(request.user, ids)
-    if attachments is None:
-        raise HttpError(422, "attachment_ids 只能是您本人上传的文件。")
-    return attachments
 
 
 def _area(code: str) -> Jurisdiction:
@@ -385,7 +378,7 @@ def submit_report(request, payload: DutyReportIn):
     again a returned one."""
     _require(request, SELFCHECK_SUBMIT)
     enterprise = _my_enterprise(request, payload.enterprise)
-    files = _own_files(request, payload.attachment_ids)
+    files = own_uploads_or_422(request, payload.attachment_ids)
     report = _save(lambda: services.submit_report(
         enterprise, actor=request.user, period=payload.month,
         answers={code: answer.value for code, answer in payload.answers.items()}, narrative=payload.narrative,
@@ -562,7 +555,7 @@ def record_spot_check(request, check_id: Id, payload: CheckResultIn):
         site = Site.objects.filter(pk=payload.site, enterprise_id=check.report.enterprise_id).first()
         if site is None:
             raise HttpError(422, "site 只能是被抽查企业的网点。")
-    files = _own_files(request, payload.attachment_ids)
+    files = own_uploads_or_422(request, payload.attachment_ids)
     _save(lambda: services.record_check(check, actor=request.user, method=payload.method.value,
                                         result=payload.result.value, findings=payload.findings, site=site,
                                         attachments=files))

@@ -14,7 +14,7 @@ from parcelwatch.accounts.models import Jurisdiction
 from parcelwatch.accounts.permissions import REWARDS_VIEW, TIPS_HANDLE
 from parcelwatch.accounts.services import rate_limited
 from parcelwatch.events.models import EventCategory
-from parcelwatch.evidence.selectors import own_uploads
+from parcelwatch.evidence.api import own_uploads_or_422
 from parcelwatch.lib.apitypes import Code, Id, In, Line, MoneyOut, Note, Year, mapped_pagination, save_or_refuse
 from parcelwatch.lib.net import client_ip
 from parcelwatch.registry.models import Site
@@ -185,9 +185,7 @@ def substantiate_tipoff(request, tip_id: int, payload: TipOffSubstantiationIn):
     category = EventCategory.objects.filter(code=payload.category, active=True).first()
     if category is None:
         raise HttpError(422, f"类别“{payload.category}”不存在。")
-    photos = own_uploads(request.user, payload.attachment_ids)
-    if photos is None:
-        raise HttpError(422, "attachment_ids 只能是您本人上传的文件。")
+    photos = own_uploads_or_422(request, payload.attachment_ids)
     save_or_refuse(lambda: services.substantiate_tipoff(tip, actor=request.user, site=site, category=category,
                                                         description=payload.description, outcome=payload.outcome,
                                                         photos=photos, expected_version=payload.version))

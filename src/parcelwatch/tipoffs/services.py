@@ -23,6 +23,7 @@ from parcelwatch.accounts.permissions import (
 from parcelwatch.events.models import Event, EventCategory
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import Stale
+from parcelwatch.lib.forms import field_text
 from parcelwatch.lib.phones import parse_phone
 from parcelwatch.lib.text import clean_text
 from parcelwatch.notifications.services import notify, on_commit, users_with_role_covering
@@ -37,15 +38,6 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the
 
 class StaleError(Stale):
     """Somebody else acted first."""
-
-
-def _text(value: str, field: str, *, limit: int, required: bool = False, multiline: bool = True) -> str:
-    value = clean_text(value or "", multiline=multiline)
-    if required and not value:
-        raise ValidationError({field: _("This field is required.")})
-    if len(value) > limit:
-        raise ValidationError({field: _("At most %(n)d characters.") % {"n": limit}})
-    return value
 
 
 def new_tracking_code() -> str:
@@ -72,7 +64,7 @@ def submit_tipoff(*, district: Jurisdiction | None, place: str, description: str
             ("place", place, PLACE_MAX, True, False), ("description", description, TEXT_MAX, True, True),
             ("reporter_name", reporter_name, NAME_MAX, False, False)):
         try:
-            values[field] = _text(value, field, limit=limit, required=required, multiline=multiline)
+            values[field] = field_text(value, field, limit=limit, required=required, multiline=multiline)
         except ValidationError as exc:
             errors.update(exc.message_dict)
     try:
@@ -160,7 +152,7 @@ def substantiate_tipoff(tip: TipOff, *, actor: User, site: Site | None, category
         errors["category"] = _("Choose the category of the violation.")
     for field, value, limit in (("outcome", outcome, OUTCOME_MAX), ("description", description, TEXT_MAX)):
         try:
-            value = _text(value, field, limit=limit, required=True)
+            value = field_text(value, field, limit=limit, required=True)
         except ValidationError as exc:
             errors.update(exc.message_dict)
         if field == "outcome":
@@ -199,7 +191,7 @@ def substantiate_tipoff(tip: TipOff, *, actor: User, site: Site | None, category
 @transaction.atomic
 def dismiss_tipoff(tip: TipOff, *, actor: User, outcome: str, expected_version: int | None = None) -> TipOff:
     tip = _locked(tip, actor, expected_version)
-    tip.outcome = _text(outcome, "outcome", limit=OUTCOME_MAX, required=True)
+    tip.outcome = field_text(outcome, "outcome", limit=OUTCOME_MAX, required=True)
     tip.state, tip.handled_by, tip.handled_at = TipOff.State.UNSUBSTANTIATED, actor, timezone.now()
     tip.version += 1
     tip.save(update_fields=["state", "outcome", "handled_by", "handled_at", "version"])
@@ -255,7 +247,7 @@ def _locked_reward(reward: Reward, actor: User, perm: str, state: str, expected_
 def decide_reward(reward: Reward, *, actor: User, approve: bool, reason: str = "",
                   expected_version: int | None = None) -> Reward:
     reward = _locked_reward(reward, actor, REWARDS_APPROVE, Reward.State.PROPOSED, expected_version)
-    reward.reason = _text(reason, "reason", limit=OUTCOME_MAX, required=not approve)
+    reward.reason = field_text(reason, "reason", limit=OUTCOME_MAX, required=not approve)
     reward.state = Reward.State.APPROVED if approve else Reward.State.REFUSED
     reward.decided_by, reward.decided_at = actor, timezone.now()
     reward.version += 1
@@ -270,7 +262,7 @@ def decide_reward(reward: Reward, *, actor: User, approve: bool, reason: str = "
 @transaction.atomic
 def pay_reward(reward: Reward, *, actor: User, voucher: str, expected_version: int | None = None) -> Reward:
     reward = _locked_reward(reward, actor, REWARDS_PAY, Reward.State.APPROVED, expected_version)
-    reward.voucher = _text(voucher, "voucher", limit=64, required=True, multiline=False)
+    reward.voucher = field_text(voucher, "voucher", limit=64, required=True, multiline=False)
     reward.state, reward.paid_by, reward.paid_at = Reward.State.PAID, actor, timezone.now()
     reward.version += 1
     reward.save(update_fields=["voucher", "state", "paid_by", "paid_at", "version"])

@@ -24,11 +24,26 @@ def node(code: str, name: str, level: str, parent: Jurisdiction | None, **kw) ->
     return upsert_jurisdiction(code=code, name=name, level=level, parent=parent, **kw)
 
 
-def user(username: str, *memberships: tuple[str, Jurisdiction] | tuple[str, Jurisdiction, Enterprise]) -> User:
+def user(username: str, *memberships: tuple) -> User:
+    """Memberships as (role, node), (role, node, enterprise) for enterprise staff, or (role, node, department) for
+    partner users (a partner without one works for the city's public security bureau)."""
+    from parcelwatch.accounts.models import Role
+
     u = User.objects.create_user(username=username, password=PASSWORD, full_name=username)
     for m in memberships:
-        Membership.objects.create(user=u, role=m[0], jurisdiction=m[1], enterprise=m[2] if len(m) > 2 else None)
+        extra = m[2] if len(m) > 2 else None
+        if m[0] == Role.PARTNER:
+            Membership.objects.create(user=u, role=m[0], jurisdiction=m[1],
+                                      partner_department=extra or department("莆田市公安局", m[1], "公安"))
+        else:
+            Membership.objects.create(user=u, role=m[0], jurisdiction=m[1], enterprise=extra)
     return u
+
+
+def department(name: str, area: Jurisdiction, short: str = ""):
+    from parcelwatch.collaboration.models import PartnerDepartment
+
+    return PartnerDepartment.objects.get_or_create(name=name, defaults={"jurisdiction": area, "short_name": short})[0]
 
 
 def brand(code: str = "zto", name: str = "中通快递", short: str = "中通") -> Brand:

@@ -111,6 +111,7 @@ def unexpected(request, exc):
 from parcelwatch.accounts.api import router as accounts_router  # noqa: E402
 from parcelwatch.analytics.api import router as analytics_router  # noqa: E402
 from parcelwatch.assessment.api import router as assessment_router  # noqa: E402
+from parcelwatch.collaboration.api import router as collaboration_router  # noqa: E402
 from parcelwatch.documents.api import router as documents_router  # noqa: E402
 from parcelwatch.emergency.api import router as emergency_router  # noqa: E402
 from parcelwatch.enforcement.api import router as enforcement_router  # noqa: E402
@@ -143,3 +144,4 @@ api.add_router("", selfcheck_router)
 api.add_router("", assessment_router)
 api.add_router("", emergency_router)
 api.add_router("", tipoffs_router)
+api.add_router("", collaboration_router)

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "parcelwatch.selfcheck",
     "parcelwatch.emergency",
     "parcelwatch.tipoffs",
+    "parcelwatch.collaboration",
     "parcelwatch.assessment",
     "parcelwatch.exports",
     "parcelwatch.demo",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("selfcheck/", include("parcelwatch.selfcheck.urls")),
     path("assessment/", include("parcelwatch.assessment.urls")),
     path("emergency/", include("parcelwatch.emergency.urls")),
+    path("collab/", include("parcelwatch.collaboration.urls")),
     path("", include("parcelwatch.tipoffs.urls")),
     path("public/", include("parcelwatch.enforcement.public_urls")),
     path("api/v1/", api.urls),

@@ -21,6 +21,7 @@ from parcelwatch.accounts.access import has_permission, memberships
 from parcelwatch.accounts.models import Jurisdiction, Role
 from parcelwatch.accounts.permissions import (
     CASES_VIEW,
+    COLLAB_VIEW,
     EMERGENCY_REVIEW,
     EMERGENCY_SUBMIT,
     EMERGENCY_VIEW,
@@ -116,6 +117,8 @@ def home(request: HttpRequest) -> HttpResponse:
         panels.append(_emergency_panel(user, roles, today))
     if has_permission(user, REWARDS_VIEW):
         panels.append(_tipoff_panel(user))
+    if has_permission(user, COLLAB_VIEW):
+        panels.append(_collaboration_panel(user, today))
     # The large 上报 button leads the grid worker's page; officers who also report have it in the menu.
     if has_permission(user, EVENTS_REPORT) and Role.GRID_WORKER in roles:
         context["can_report"] = True
@@ -168,6 +171,34 @@ def _emergency_panel(user, roles: set, today: date) -> Panel:
     panel.figures.append(Figure(_("Incidents being handled"), em.incidents_visible_to(user).filter(
         state=Incident.State.OPEN).count(), reverse("emergency:incidents") + "?state=open", "danger", "incidents-open"))
     return panel
+
+
+def _collaboration_panel(user, today: date) -> Panel:
+    """A partner department: what is shared with it, referrals it must answer, the tasks it leads. The bureau's
+    officers: referrals from departments, tasks the bureau leads, overdue tasks. Each count is its list."""
+    from parcelwatch.collaboration import selectors as co
+
+    partner = co.is_partner(user)
+    tasks = co.tasks_visible_to(user)
+    figures = []
+    if partner:
+        figures.append(Figure(_("Records shared with your department"), co.shares_visible_to(user).count(),
+                              reverse("collaboration:shares"), "", "shared-records"))
+    figures += [
+        Figure(_("Referrals to handle"), co.referrals_to_handle(co.referrals_visible_to(user), user).count(),
+               reverse("collaboration:referrals") + "?todo=1", "warning", "referrals-to-handle"),
+        Figure(_("Open tasks your department leads") if partner else _("Open tasks the bureau leads"),
+               co.tasks_open(co.tasks_led_by_me(tasks, user)).count(),
+               reverse("collaboration:tasks") + "?state=open&mine=1", "", "tasks-mine"),
+        Figure(_("Overdue tasks"), co.tasks_overdue(tasks, today).count(),
+               reverse("collaboration:tasks") + "?overdue=1", "danger", "tasks-overdue"),
+    ]
+    if not partner:
+        figures.append(Figure(_("Memoranda lapsing within 30 days"),
+                              co.memoranda_expiring(co.memoranda_visible_to(user), today).count(),
+                              reverse("collaboration:memoranda") + "?status=expiring", "warning",
+                              "memoranda-expiring"))
+    return Panel(_("Inter-department collaboration"), figures)
 
 
 def _tipoff_panel(user) -> Panel:

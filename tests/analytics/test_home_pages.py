@@ -55,7 +55,8 @@ def test_each_role_sees_what_needs_it(cast, history, client):
     assert "上报市局事件（按时长）" in titles
     client.force_login(cast.police_partner)
     page = client.get("/")
-    assert page.context["panels"] == [] and "kind_counts" in page.context
+    # The partner: only what waits for their department, and the public register of sites.
+    assert [str(p.title) for p in page.context["panels"]] == ["部门协作"] and "kind_counts" in page.context
     assert "与您共享的信息" in page.content.decode()
 
 

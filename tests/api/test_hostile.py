@@ -85,7 +85,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 from typing import Any
@@ -235,10 +235,14 @@ PLAUSIBLE = {
 PREFERRED_ACTIONS = ("accept", "notify_penalty")
 OBJECT_KINDS = ("site", "enterprise", "officer", "event", "case", "camera", "patrol", "draw", "attachment", "token",
                 "batch", "document", "filing", "report", "spotdraw", "check", "circular", "evaluation", "evalresult",
-                "plan", "inspection", "emplan", "drill", "incident", "tip", "reward", "export", "notification")
+                "plan", "inspection", "emplan", "drill", "incident", "tip", "reward", "department", "memorandum",
+                "meeting", "task", "share", "referral", "export", "notification")
 PERSONAL_KINDS = ("token", "batch", "export", "notification")  # one's own: anybody else's is "another user's"
 # Fields whose name does not say what they name: (path, field) -> object kind.
-FIELD_OBJECT_KINDS = {("/api/v1/notifications/read", "ids"): "notification"}
+FIELD_OBJECT_KINDS = {("/api/v1/notifications/read", "ids"): "notification",
+                      ("/api/v1/collab/meetings", "departments"): "department",
+                      ("/api/v1/collab/meetings/{meeting_id}", "departments"): "department",
+                      ("/api/v1/collab/meetings/{meeting_id}/decisions", "lead"): "department"}
 
 # Identifiers with a format the registry checks (hostile text is refused there), and free-form ones; all are
 # normalised. The sample is the valid value whose full-width and spaced forms are sent (credit codes are fresh
@@ -1169,6 +1173,78 @@ def _public_report(world, ctx):
     # Anyone may report anywhere the platform serves: only codes naming no district are wrong here.
     ctx.codes["district"] = [("a code naming nothing", "999999"), ("a town code", world.cast.handong.code)]
     ctx.verify = _expect(state="received", district="涵江区")
+
+
+@setup_for(None, "/api/v1/collab/*")
+def _collaboration(world, ctx):
+    """The police (the cast's partner department) and a department of another city, each with a memorandum, a
+    joint meeting with a task, a shared case and a referral from the department to its city's bureau."""
+    from parcelwatch.accounts.models import User
+    from parcelwatch.collaboration import services as co
+
+    cast = world.cast
+    today = timezone.localdate()
+    fz_city = Jurisdiction.objects.get(code="350100")
+    fz_officer = User.objects.get(username="fz_city_officer")
+    fz_department = f.department("福州市公安局", fz_city, "公安")
+    fz_partner = f.user("fz_partner", (Role.PARTNER, fz_city, fz_department))
+
+    def records(department, officer, partner, city, case):
+        memorandum = co.record_memorandum(
+            actor=officer, department=department, jurisdiction=city, title="寄递渠道安全协作备忘录", summary="信息共享",
+            signed_on=date(2019, 5, 20), valid_from=date(2019, 6, 1), attachments=[world.photo(officer, (8, 8, 8))])
+        meeting = co.record_meeting(actor=officer, jurisdiction=city, kind="plenary", title="寄递安全联席会议",
+                                    held_on=today - timedelta(days=7), departments=[department],
+                                    attendees="江局长 市邮政管理局", minutes="加强信息共享")
+        task = co.add_decision(meeting, actor=officer, decision="开展联合检查", lead=department,
+                               due_on=today + timedelta(days=30))
+        share = co.share_record(actor=officer, department=department, case=case, reason="请掌握情况")
+        referral = co.send_referral(actor=partner, department=department, jurisdiction=city, subject="疑似无证经营",
+                                    facts="请核查")
+        return {"department": department, "memorandum": memorandum, "meeting": meeting, "task": task,
+                "share": share, "referral": referral}
+
+    police = cast.police_partner.memberships.get().partner_department
+    mine = records(police, cast.city_officer, cast.police_partner, cast.city, world.mine["case"])
+    elsewhere = records(fz_department, fz_officer, fz_partner, fz_city, world.elsewhere["case"])
+    ctx.objects.update(mine)
+    for kind in mine:
+        ctx.foreign[kind] = [elsewhere[kind]]
+    ctx.baseline.update(area=cast.city.code, title="寄递渠道安全协作备忘录", summary="信息共享、案件移送",
+                        signed_on="2019-05-20", valid_from="2019-06-01", kind="plenary",
+                        held_on=(today - timedelta(days=1)).isoformat(), place="市局会议室", attendees="江局长 市邮政管理局",
+                        minutes="加强信息共享", decision="开展联合检查", text="已落实", reason="请掌握情况",
+                        subject="安检发现疑似管制刀具", facts="请依法核查", case=MISSING)
+
+
+@setup_for("POST", "/api/v1/collab/memoranda")
+def _new_memorandum(world, ctx):
+    ctx.verify = _expect(status="in_force", title="寄递渠道安全协作备忘录")
+
+
+@setup_for("POST", "/api/v1/collab/meetings")
+def _new_meeting(world, ctx):
+    ctx.verify = _expect(title="寄递渠道安全协作备忘录", place="市局会议室")
+
+
+@setup_for("POST", "/api/v1/collab/shares")
+def _new_share(world, ctx):
+    ctx.verify = _expect(record_number=world.mine["event"].number)
+
+
+@setup_for("POST", "/api/v1/collab/referrals")
+def _new_referral(world, ctx):
+    ctx.verify = _expect(direction="out", state="sent", subject="安检发现疑似管制刀具")
+
+
+@setup_for("POST", "/api/v1/collab/referrals/{referral_id}/transitions")
+def _receive_referral(world, ctx):
+    ctx.verify = _expect(state="received")
+
+
+@setup_for("POST", "/api/v1/collab/tasks/{task_id}/updates")
+def _task_progress(world, ctx):
+    ctx.verify = _expect(state="open")
 
 
 # --- reading the schema ---------------------------------------------------------------------------------------

@@ -54,6 +54,17 @@ def test_demo_data_matches_the_article_and_is_idempotent(db, client):
     for username in ACCOUNTS:
         assert client.login(username=username, password=DEMO_PASSWORD), username
 
+    # 与公安、国安等5部门分别签署了协作备忘录: five departments, a memorandum each; the police see one shared case.
+    from parcelwatch.collaboration import selectors as collab
+
+    police = User.objects.get(username="police_partner")
+    assert police.memberships.get().partner_department.name == "莆田市公安局"
+    assert collab.memoranda_visible_to(User.objects.get(username="city_officer")).count() == 5
+    shared = list(collab.shares_visible_to(police))
+    assert len(shared) == 1 and shared[0].case_id is not None
+    assert collab.referrals_to_handle(collab.referrals_visible_to(User.objects.get(username="hanjiang_officer")),
+                                      User.objects.get(username="hanjiang_officer")).count() == 1
+
     zto = User.objects.get(username="zto_safety")
     membership = zto.memberships.get()
     assert membership.role == Role.ENTERPRISE_SAFETY and membership.enterprise.brand.code == "zto"
@@ -161,7 +172,7 @@ def test_loaddemo_if_empty_loads_once_and_then_only_what_was_added_later(db, cap
     User.objects.update(enforcement_id="")  # and before officers had enforcement IDs
     call_command("loaddemo", "--if-empty")
     out = capsys.readouterr().out
-    assert "cameras" in out and "inspection" in out and "emergency" in out
+    assert "cameras" in out and "inspection" in out and "emergency" in out and "memoranda" in out
     assert Camera.objects.count() == 296 and PatrolDraw.objects.count() == 1
     from parcelwatch.emergency.models import EmergencyPlan
     from parcelwatch.enforcement.models import InspectionPlan

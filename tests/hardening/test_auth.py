@@ -175,9 +175,9 @@ def test_an_admin_cannot_change_their_own_roles_and_changes_are_recorded(client,
                  "memberships-MAX_NUM_FORMS": "1000",
                  "memberships-0-id": Membership.objects.get(user=cast.sysadmin).pk,
                  "memberships-0-user": cast.sysadmin.pk, "memberships-0-role": Role.ADMIN,
-                 "memberships-0-jurisdiction": cast.city.pk, "memberships-0-department": "",
+                 "memberships-0-jurisdiction": cast.city.pk, "memberships-0-partner_department": "",
                  "memberships-1-user": cast.sysadmin.pk, "memberships-1-role": Role.CITY_LEADER,
-                 "memberships-1-jurisdiction": cast.city.pk, "memberships-1-department": "",
+                 "memberships-1-jurisdiction": cast.city.pk, "memberships-1-partner_department": "",
                  "membership_changes-TOTAL_FORMS": "0", "membership_changes-INITIAL_FORMS": "0",
                  "membership_changes-MIN_NUM_FORMS": "0", "membership_changes-MAX_NUM_FORMS": "1000"}
     response = client.post(url, form_data)

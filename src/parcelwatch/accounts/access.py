@@ -43,6 +43,12 @@ class Scope:
     # Scope through a join instead of a subquery: right when the relation is to-one and the related table is
     # the larger one (cameras of sites: `site_id IN (SELECT id FROM site …)` would list every site of a city).
     join: bool = False
+    # Lookup to the partner department id, for partner departments' users: they reach such objects through their
+    # department only, never through an area. Without it, a partner membership reaches objects by area like others.
+    department_field: str | None = None
+    # Objects placed at a node above the membership's also reach it (a district's officers read the memoranda the
+    # city signed); only for reading scopes.
+    upward: bool = False
 
 
 ABOVE_TOWN = ("city", "district", "zone")
@@ -78,7 +84,7 @@ def memberships(user: User) -> list[Membership]:
         return []
     cached = getattr(user, "_pw_memberships", None)
     if cached is None:
-        cached = list(user.memberships.select_related("jurisdiction", "enterprise").order_by("jurisdiction__path"))
+        cached = list(user.memberships.select_related("jurisdiction", "enterprise", "partner_department").order_by("jurisdiction__path"))
         user._pw_memberships = cached
     return cached
 
@@ -112,6 +118,15 @@ def scope_q(user: User, perm: str, scope: Scope, *, model: type[models.Model] | 
             if scope.enterprise_field:
                 merged.setdefault(scope.enterprise_field, set()).add(m.enterprise_id)
             continue
+        if m.role == Role.PARTNER and scope.department_field:
+            if m.partner_department_id:
+                merged.setdefault(scope.department_field, set()).add(m.partner_department_id)
+            continue
+        if scope.upward and scope.path_field:
+            parts = m.jurisdiction.path.strip("/").split("/")
+            ancestors = ["/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+            if ancestors:
+                q |= Q(**{f"{scope.path_field}__in": ancestors})
         for field in (scope.path_field, *scope.extra):
             if not field:
                 continue
@@ -227,6 +242,7 @@ def covers(user: User, perm: str, node_path: str) -> bool:
     return any(
         perm in permissions_for_role(m.role)
         and m.role != Role.ENTERPRISE_SAFETY
+        and not (m.role == Role.PARTNER and perm.startswith("collab."))
         and node_path.startswith(m.jurisdiction.path)
         for m in memberships(user)
     )

@@ -28,7 +28,7 @@ class MembershipInline(admin.StackedInline):
 
     model = Membership
     extra = 0
-    autocomplete_fields = ["jurisdiction", "enterprise"]
+    autocomplete_fields = ["jurisdiction", "enterprise", "partner_department"]
 
     def _own(self, request, obj) -> bool:
         return obj is not None and obj.pk == request.user.pk

@@ -8,6 +8,7 @@ from .access import memberships, user_permissions
 from .permissions import (
     ACCOUNTS_MANAGE,
     CASES_VIEW,
+    COLLAB_VIEW,
     EMERGENCY_VIEW,
     EVENTS_REPORT,
     EVENTS_VIEW,
@@ -47,6 +48,7 @@ def navigation(request: HttpRequest) -> dict:
         "nav_cases": CASES_VIEW in perms,
         "nav_inspections": INSPECTIONS_VIEW in perms,
         "nav_emergency": EMERGENCY_VIEW in perms,
+        "nav_collab": COLLAB_VIEW in perms,
         "nav_tips": TIPS_HANDLE in perms,
         "nav_rewards": REWARDS_VIEW in perms,
         "nav_stats": STATS_VIEW in perms,

@@ -97,7 +97,15 @@ class Membership(models.Model):
         on_delete=models.CASCADE,
         related_name="memberships",
     )
-    department = models.CharField(_("department"), max_length=64, blank=True)
+    # For partner departments' users: the department they work for (what is shared with it, they see).
+    partner_department = models.ForeignKey(
+        "collaboration.PartnerDepartment",
+        verbose_name=_("partner department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -107,6 +115,10 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(role="enterprise_safety") | models.Q(enterprise__isnull=False),
                 name="enterprise_safety_needs_enterprise",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role="partner") | models.Q(partner_department__isnull=False),
+                name="partner_needs_department",
             ),
         ]
 

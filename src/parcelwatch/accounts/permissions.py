@@ -39,6 +39,9 @@ REWARDS_VIEW = "rewards.view"  # the rewards ledger of an area
 REWARDS_PROPOSE = "rewards.propose"  # propose a reward for a grid worker's report
 REWARDS_APPROVE = "rewards.approve"  # approve or refuse a proposed reward
 REWARDS_PAY = "rewards.pay"  # record that an approved reward was paid
+COLLAB_VIEW = "collab.view"  # partner departments, memoranda, joint meetings, their tasks, shares and referrals
+COLLAB_MANAGE = "collab.manage"  # record memoranda and meetings, share records with a department, refer matters
+COLLAB_RESPOND = "collab.respond"  # a partner department's part: comment, report on its tasks, refer and answer
 ACCOUNTS_MANAGE = "accounts.manage"
 API_USE = "api.use"  # holds bearer tokens for the REST API (partner systems, mobile clients)
 CONFIG_MANAGE = "config.manage"
@@ -52,23 +55,26 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW, STATS_VIEW,
                                          VIDEO_VIEW, VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW,
                                          INSPECTIONS_VIEW, INSPECTIONS_MANAGE, EMERGENCY_VIEW, EMERGENCY_REVIEW,
-                                         INCIDENT_REPORT, TIPS_HANDLE, REWARDS_VIEW, REWARDS_PROPOSE},
+                                         INCIDENT_REPORT, TIPS_HANDLE, REWARDS_VIEW, REWARDS_PROPOSE, COLLAB_VIEW,
+                                         COLLAB_MANAGE},
     Role.CITY_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_CITY, CASES_VIEW, CASES_HANDLE, STATS_VIEW, VIDEO_VIEW,
                                      VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW, INSPECTIONS_VIEW,
                                      INSPECTIONS_MANAGE, EMERGENCY_VIEW, EMERGENCY_REVIEW, INCIDENT_REPORT,
-                                     TIPS_HANDLE, TIPS_IDENTITY, REWARDS_VIEW, REWARDS_PROPOSE, REWARDS_PAY},
+                                     TIPS_HANDLE, TIPS_IDENTITY, REWARDS_VIEW, REWARDS_PROPOSE, REWARDS_PAY,
+                                     COLLAB_VIEW, COLLAB_MANAGE},
     Role.CITY_LEADER: frozenset(
         {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE,
          STATS_VIEW, VIDEO_VIEW, SELFCHECK_VIEW, CIRCULARS_APPROVE, INSPECTIONS_VIEW,
-         EMERGENCY_VIEW, TIPS_IDENTITY, REWARDS_VIEW, REWARDS_APPROVE}
+         EMERGENCY_VIEW, TIPS_IDENTITY, REWARDS_VIEW, REWARDS_APPROVE, COLLAB_VIEW}
     ),
     # Enterprise staff see their own enterprise's records, including their own staff's details and cameras.
     Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_FILE_CHANGE, EVENTS_VIEW,
                                        EVENTS_ENTERPRISE, CASES_VIEW, API_USE, VIDEO_VIEW, SELFCHECK_VIEW,
                                        SELFCHECK_SUBMIT, INSPECTIONS_VIEW, EMERGENCY_VIEW, EMERGENCY_SUBMIT,
                                        INCIDENT_REPORT}),
-    # Partner departments see the public register of legal sites in their area, nothing private.
-    Role.PARTNER: frozenset({REGISTRY_VIEW, API_USE}),
+    # Partner departments see the public register of legal sites in their area, nothing private, and, through
+    # their department (never through an area), what is shared with it, referred to or by it, or agreed with it.
+    Role.PARTNER: frozenset({REGISTRY_VIEW, API_USE, COLLAB_VIEW, COLLAB_RESPOND}),
     # IT administration: configuration only, no workflow actions.
     Role.ADMIN: frozenset({REGISTRY_VIEW, ACCOUNTS_MANAGE, CONFIG_MANAGE}),
 }

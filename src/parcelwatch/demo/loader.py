@@ -37,6 +37,16 @@ DEMO_ACCOUNTS = [
 ]
 
 
+# The departments the bureau signed memoranda with: name, short name, what they do together, contact, phone.
+DEMO_DEPARTMENTS = [
+    ("莆田市公安局", "公安", "寄递渠道涉毒、涉枪爆、管制刀具等违禁品案件的移送与查处，联合检查。", "刘警官", "0594-2281110"),
+    ("莆田市国家安全局", "国安", "寄递渠道涉及国家安全的线索通报与协查。", "王科长", "0594-2280000"),
+    ("莆田海关", "海关", "跨境寄递物品的监管协作与走私线索移送。", "张科长", "0594-2695000"),
+    ("莆田市烟草专卖局", "烟草", "寄递渠道涉烟违法案件线索通报与联合查处。", "李科长", "0594-2291234"),
+    ("莆田市市场监督管理局", "市场监管", "无照经营、违规收寄食品药品等问题的联合整治。", "周科长", "0594-2689315"),
+]
+
+
 @dataclass
 class Summary:
     created: dict[str, int] = field(default_factory=dict)
@@ -607,8 +617,91 @@ class DemoLoader:
                       description="寄件时工作人员不看身份证，也不开箱检查，直接收件。", reporter_name="",
                       attachments=[_photo(random.Random(12305), "代收点", None)])
 
+    # -- collaboration -----------------------------------------------------------------------------------
+    def load_departments(self) -> None:
+        """The five departments the bureau signed memoranda with (公安、国安等5部门)."""
+        from parcelwatch.collaboration.models import PartnerDepartment
+
+        city = Jurisdiction.objects.get(code="350300")
+        self.departments = {}
+        for order, (name, short, duties, contact, phone) in enumerate(DEMO_DEPARTMENTS):
+            department, created = PartnerDepartment.objects.get_or_create(name=name, defaults={
+                "short_name": short, "jurisdiction": city, "duties": duties, "contact_name": contact,
+                "contact_phone": phone, "sort_order": order})
+            self.departments[name] = department
+            self.summary.add("partner_departments", created)
+
+    def load_collaboration(self) -> None:
+        """A memorandum with each department (one lapsing within the month), this year's joint meeting with its
+        decisions as tasks, a 涵江 case shared with the police, and a referral each way."""
+        from django.utils import timezone
+
+        from parcelwatch.collaboration import services as co
+        from parcelwatch.collaboration.models import Memorandum
+        from parcelwatch.enforcement.models import EnforcementCase
+
+        from .history import _photo
+
+        users = {u.username: u for u in User.objects.filter(username__in=[
+            "city_officer", "hanjiang_officer", "police_partner"])}
+        if Memorandum.objects.exists() or len(users) < 3:
+            return
+        if not getattr(self, "departments", None):
+            self.load_departments()
+        city, hanjiang = Jurisdiction.objects.get(code="350300"), Jurisdiction.objects.get(code="350303")
+        officer, district, police = users["city_officer"], users["hanjiang_officer"], users["police_partner"]
+        today = timezone.localdate()
+        departments = list(self.departments.values())
+        rng = random.Random(20190520)
+        for n, department in enumerate(departments, 1):
+            lapsing = department.short_name == "烟草"
+            co.record_memorandum(
+                actor=officer, department=department, jurisdiction=city, number=f"莆邮管〔2019〕{20 + n}号",
+                title=f"莆田市邮政管理局 {department.name} 寄递渠道安全管理协作备忘录",
+                summary=f"双方建立寄递渠道安全信息共享、案件移送和联合检查机制。{department.duties}",
+                signed_on=date(2019, 5, 20), valid_from=date(2019, 6, 1),
+                valid_until=today + timedelta(days=20) if lapsing else None,
+                attachments=[_photo(rng, "备忘录签字页", officer)])
+        held_on = today - timedelta(days=21)
+        meeting = co.record_meeting(
+            actor=officer, jurisdiction=city, kind="plenary", title=f"{today.year}年莆田市寄递安全联席会议",
+            held_on=held_on, place="莆田市邮政管理局三楼会议室", departments=departments,
+            attendees="江局长 莆田市邮政管理局 局长\n陈执法 莆田市邮政管理局 执法人员\n刘警官 莆田市公安局 治安支队\n"
+                      "王科长 莆田市国家安全局\n张科长 莆田海关 缉私分局\n李科长 莆田市烟草专卖局\n周科长 莆田市市场监督管理局",
+            minutes="会议通报了今年以来全市寄递渠道安全形势和网格化管理运行情况，各成员单位交流了协作情况。"
+                    "会议要求：一是深化信息共享，涉及违禁品的案件当日通报；二是年内开展一次寄递渠道联合检查；"
+                    "三是加强对无证经营快递网点的联合整治。")
+        police_dept = self.departments["莆田市公安局"]
+        co.add_decision(meeting, actor=officer, lead=police_dept, due_on=today + timedelta(days=30),
+                        decision="公安机关牵头，对全市分拨中心开展一次寄递渠道禁毒联合检查。")
+        overdue = co.add_decision(meeting, actor=officer, lead=None, due_on=held_on + timedelta(days=14),
+                                  decision="市邮政管理局汇总各成员单位联络员名单并印发。")
+        co.report_on_task(overdue, actor=officer, text="已收到4个单位的名单，待莆田海关报送。")
+        done = co.add_decision(meeting, actor=officer, lead=self.departments["莆田市烟草专卖局"],
+                               due_on=held_on + timedelta(days=10), decision="烟草部门提供近期寄递涉烟案件线索。")
+        co.report_on_task(done, actor=officer, text="烟草专卖局已书面提供线索3条。", done=True)
+        case = (EnforcementCase.objects.filter(district=hanjiang).order_by("-pk").first()
+                or EnforcementCase.objects.order_by("-pk").first())
+        if case is not None:
+            share = co.share_record(actor=officer, department=police_dept, case=case,
+                                    reason="涉及寄递渠道安全，请公安机关掌握当事企业情况，必要时协查。")
+            co.comment_on_share(share, actor=police, text="已收悉，已通报辖区派出所关注该网点。")
+        outgoing = co.send_referral(
+            actor=district, department=police_dept, jurisdiction=hanjiang, subject="安检发现疑似管制刀具",
+            facts="中通涵江分拨中心过机安检发现包裹内疑似管制刀具，已暂扣，请公安机关依法核查处理。",
+            legal_basis="《邮政法》第七十五条", site=Site.objects.filter(district=hanjiang, kind="sorting_center")
+            .order_by("pk").first(), attachments=[_photo(rng, "暂扣物品", district)])
+        co.act_on_referral(outgoing, "receive", actor=police)
+        co.act_on_referral(outgoing, "answer", actor=police, text="经核查为管制刀具，已依法收缴，寄件人已被治安处罚。")
+        co.send_referral(
+            actor=police, department=police_dept, jurisdiction=hanjiang, subject="涵江区涵华路一代收点疑似无证经营快递业务",
+            facts="派出所巡查发现涵江区涵华路一代收点对外承接快递收寄业务，未见快递业务经营许可，请邮政管理部门核查。",
+            attachments=[_photo(rng, "代收点", police)])
+        self.summary.created["memoranda"] = len(departments)
+
     # -- accounts ----------------------------------------------------------------------------------------
     def load_accounts(self) -> None:
+        self.load_departments()  # partner users work for one
         for username, full_name, role, codes, extra in DEMO_ACCOUNTS:
             user = User.objects.filter(username=username).first()
             created = user is None
@@ -623,7 +716,7 @@ class DemoLoader:
                     jurisdiction=Jurisdiction.objects.get(code=code),
                     role=role,
                     enterprise=self.enterprises[extra["enterprise"]] if "enterprise" in extra else None,
-                    defaults={"department": extra.get("department", "")},
+                    defaults={"partner_department": self.departments.get(extra.get("department", ""))},
                 )
             self.summary.add("users", created)
 
@@ -646,6 +739,7 @@ class DemoLoader:
         self.load_inspections()
         self.load_emergency()
         self.load_rewards()
+        self.load_collaboration()
         return self.summary
 
 

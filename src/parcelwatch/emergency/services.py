@@ -17,6 +17,7 @@ from parcelwatch.accounts.permissions import EMERGENCY_REVIEW, EMERGENCY_SUBMIT,
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import Stale
 from parcelwatch.lib.forms import field_text
+from parcelwatch.lib.numbering import create_numbered
 from parcelwatch.lib.phones import parse_phone
 from parcelwatch.notifications.services import notify, on_commit, users_with_role_covering
 from parcelwatch.registry.models import Enterprise, Site
@@ -283,29 +284,6 @@ def evaluate_drill(drill: Drill, *, actor: User, rating: str, evaluation: str = 
 # --- incidents (突发事件) --------------------------------------------------------------------------------------
 
 
-def _incident_number(when: datetime) -> str:
-    prefix = f"TF{timezone.localtime(when):%Y%m%d}"
-    last = Incident.objects.filter(number__startswith=prefix).order_by("-number").values_list("number", flat=True)
-    seq = int(last[0][len(prefix):]) + 1 if last else 1
-    return f"{prefix}{seq:03d}"
-
-
-def _numbered_incident(now: datetime, **fields) -> Incident:
-    """Create the incident under the day's next number; two reports in the same instant both get one."""
-    from django.db import IntegrityError
-
-    for _attempt in range(10):
-        number = _incident_number(now)
-        try:
-            with transaction.atomic():
-                return Incident.objects.create(number=number, **fields)
-        except IntegrityError:
-            if not Incident.objects.filter(number=number).exists():
-                raise  # not the number: a real error, not a race
-            continue
-    raise ValidationError(_("Too many incidents are being reported at this moment. Send it again."))
-
-
 def _leaders_for(district) -> list[User]:
     """Everyone told at once: the district's officers, the city's officers and the bureau's leaders."""
     path = district.path
@@ -359,7 +337,7 @@ def report_incident(*, actor: User, kind: str, severity: str, title: str, descri
         files = []
     if errors:
         raise ValidationError(errors)
-    incident = _numbered_incident(now, kind=kind, severity=severity, occurred_at=occurred_at, site=site,
+    incident = create_numbered(Incident, "TF", now, kind=kind, severity=severity, occurred_at=occurred_at, site=site,
                                   enterprise=enterprise, district=district, reported_by=actor, reported_at=now,
                                   **values)
     entry = IncidentUpdate.objects.create(incident=incident, kind=IncidentUpdate.Kind.REPORT,

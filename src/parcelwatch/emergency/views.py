@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import EMERGENCY_REVIEW, EMERGENCY_SUBMIT, EMERGENCY_VIEW, INCIDENT_REPORT
 from parcelwatch.accounts.selectors import districts_visible_to
-from parcelwatch.evidence.kept import kept_files, store_files
+from parcelwatch.evidence.kept import submit_with_files
 from parcelwatch.lib.forms import add_service_errors, form_errors_text, posted, posted_files
 from parcelwatch.lib.pagination import CappedPaginator
 from parcelwatch.lib.params import text
@@ -45,22 +45,6 @@ def _page(request: HttpRequest, qs, per_page: int = 25):
     params = request.GET.copy()
     params.pop("page", None)
     return CappedPaginator(qs, per_page).get_page(request.GET.get("page")), params.urlencode()
-
-
-def _with_files(request, form, call) -> tuple[bool, list]:
-    """Validate the form and its files (kept from a refused submission), then run `call(files)`; False on any
-    error, with the errors on the form and every file received kept for the next submission."""
-    files = kept_files(request, form)
-    valid = form.is_valid()
-    valid = store_files(request, form, files) and valid
-    if not valid:
-        return False, files
-    try:
-        call(files)
-    except ValidationError as exc:
-        add_service_errors(form, exc)
-        return False, files
-    return True, files
 
 
 def _enterprise(form, enterprises):
@@ -126,7 +110,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
             created["plan"] = services.submit_plan(_enterprise(form, enterprises), actor=request.user, kind=d["kind"],
                                                    title=d["title"], document=pdf, effective_on=d["effective_on"],
                                                    expires_on=d["expires_on"])
-        ok, files = _with_files(request, form, submit)
+        ok, files = submit_with_files(request, form, submit)
         if ok:
             messages.success(request, _("Plan filed: the district safety centre will review it."))
             return redirect("emergency:plan", pk=created["plan"].pk)
@@ -223,7 +207,7 @@ def drill_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 services.record_drill(drill, actor=request.user, held_on=d["held_on"], participants=d["participants"],
                                       participant_names=d["participant_names"], summary=d["summary"],
                                       attachments=received, expected_version=d["version"])
-            ok, files = _with_files(request, record, save)
+            ok, files = submit_with_files(request, record, save)
             if ok:
                 messages.success(request, _("Drill recorded: the district safety centre will evaluate it."))
                 return redirect("emergency:drill", pk=drill.pk)
@@ -293,7 +277,7 @@ def incident_create(request: HttpRequest) -> HttpResponse:
                 actor=request.user, kind=d["kind"], severity=d["severity"], title=d["title"],
                 description=d["description"], occurred_at=d["occurred_at"], site=site, district=district,
                 enterprise=own[0] if own and site is None and len(own) == 1 else None, attachments=received)
-        ok, files = _with_files(request, form, report)
+        ok, files = submit_with_files(request, form, report)
         if ok:
             messages.success(request, _("Incident reported: the district and city leaders have been told."))
             return redirect("emergency:incident", pk=created["incident"].pk)
@@ -322,7 +306,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             d = form.cleaned_data
             services.add_incident_update(incident, actor=request.user, text=d["text"], close=d.get("close", False),
                                          attachments=received, expected_version=d["version"])
-        ok, files = _with_files(request, form, update)
+        ok, files = submit_with_files(request, form, update)
         if ok:
             messages.success(request, _("Added to the incident's timeline."))
             return redirect("emergency:incident", pk=incident.pk)

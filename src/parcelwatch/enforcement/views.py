@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import CASES_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to
+from parcelwatch.collaboration.selectors import sharing_panel
 from parcelwatch.documents.selectors import documents_of
 from parcelwatch.events.models import EventCategory
 from parcelwatch.events.services import TransitionError
@@ -68,6 +69,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "documents": documents_of(case, entries),
         "hearing_days_default": EnforcementSettings.current().hearing_days,
         "today": timezone.localdate(),
+        **sharing_panel(request.user, case=case),
     })
 
 

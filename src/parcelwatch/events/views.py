@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.permissions import CASES_VIEW, EVENTS_REPORT, EVENTS_VIEW
 from parcelwatch.accounts.selectors import districts_visible_to, home_city
+from parcelwatch.collaboration.selectors import sharing_panel
 from parcelwatch.documents.selectors import documents_of
 from parcelwatch.enforcement.selectors import case_todo_for
 from parcelwatch.evidence.attachments import store_attachment, store_uploads
@@ -247,6 +248,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "gallery": list({a.pk: a for a in gallery}.values()),
         "cases": event.cases.all(),
         **_rewards(request.user, event),
+        **sharing_panel(request.user, event=event),
         "merge_candidates": events_visible_to(request.user).filter(
             site=event.site, category=event.category, state__in=Event.OPEN_STATES).exclude(pk=event.pk)
         if event.state == Event.State.REPORTED else [],

@@ -5,7 +5,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from parcelwatch.accounts.access import has_permission
-from parcelwatch.accounts.permissions import EVENTS_VIEW
+from parcelwatch.accounts.permissions import COLLAB_RESPOND, EVENTS_VIEW
 from parcelwatch.lib.apitypes import Id
 
 from .attachments import store_attachment
@@ -33,7 +33,8 @@ def upload_evidence(request, file: File[UploadedFile]):
     """
     from django.core.exceptions import ValidationError
 
-    if not has_permission(request.user, EVENTS_VIEW):
+    # Whoever attaches files to records: the workflow's people, and partner departments (referrals and answers).
+    if not (has_permission(request.user, EVENTS_VIEW) or has_permission(request.user, COLLAB_RESPOND)):
         raise HttpError(403, "您没有执行此操作的权限。")
     if request.POST or len(request.FILES) != 1:
         raise HttpError(422, "只接受一个文件字段 file。")

@@ -50,3 +50,21 @@ def store_files(request: HttpRequest, form, kept: list) -> bool:
             continue
         kept.append(attachment)
     return ok
+
+
+def submit_with_files(request: HttpRequest, form, call) -> tuple[bool, list]:
+    """Validate the form and its files (kept from a refused submission), then run `call(files)`; False on any
+    error, with the errors on the form and every file received kept for the next submission."""
+    from parcelwatch.lib.forms import add_service_errors
+
+    files = kept_files(request, form)
+    valid = form.is_valid()
+    valid = store_files(request, form, files) and valid
+    if not valid:
+        return False, files
+    try:
+        call(files)
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+        return False, files
+    return True, files

@@ -1,5 +1,6 @@
 """Who may open an evidence file: whoever may see an event, case, duty report, spot check, circular, inspection,
-emergency plan, drill, incident or public report it belongs to, or the camera it was taken from."""
+emergency plan, drill, incident, public report, memorandum, joint meeting or referral it belongs to, or the camera
+it was taken from; and a partner department's users, the evidence of an event or case shared with it."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ def get_attachment_for_user(user: User, pk: int) -> Attachment:
         return attachment
     if case_ids and cases_visible_to(user).filter(pk__in=case_ids).exists():
         return attachment
+    from parcelwatch.collaboration import selectors as collaboration
+
+    if collaboration.shared_event_ids(user, event_ids) or collaboration.shared_case_ids(user, case_ids):
+        return attachment  # evidence of an event or case shared with the user's department
     from parcelwatch.selfcheck import selectors as selfcheck
 
     circular_ids = [sid for stype, sid in subjects if stype == "circular"]
@@ -60,6 +65,7 @@ def get_attachment_for_user(user: User, pk: int) -> Attachment:
 def _in_other_records(user: User, attachment: Attachment) -> bool:
     """Inspection records, emergency plans, drills and incidents, and public reports: whoever may see the record
     may open its files."""
+    from parcelwatch.collaboration import selectors as collaboration
     from parcelwatch.emergency import selectors as emergency
     from parcelwatch.enforcement.selectors import inspections_visible_to
     from parcelwatch.tipoffs.selectors import tipoffs_visible_to
@@ -70,6 +76,9 @@ def _in_other_records(user: User, attachment: Attachment) -> bool:
         emergency.drills_visible_to(user).filter(attachments=attachment),
         emergency.incidents_visible_to(user).filter(updates__attachments=attachment),
         tipoffs_visible_to(user).filter(attachments=attachment),
+        collaboration.memoranda_visible_to(user).filter(attachments=attachment),
+        collaboration.meetings_visible_to(user).filter(attachments=attachment),
+        collaboration.referrals_visible_to(user).filter(entries__attachments=attachment),
     ))
 
 

@@ -39,6 +39,18 @@ MESSAGES = {
     "reward_proposed": _("Reward of %(amount)s yuan to approve (event %(number)s)"),
     "reward_approved": _("Reward of %(amount)s yuan approved: record its payment (event %(number)s)"),
     "reward_paid": _("Your reward of %(amount)s yuan for event %(number)s has been paid"),
+    "memorandum_recorded": _("Memorandum of collaboration on record: %(title)s"),
+    "memorandum_expiring": _("Memorandum with %(department)s lapses on %(until)s: %(title)s — renew it"),
+    "meeting_recorded": _("Joint meeting of %(held_on)s on record: %(title)s"),
+    "task_assigned": _("Task from the joint meeting %(meeting)s, due %(due)s"),
+    "task_progress": _("Progress reported on a task of the meeting %(meeting)s"),
+    "task_done": _("Task of the meeting %(meeting)s done"),
+    "record_shared": _("Shared with your department: %(number)s — %(reason)s"),
+    "share_comment": _("New comment from %(department)s on %(number)s"),
+    "referral_sent": _("Referral %(number)s from %(sender)s: %(subject)s"),
+    "referral_receive": _("Referral %(number)s received: %(subject)s"),
+    "referral_answer": _("Referral %(number)s answered: %(subject)s"),
+    "referral_decline": _("Referral %(number)s declined: %(subject)s"),
     "calendar_missing": _("No complete holiday schedule for %(years)s: deadlines count the statutory holidays but no "
                           "make-up working days. Enter the schedule and mark the year complete."),
 }

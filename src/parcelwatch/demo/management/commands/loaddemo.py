@@ -53,6 +53,13 @@ class Command(BaseCommand):
                 with translation.override(settings.LANGUAGE_CODE):
                     DemoLoader().load_rewards()
                 self.stdout.write("Demo 2019 rewards added.")
+            from parcelwatch.collaboration.models import Memorandum
+
+            if not Memorandum.objects.exists():
+                with translation.override(settings.LANGUAGE_CODE):
+                    DemoLoader().load_collaboration()
+                self.stdout.write("Demo partner departments, memoranda, a joint meeting, a shared case and referrals "
+                                  "added.")
             return
         with translation.override(settings.LANGUAGE_CODE):
             summary = load_demo()

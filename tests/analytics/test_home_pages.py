@@ -57,7 +57,7 @@ def test_each_role_sees_what_needs_it(cast, history, client):
     page = client.get("/")
     # The partner: only what waits for their department, and the public register of sites.
     assert [str(p.title) for p in page.context["panels"]] == ["部门协作"] and "kind_counts" in page.context
-    assert "与您共享的信息" in page.content.decode()
+    assert "寄递网点公开名录" in page.content.decode()
 
 
 def test_the_district_officer_sees_their_district_against_the_city(cast, history, client):

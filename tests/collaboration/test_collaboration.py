@@ -157,6 +157,9 @@ def test_the_event_page_shows_with_whom_it_is_shared_and_shares_it(cast, world, 
     assert Notification.objects.filter(recipient=world["security_user"], kind="record_shared").exists()
     page = client.get(f"/events/{world['event'].pk}/").content.decode()
     assert 'data-testid="collab-panel"' in page and "莆田市国家安全局" in page
+    co.comment_on_share(share, actor=world["security_user"], text="已登记线索")
+    page = client.get(f"/events/{world['event'].pk}/").content.decode()
+    assert "1条意见" in page and "已登记线索" in page
     client.force_login(cast.city_officer)
     assert "莆田市国家安全局" in client.get(f"/collab/shares/{share.pk}/").content.decode()
     # The grid worker who reported it sees no collaboration panel.
@@ -367,3 +370,66 @@ def test_the_partner_home_page_counts_what_waits_for_the_department(cast, world,
     client.force_login(world["security_user"])
     counts = {f.testid: f.count for p in client.get("/").context["panels"] for f in p.figures if f.testid}
     assert counts["shared-records"] == 0 and counts["referrals-to-handle"] == 0
+
+
+# --- the API ----------------------------------------------------------------------------------------------------
+
+
+def _bearer(user) -> dict:
+    from parcelwatch.accounts.services import issue_api_token
+
+    return {"HTTP_AUTHORIZATION": f"Bearer {issue_api_token(user)[0]}"}
+
+
+def test_a_police_system_reads_the_shared_case_and_its_evidence_through_the_api(cast, world, client):
+    officer, police = _bearer(cast.city_officer), _bearer(cast.police_partner)
+    response = client.post("/api/v1/collab/shares", {"department": world["police"].pk, "case": world["case"].pk,
+                                                     "reason": "请掌握情况"}, content_type="application/json", **officer)
+    assert response.status_code == 201, response.content
+    share_id = response.json()["id"]
+    listed = client.get("/api/v1/collab/shares", **police).json()
+    assert [s["id"] for s in listed["items"]] == [share_id]
+    detail = client.get(f"/api/v1/collab/shares/{share_id}", **police).json()
+    assert detail["case"]["id"] == world["case"].pk and detail["event"] is None
+    assert [e["action"] for e in detail["timeline"]][0] == "propose"
+    assert client.get(f"/api/v1/cases/{world['case'].pk}", **police).status_code in (403, 404)
+    assert client.get("/api/v1/events", **police).status_code == 403
+    comment = client.post(f"/api/v1/collab/shares/{share_id}/comments", {"text": "已收悉"},
+                          content_type="application/json", **police)
+    assert comment.status_code == 201 and comment.json()["author"] == "police_partner"
+    # Another department's system sees nothing of it.
+    assert client.get(f"/api/v1/collab/shares/{share_id}", **_bearer(world["security_user"])).status_code == 404
+    # Both at once, or neither, is refused with a reason.
+    both = client.post("/api/v1/collab/shares", {"department": world["police"].pk, "case": world["case"].pk,
+                                                 "event": world["event"].pk, "reason": "x"},
+                       content_type="application/json", **officer)
+    assert both.status_code == 422 and "event" in both.json()["detail"]
+
+
+def test_a_police_system_refers_a_matter_with_its_evidence(cast, world, client):
+    police = _bearer(cast.police_partner)
+    upload = client.post("/api/v1/evidence", {"file": SimpleUploadedFile("现场.jpg", jpeg(), "image/jpeg")}, **police)
+    assert upload.status_code == 201, upload.content
+    response = client.post("/api/v1/collab/referrals", {
+        "department": world["police"].pk, "area": cast.hanjiang.code, "subject": "疑似无证经营",
+        "facts": "请核查", "attachment_ids": [upload.json()["id"]]}, content_type="application/json", **police)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["direction"] == "in" and body["available_actions"] == []
+    officer = client.get(f"/api/v1/collab/referrals/{body['id']}", **_bearer(cast.hanjiang_officer)).json()
+    assert officer["available_actions"] == ["receive", "answer", "decline"]
+    # Only to an area within the department's, and only for its own department.
+    wrong = client.post("/api/v1/collab/referrals", {"department": world["security"].pk, "subject": "x",
+                                                     "facts": "y"}, content_type="application/json", **police)
+    assert wrong.status_code == 422
+
+
+def test_the_scheduler_queues_the_memorandum_reminders(db):
+    import io
+
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    call_command("run_scheduler", "--once", stdout=io.StringIO())
+    queued = set(DBTaskResult.objects.values_list("task_path", flat=True))
+    assert "parcelwatch.collaboration.tasks.remind_expiring_memoranda" in queued

@@ -51,7 +51,7 @@ class MeetingForm(KeptFilesMixin, StyledFormMixin, forms.Form):
     jurisdiction = forms.ChoiceField(label=_("Convened by (area)"))
     kind = forms.ChoiceField(label=_("Kind"), choices=JointMeeting.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=100)
-    held_on = _date(_("Held on"))
+    held_on = _date(_("Date of the meeting"))
     place = forms.CharField(label=_("Place"), max_length=100, required=False)
     departments = forms.MultipleChoiceField(label=_("Departments taking part"),
                                             widget=forms.CheckboxSelectMultiple)
@@ -117,8 +117,11 @@ class ReferralForm(KeptFilesMixin, StyledFormMixin, forms.Form):
     attachments = _files(_("Evidence (PDF or photos)"))
     file_ids = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
 
-    def __init__(self, *args, departments=(), areas=(), sites=(), **kwargs):
+    def __init__(self, *args, departments=(), areas=(), sites=(), partner=False, **kwargs):
         super().__init__(*args, **kwargs)
+        if partner:
+            self.fields["department"].label = _("Referred by")
+            self.fields["jurisdiction"].label = _("To the postal administration of")
         self.fields["department"].choices = _choices(departments, _("Choose…") if len(departments) > 1 else None)
         self.fields["jurisdiction"].choices = _choices(areas)
         self.fields["site"].choices = [("", _("None"))] + [(str(s.pk), f"{s.name} · {s.address}") for s in sites]

@@ -101,7 +101,7 @@ class JointMeeting(models.Model):
                                      related_name="+")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.PLENARY)
     title = models.CharField(_("title"), max_length=100)
-    held_on = models.DateField(_("held on"), db_index=True)
+    held_on = models.DateField(_("date of the meeting"), db_index=True)
     place = models.CharField(_("place"), max_length=100, blank=True)
     departments = models.ManyToManyField(PartnerDepartment, verbose_name=_("departments taking part"),
                                          related_name="meetings")

@@ -197,6 +197,9 @@ def sharing_panel(user: User, *, event=None, case=None) -> dict:
     record = {"event": event} if event is not None else {"case": case}
     shares = list(shares_visible_to(user).filter(**record).order_by("-shared_at")
                   .prefetch_related("comments__author"))
+    for share in shares:
+        comments = list(share.comments.all())
+        share.comment_count, share.last_comment = len(comments), comments[-1] if comments else None
     area = event.district if event is not None else case.district
     from parcelwatch.accounts.access import covers
 

@@ -437,7 +437,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     if record is not None:
         initial.update(subject=str(record.category.name)[:100], site=record.site_id)
     form = ReferralForm(posted(request), posted_files(request), departments=departments, areas=areas, sites=sites,
-                        initial=initial)
+                        partner=partner, initial=initial)
     files: list = []
     created = {}
     if request.method == "POST":

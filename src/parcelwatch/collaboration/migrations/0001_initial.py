@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('plenary', 'Joint meeting on delivery safety'), ('topical', 'Topical coordination meeting')], default='plenary', max_length=8, verbose_name='kind')),
                 ('title', models.CharField(max_length=100, verbose_name='title')),
-                ('held_on', models.DateField(db_index=True, verbose_name='held on')),
+                ('held_on', models.DateField(db_index=True, verbose_name='date of the meeting')),
                 ('place', models.CharField(blank=True, max_length=100, verbose_name='place')),
                 ('attendees', models.TextField(help_text='One per line: name, unit, post.', verbose_name='attendees')),
                 ('minutes', models.TextField(verbose_name='minutes')),

@@ -1,5 +1,5 @@
 """Queue periodic work for the task workers: the deadline sweep every SWEEP_INTERVAL_SECONDS, the camera
-health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping, duty-report and emergency-plan reminders hourly, every credit
+health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping, duty-report, emergency-plan and memorandum reminders hourly, every credit
 grade daily.
 
 Run one scheduler per deployment; run as many `db_worker` processes as needed.
@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from parcelwatch.assessment.tasks import recalculate_all_credit
+from parcelwatch.collaboration.tasks import remind_expiring_memoranda
 from parcelwatch.emergency.tasks import remind_expiring_plans
 from parcelwatch.events.tasks import sweep_deadlines
 from parcelwatch.housekeeping import housekeeping
@@ -44,6 +45,7 @@ class Command(BaseCommand):
                 (housekeeping, HOUSEKEEPING_EVERY, "housekeeping"),
                 (remind_duty_reports, HOUSEKEEPING_EVERY, "duty report reminders"),
                 (remind_expiring_plans, HOUSEKEEPING_EVERY, "emergency plan expiry reminders"),
+                (remind_expiring_memoranda, HOUSEKEEPING_EVERY, "memorandum expiry reminders"),
                 (recalculate_all_credit, CREDIT_EVERY, "credit grades")]
         last: dict[str, float] = {}
         while not stop:

@@ -176,6 +176,11 @@ OPERATIONS = _operations()
 # security in the schema are called anonymously; anything else by the city officer. A district officer calls
 # where objects of the sibling district must then be refused (registry writes, imports, evidence, documents).
 CALLERS = (
+    # A partner department's system: what is shared with it, comments, and the bureau's referrals it answers.
+    ("GET", "/api/v1/collab/shares", "police_partner"),
+    ("POST", "/api/v1/collab/shares/{share_id}/comments", "police_partner"),
+    ("POST", "/api/v1/collab/referrals/{referral_id}/transitions", "police_partner"),
+    ("GET", "/api/v1/collab/referrals", "police_partner"),
     ("POST", "/api/v1/selfcheck/filings/{filing_id}/transitions", "hanjiang_officer"),  # the district decides
     ("POST", "/api/v1/selfcheck/filings", "zto_safety"),  # the enterprise files (and corrects)
     ("POST", "/api/v1/selfcheck/reports/{", "hanjiang_officer"),  # the district reviews
@@ -1177,8 +1182,9 @@ def _public_report(world, ctx):
 
 @setup_for(None, "/api/v1/collab/*")
 def _collaboration(world, ctx):
-    """The police (the cast's partner department) and a department of another city, each with a memorandum, a
-    joint meeting with a task, a shared case and a referral from the department to its city's bureau."""
+    """The police (the cast's partner department), state security (another department of the same city) and a
+    department of another city, each with a memorandum, a joint meeting with a task, a shared case and a referral
+    each way. A partner caller must reach only the police's; an officer, only the city's."""
     from parcelwatch.accounts.models import User
     from parcelwatch.collaboration import services as co
 
@@ -1188,6 +1194,8 @@ def _collaboration(world, ctx):
     fz_officer = User.objects.get(username="fz_city_officer")
     fz_department = f.department("福州市公安局", fz_city, "公安")
     fz_partner = f.user("fz_partner", (Role.PARTNER, fz_city, fz_department))
+    security = f.department("莆田市国家安全局", cast.city, "国安")
+    security_partner = f.user("security_partner", (Role.PARTNER, cast.city, security))
 
     def records(department, officer, partner, city, case):
         memorandum = co.record_memorandum(
@@ -1199,17 +1207,20 @@ def _collaboration(world, ctx):
         task = co.add_decision(meeting, actor=officer, decision="开展联合检查", lead=department,
                                due_on=today + timedelta(days=30))
         share = co.share_record(actor=officer, department=department, case=case, reason="请掌握情况")
-        referral = co.send_referral(actor=partner, department=department, jurisdiction=city, subject="疑似无证经营",
+        incoming = co.send_referral(actor=partner, department=department, jurisdiction=city, subject="疑似无证经营",
                                     facts="请核查")
+        outgoing = co.send_referral(actor=officer, department=department, jurisdiction=city, subject="移送线索",
+                                    facts="请依法处理")
         return {"department": department, "memorandum": memorandum, "meeting": meeting, "task": task,
-                "share": share, "referral": referral}
+                "share": share, "referral": outgoing if ctx.caller == cast.police_partner else incoming}
 
     police = cast.police_partner.memberships.get().partner_department
     mine = records(police, cast.city_officer, cast.police_partner, cast.city, world.mine["case"])
     elsewhere = records(fz_department, fz_officer, fz_partner, fz_city, world.elsewhere["case"])
+    neighbour = records(security, cast.city_officer, security_partner, cast.city, world.mine["case"])
     ctx.objects.update(mine)
     for kind in mine:
-        ctx.foreign[kind] = [elsewhere[kind]]
+        ctx.foreign[kind] = ([neighbour[kind]] if ctx.caller == cast.police_partner else []) + [elsewhere[kind]]
     ctx.baseline.update(area=cast.city.code, title="寄递渠道安全协作备忘录", summary="信息共享、案件移送",
                         signed_on="2019-05-20", valid_from="2019-06-01", kind="plenary",
                         held_on=(today - timedelta(days=1)).isoformat(), place="市局会议室", attendees="江局长 市邮政管理局",

@@ -162,6 +162,12 @@ def test_the_event_page_shows_with_whom_it_is_shared_and_shares_it(cast, world, 
     assert "1条意见" in page and "已登记线索" in page
     client.force_login(cast.city_officer)
     assert "莆田市国家安全局" in client.get(f"/collab/shares/{share.pk}/").content.decode()
+    # Sharing it again is refused on a page that keeps the reason typed.
+    client.force_login(cast.hanjiang_officer)
+    again = client.post("/collab/shares/new/", {"kind": "event", "record": world["event"].pk,
+                                                "department": world["security"].pk, "reason": "第二次共享的理由"})
+    assert again.status_code == 200
+    assert "第二次共享的理由" in again.content.decode() and "已与莆田市国家安全局共享" in again.content.decode()
     # The grid worker who reported it sees no collaboration panel.
     client.force_login(cast.hanjiang_grid)
     assert 'data-testid="collab-panel"' not in client.get(f"/events/{world['event'].pk}/").content.decode()
@@ -191,7 +197,12 @@ def test_a_referral_to_the_police_is_received_and_answered_and_shares_its_event(
     response = client.post(f"/collab/referrals/{referral.pk}/act/", {"action": "answer", "text": "",
                                                                        "version": referral.version})
     referral.refresh_from_db()
-    assert response.status_code == 302 and referral.state == Referral.State.RECEIVED  # the answer needs its text
+    assert response.status_code == 200 and referral.state == Referral.State.RECEIVED  # the answer needs its text
+    assert "这个字段是必填项。" in response.content.decode()
+    # A stale answer comes back with what was typed.
+    response = client.post(f"/collab/referrals/{referral.pk}/act/", {"action": "answer", "text": "核查中的初步结果",
+                                                                       "version": referral.version - 1})
+    assert response.status_code == 200 and "核查中的初步结果" in response.content.decode()
     with committed():
         client.post(f"/collab/referrals/{referral.pk}/act/", {"action": "answer", "text": "已依法收缴",
                                                               "version": referral.version})
@@ -342,6 +353,65 @@ def test_a_meeting_record_is_corrected_with_a_version_check(cast, world, meeting
     assert client.post(f"/collab/meetings/{meeting.pk}/edit/", data).status_code == 302
     meeting.refresh_from_db()
     assert meeting.title == "寄递安全联席会议（更正）" and meeting.minutes == "更正后的纪要"
+
+
+def test_a_department_taken_out_of_use_stays_on_the_meetings_it_attended(cast, world, meeting, client):
+    co.add_decision(meeting, actor=cast.city_officer, decision="线索通报", lead=world["security"])
+    world["security"].active = False
+    world["security"].save(update_fields=["active"])
+    client.force_login(cast.city_officer)
+    page = client.get(f"/collab/meetings/{meeting.pk}/edit/")
+    assert "莆田市国家安全局" in page.content.decode()
+    data = {"jurisdiction": cast.city.pk, "kind": "plenary", "title": "寄递安全联席会议", "place": "市局",
+            "held_on": meeting.held_on.isoformat(), "departments": [world["police"].pk, world["security"].pk],
+            "attendees": "江局长", "minutes": "更正纪要", "version": meeting.version + 1}
+    assert client.post(f"/collab/meetings/{meeting.pk}/edit/", data).status_code == 302
+    assert set(meeting.departments.values_list("name", flat=True)) == {"莆田市公安局", "莆田市国家安全局"}
+    # A new meeting cannot name it any more.
+    with pytest.raises(ValidationError):
+        co.record_meeting(actor=cast.city_officer, jurisdiction=cast.city, kind="plenary", title="会",
+                          held_on=timezone.localdate(), departments=[world["security"]], attendees="a", minutes="b")
+
+
+def test_what_waits_for_me_is_only_what_i_may_act_on(cast, world, meeting):
+    co.add_decision(meeting, actor=cast.city_officer, decision="印发名单")  # the city's own task
+    co.send_referral(actor=cast.police_partner, department=world["police"], jurisdiction=cast.city, subject="线索",
+                     facts="请核查")
+    city_tasks = sel.tasks_visible_to(cast.hanjiang_officer)
+    assert city_tasks.count() == 1  # the district reads the city's meeting and its task
+    assert not sel.tasks_led_by_me(city_tasks, cast.hanjiang_officer).exists()  # but does not report on it
+    assert sel.tasks_led_by_me(sel.tasks_visible_to(cast.city_officer), cast.city_officer).count() == 1
+    for user, expected in ((cast.city_officer, 1), (cast.city_leader, 0), (cast.hanjiang_officer, 0),
+                           (cast.police_partner, 0)):
+        assert sel.referrals_to_handle(sel.referrals_visible_to(user), user).count() == expected, user
+
+
+def test_memorandum_status_filters_agree_with_each_memorandums_status(cast, world):
+    today = timezone.localdate()
+    for n, (start, end) in enumerate(((today + timedelta(days=5), None), (date(2019, 6, 1), None),
+                                      (date(2019, 6, 1), today + timedelta(days=3)),
+                                      (date(2019, 6, 1), today - timedelta(days=1)))):
+        co.record_memorandum(actor=cast.city_officer, department=world["police"], jurisdiction=cast.city,
+                             title=f"备忘录{n}", summary="x", signed_on=date(2019, 5, 20), valid_from=start,
+                             valid_until=end, attachments=[photo(cast.city_officer)])
+    qs = Memorandum.objects.all()
+    for status in Memorandum.Status.values:
+        assert {m.pk for m in sel.memoranda_with_status(qs, status, today)} == {
+            m.pk for m in qs if m.status(today) == status}, status
+
+
+def test_the_api_lists_stay_flat_in_queries(cast, world, meeting, client, django_assert_max_num_queries):
+    for n in range(6):
+        co.send_referral(actor=cast.police_partner, department=world["police"], jurisdiction=cast.city,
+                         subject=f"线索{n}", facts="请核查")
+        co.add_decision(meeting, actor=cast.city_officer, decision=f"事项{n}", lead=world["police"])
+        co.record_meeting(actor=cast.city_officer, jurisdiction=cast.city, kind="topical", title=f"专题会{n}",
+                          held_on=timezone.localdate(), departments=[world["police"]], attendees="a", minutes="b")
+    headers = _bearer(cast.city_officer)
+    for path in ("/api/v1/collab/referrals", "/api/v1/collab/meetings", "/api/v1/collab/tasks",
+                 "/api/v1/collab/shares", "/api/v1/collab/memoranda"):
+        with django_assert_max_num_queries(14):
+            assert client.get(path, **headers).status_code == 200, path
 
 
 def test_a_meeting_needs_its_departments_attendees_and_minutes(cast, world):

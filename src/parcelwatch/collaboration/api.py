@@ -20,7 +20,7 @@ from parcelwatch.events.api import _event as event_json
 from parcelwatch.evidence.api import own_uploads_or_422
 from parcelwatch.evidence.schemas import TimelineOut
 from parcelwatch.evidence.timeline import entries_as_json
-from parcelwatch.lib.apitypes import Code, Day, Id, In, Line, Note, mapped_pagination, save_or_refuse
+from parcelwatch.lib.apitypes import Code, Day, Id, In, Line, mapped_pagination, prose, save_or_refuse
 from parcelwatch.registry.selectors import sites_visible_to
 
 from . import selectors as sel
@@ -29,7 +29,8 @@ from .models import JointMeeting, Memorandum, Referral, Share, Task
 
 router = Router(tags=["collaboration"])
 
-Prose = Note  # bounded free text, cleaned like form input
+# The same bounds as the pages' forms: what a page saved, the API can send back unchanged.
+Text500, Text5000, Text20000 = prose(500), prose(5000), prose(20000)
 Version = Field(None, ge=1, le=2**31 - 1)
 
 
@@ -42,7 +43,7 @@ def _department(request, pk: int | None, *, field: str = "department"):
     """A department the caller works with: an officer's partner of the area, a partner user's own."""
     if pk is None:
         return None
-    qs = (sel.departments_visible_to(request.user).filter(pk__in=sel.departments_of(request.user))
+    qs = (sel.departments_visible_to(request.user).filter(pk__in=sel.departments_of(request.user), active=True)
           if sel.is_partner(request.user) else sel.departments_to_work_with(request.user))
     department = qs.filter(pk=pk).first()
     if department is None:
@@ -96,7 +97,7 @@ class MemorandumIn(In):
     area: Code | None = Field(None, description="The bureau's side: the code of the area it is signed for.")
     title: Line = Field(max_length=100)
     number: Line = Field("", max_length=64)
-    summary: Prose
+    summary: Text5000
     signed_on: Day
     valid_from: Day
     valid_until: Day | None = Field(None, description="Empty: in force until replaced.")
@@ -139,19 +140,8 @@ def list_memoranda(request, filters: Query[MemorandumFilters]):
     qs = sel.memoranda_visible_to(request.user)
     if filters.department:
         qs = qs.filter(department_id=filters.department)
-    status = filters.status.value if filters.status else None
-    if status == Memorandum.Status.EXPIRING:
-        qs = sel.memoranda_expiring(qs)
-    elif status == Memorandum.Status.IN_FORCE:
-        qs = sel.memoranda_in_force(qs).exclude(pk__in=sel.memoranda_expiring(qs).values("pk"))
-    elif status == Memorandum.Status.EXPIRED:
-        from django.utils import timezone
-
-        qs = qs.filter(valid_until__lt=timezone.localdate())
-    elif status == Memorandum.Status.PENDING:
-        from django.utils import timezone
-
-        qs = qs.filter(valid_from__gt=timezone.localdate())
+    if filters.status:
+        qs = sel.memoranda_with_status(qs, filters.status.value)
     return qs.prefetch_related("attachments").order_by("-signed_on", "-pk")
 
 
@@ -183,8 +173,8 @@ class MeetingIn(In):
     held_on: Day
     place: Line = Field("", max_length=100)
     departments: list[Id] = Field(min_length=1, max_length=50)
-    attendees: Prose = Field(description="One per line: name, unit, post.")
-    minutes: Prose
+    attendees: Text5000 = Field(description="One per line: name, unit, post.")
+    minutes: Text20000
     attachment_ids: list[Id] = Field([], max_length=10)
 
 
@@ -194,8 +184,8 @@ class MeetingCorrectionIn(In):
     held_on: Day
     place: Line = Field("", max_length=100)
     departments: list[Id] = Field(min_length=1, max_length=50)
-    attendees: Prose
-    minutes: Prose
+    attendees: Text5000
+    minutes: Text20000
     attachment_ids: list[Id] = Field([], max_length=10, description="Files to add; files are never taken away.")
     version: int | None = Version
 
@@ -230,7 +220,7 @@ class MeetingOut(Schema):
 
 
 class DecisionIn(In):
-    decision: Prose
+    decision: Text5000
     lead: Id | None = Field(None, description="A department that took part; empty: the bureau itself.")
     due_on: Day | None = None
     version: int | None = Version
@@ -249,15 +239,26 @@ def _meeting_json(m: JointMeeting) -> dict:
             "place": m.place, "department_ids": sorted(d.pk for d in m.departments.all()),
             "attendees": m.attendee_lines, "minutes": m.minutes,
             "attachment_ids": sorted(a.pk for a in m.attachments.all()),
-            "tasks": [_task_json(t) for t in m.tasks.select_related("lead", "meeting")], "version": m.version}
+            "tasks": [_task_json(t) for t in m.tasks.all()], "version": m.version}
 
 
 class MeetingFilters(Schema):
     department: Id | None = None
 
 
-def _meeting_departments(request, ids: list[int]) -> list:
-    allowed = {d.pk: d for d in sel.departments_to_work_with(request.user)}
+def _meetings(qs):
+    from django.db.models import Prefetch
+
+    return qs.prefetch_related("departments", "attachments",
+                               Prefetch("tasks", Task.objects.select_related("lead", "meeting").order_by("pk")))
+
+
+def _meeting_json_of(request, pk) -> dict:
+    return _meeting_json(_meetings(sel.meetings_visible_to(request.user)).get(pk=pk))
+
+
+def _meeting_departments(request, ids: list[int], meeting=None) -> list:
+    allowed = {d.pk: d for d in sel.departments_for_meeting(request.user, meeting)}
     if any(i not in allowed for i in ids):
         raise HttpError(422, "departments 只能是您辖区的协作部门。")
     return [allowed[i] for i in dict.fromkeys(ids)]
@@ -270,7 +271,7 @@ def list_meetings(request, filters: Query[MeetingFilters]):
     qs = sel.meetings_visible_to(request.user)
     if filters.department:
         qs = qs.filter(pk__in=JointMeeting.objects.filter(departments__id=filters.department).values("pk"))
-    return qs.prefetch_related("departments", "attachments").order_by("-held_on", "-pk")
+    return _meetings(qs).order_by("-held_on", "-pk")
 
 
 @router.post("/collab/meetings", response={201: MeetingOut})
@@ -283,24 +284,24 @@ def record_meeting(request, payload: MeetingIn):
         actor=request.user, jurisdiction=area, kind=payload.kind.value, title=payload.title,
         held_on=payload.held_on, place=payload.place, departments=departments, attendees=payload.attendees,
         minutes=payload.minutes, attachments=files))
-    return Status(201, _meeting_json(meeting))
+    return Status(201, _meeting_json_of(request, meeting.pk))
 
 
 @router.get("/collab/meetings/{meeting_id}", response=MeetingOut)
 def get_meeting(request, meeting_id: int):
-    return _meeting_json(sel.get_meeting_for_user(request.user, meeting_id))
+    return _meeting_json_of(request, sel.get_meeting_for_user(request.user, meeting_id).pk)
 
 
 @router.put("/collab/meetings/{meeting_id}", response=MeetingOut)
 def correct_meeting(request, meeting_id: int, payload: MeetingCorrectionIn):
     meeting = sel.get_meeting_for_user(request.user, meeting_id, need=COLLAB_MANAGE)
-    departments = _meeting_departments(request, payload.departments)
+    departments = _meeting_departments(request, payload.departments, meeting)
     files = own_uploads_or_422(request, payload.attachment_ids)
     meeting = save_or_refuse(lambda: services.correct_meeting(
         meeting, actor=request.user, kind=payload.kind.value, title=payload.title, held_on=payload.held_on,
         place=payload.place, departments=departments, attendees=payload.attendees, minutes=payload.minutes,
         attachments=files, expected_version=payload.version))
-    return _meeting_json(meeting)
+    return _meeting_json_of(request, meeting.pk)
 
 
 @router.post("/collab/meetings/{meeting_id}/decisions", response={201: TaskOut})
@@ -326,7 +327,7 @@ class TaskFilters(Schema):
 
 
 class TaskUpdateIn(In):
-    text: Prose
+    text: Text5000
     done: bool = False
     version: int | None = Version
 
@@ -384,7 +385,7 @@ class ShareIn(In):
     department: Id
     event: Id | None = Field(None, description="The event to share (or case).")
     case: Id | None = Field(None, description="The enforcement case to share (or event).")
-    reason: Prose = Field(max_length=500)
+    reason: Text500
 
 
 class CommentOut(Schema):
@@ -419,7 +420,7 @@ class ShareFilters(Schema):
 
 
 class CommentIn(In):
-    text: Prose
+    text: Text5000
 
 
 class WithdrawalIn(In):
@@ -505,7 +506,7 @@ class ReferralIn(In):
     department: Id = Field(description="The department it is sent to, or (a partner user) the sender's own.")
     area: Code | None = Field(None, description="The code of the bureau's area that sends or receives it.")
     subject: Line = Field(max_length=100)
-    facts: Prose
+    facts: Text5000
     legal_basis: Line = Field("", max_length=300)
     site: Id | None = None
     event: Id | None = Field(None, description="An event of the area it concerns (shared with the department).")
@@ -515,7 +516,7 @@ class ReferralIn(In):
 
 class ReferralActionIn(In):
     action: Code = Field(description="receive, answer or decline (the receiving side).")
-    text: Prose = ""
+    text: Text5000 = ""
     attachment_ids: list[Id] = Field([], max_length=10)
     version: int | None = Version
 

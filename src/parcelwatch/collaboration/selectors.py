@@ -55,6 +55,15 @@ def departments_to_work_with(user: User) -> QuerySet[PartnerDepartment]:
     return departments_visible_to(user, COLLAB_MANAGE).filter(active=True).order_by("sort_order", "name")
 
 
+def departments_for_meeting(user: User, meeting: JointMeeting | None = None) -> QuerySet[PartnerDepartment]:
+    """The departments that may be recorded as taking part: those the officer works with, and (when a record is
+    corrected) those already on it, even if taken out of use since."""
+    qs = departments_visible_to(user, COLLAB_MANAGE)
+    if meeting is None:
+        return qs.filter(active=True).order_by("sort_order", "name")
+    return qs.filter(Q(active=True) | Q(meetings=meeting)).distinct().order_by("sort_order", "name")
+
+
 def memoranda_visible_to(user: User, perm: str = COLLAB_VIEW) -> QuerySet[Memorandum]:
     return scoped(Memorandum.objects.all(), user, perm, MEMORANDUM_SCOPE).select_related("department",
                                                                                           "jurisdiction")
@@ -74,8 +83,26 @@ def memoranda_expiring(qs: QuerySet[Memorandum], today: date | None = None) -> Q
 
 
 def memoranda_in_force(qs: QuerySet[Memorandum], today: date | None = None) -> QuerySet[Memorandum]:
+    """In force today, lapsing soon or not."""
     today = today or timezone.localdate()
     return qs.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today), valid_from__lte=today)
+
+
+def memoranda_with_status(qs: QuerySet[Memorandum], status: str, today: date | None = None) -> QuerySet[Memorandum]:
+    """The memoranda whose `Memorandum.status()` is `status` today (pages and API filter alike)."""
+    from datetime import timedelta
+
+    today = today or timezone.localdate()
+    if status == Memorandum.Status.PENDING:
+        return qs.filter(valid_from__gt=today)
+    if status == Memorandum.Status.EXPIRED:
+        return qs.filter(valid_until__lt=today)
+    if status == Memorandum.Status.EXPIRING:
+        return memoranda_expiring(qs, today)
+    if status == Memorandum.Status.IN_FORCE:
+        return memoranda_in_force(qs, today).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gt=today + timedelta(days=EXPIRY_NOTICE_DAYS)))
+    return qs
 
 
 def meetings_visible_to(user: User, perm: str = COLLAB_VIEW) -> QuerySet[JointMeeting]:
@@ -115,10 +142,11 @@ def tasks_overdue(qs: QuerySet[Task], today: date | None = None) -> QuerySet[Tas
 
 
 def tasks_led_by_me(qs: QuerySet[Task], user: User) -> QuerySet[Task]:
-    """For a partner: the tasks their department leads. For an officer: those the bureau itself leads."""
+    """The tasks this user reports on as their side's lead: a partner's department's; an officer's, those the bureau
+    leads for a meeting of their own area (not the city's, which they only read)."""
     if is_partner(user):
-        return qs.filter(lead_id__in=departments_of(user))
-    return qs.filter(lead__isnull=True)
+        return qs.filter(lead_id__in=departments_of(user) if _has(user, COLLAB_RESPOND) else [])
+    return scoped(qs.filter(lead__isnull=True), user, COLLAB_MANAGE, MANAGE_TASK_SCOPE)
 
 
 def shares_visible_to(user: User, perm: str = COLLAB_VIEW) -> QuerySet[Share]:
@@ -166,21 +194,31 @@ def get_referral_for_user(user: User, pk: object) -> Referral:
     return get_object_for_user(referrals_visible_to(user), user, pk, scope=REFERRAL_SCOPE, view=COLLAB_VIEW)
 
 
+def receives(user: User, referral: Referral) -> bool:
+    """The receiving side of a referral, from the user's memberships alone (no query: lists call it per row): the
+    department's users for what the bureau sends it, the officers of the area for what a department sends."""
+    from parcelwatch.accounts.access import covers
+
+    if referral.direction == Referral.Direction.OUTGOING:
+        return referral.department_id in departments_of(user) and _has(user, COLLAB_RESPOND)
+    return covers(user, COLLAB_MANAGE, referral.jurisdiction.path)
+
+
 def referral_actions(referral: Referral, user: User) -> list[tuple[str, object]]:
     """The buttons this user has on a referral now: the receiving side's."""
-    if not referral.open:
+    if not referral.open or not receives(user, referral):
         return []
-    result = []
-    for name, t in referral.transitions.items():
-        if referral.state in t.sources and can_on(user, t.permission, referral):
-            result.append((name, t))
-    return result
+    return [(name, t) for name, t in referral.transitions.items() if referral.state in t.sources]
 
 
 def referrals_to_handle(qs: QuerySet[Referral], user: User) -> QuerySet[Referral]:
-    """Open referrals waiting for this user's side: sent to their department (partner), or to the bureau (officer)."""
-    direction = Referral.Direction.OUTGOING if is_partner(user) else Referral.Direction.INCOMING
-    return qs.filter(direction=direction, state__in=(Referral.State.SENT, Referral.State.RECEIVED))
+    """Open referrals waiting for this user to act: sent to their department (a partner with the right to answer),
+    or to the bureau's officers of their area (an officer); nothing for those who only read."""
+    open_ = qs.filter(state__in=(Referral.State.SENT, Referral.State.RECEIVED))
+    if is_partner(user):
+        departments = departments_of(user) if _has(user, COLLAB_RESPOND) else []
+        return open_.filter(direction=Referral.Direction.OUTGOING, department_id__in=departments)
+    return scoped(open_.filter(direction=Referral.Direction.INCOMING), user, COLLAB_MANAGE, REFERRAL_SCOPE)
 
 
 def _has(user: User, perm: str) -> bool:

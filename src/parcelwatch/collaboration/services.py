@@ -18,7 +18,7 @@ from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import Stale
 from parcelwatch.lib.forms import field_text
 from parcelwatch.lib.numbering import create_numbered
-from parcelwatch.notifications.services import notify, on_commit, users_with_role_covering
+from parcelwatch.notifications.services import notify, on_commit
 
 from . import selectors as sel
 from .models import (
@@ -66,14 +66,17 @@ def _department_users(department_id: int) -> list[User]:
                                                       user__is_active=True).select_related("user")]
 
 
+OFFICER_ROLES = (Role.DISTRICT_OFFICER, Role.CITY_OFFICER)
+
+
 def _officers(jurisdiction: Jurisdiction) -> list[User]:
-    """The bureau's officers of an area: the district's, or the city's for what is the city's."""
-    path = jurisdiction.path
-    users = {u.pk: u for role in (Role.DISTRICT_OFFICER, Role.CITY_OFFICER)
-             for u in users_with_role_covering(role, path)}
-    return [u for u in users.values()
-            if any(m.role in (Role.DISTRICT_OFFICER, Role.CITY_OFFICER) and m.jurisdiction.path == path
-                   for m in u.memberships.select_related("jurisdiction"))] or list(users.values())
+    """The bureau's officers of an area: those posted at that node (the district's, or the city's for what is the
+    city's); when nobody is, those above it. One query."""
+    memberships = list(Membership.objects.filter(role__in=OFFICER_ROLES, user__is_active=True)
+                       .select_related("user", "jurisdiction"))
+    here = {m.user_id: m.user for m in memberships if m.jurisdiction_id == jurisdiction.pk}
+    return list(here.values()) or list({m.user_id: m.user for m in memberships
+                                        if jurisdiction.path.startswith(m.jurisdiction.path)}.values())
 
 
 def areas_for(user: User) -> list[Jurisdiction]:
@@ -151,7 +154,8 @@ def remind_expiring_memoranda(*, today: date | None = None) -> int:
 # --- joint meetings and their tasks ---------------------------------------------------------------------------
 
 
-def _meeting_values(actor: User, errors: dict, *, kind, title, held_on, place, departments, attendees, minutes):
+def _meeting_values(actor: User, errors: dict, *, kind, title, held_on, place, departments, attendees, minutes,
+                    meeting: JointMeeting | None = None):
     if kind not in JointMeeting.Kind.values:
         errors["kind"] = _("Choose the kind of meeting.")
     values = _texts(errors, ("title", title, TITLE_MAX, True, False), ("place", place, PLACE_MAX, False, False),
@@ -162,7 +166,7 @@ def _meeting_values(actor: User, errors: dict, *, kind, title, held_on, place, d
     elif held_on > today or held_on < date(2000, 1, 1):
         errors["held_on"] = _("A meeting is recorded after it is held.")
     departments = list(departments)
-    allowed = set(sel.departments_to_work_with(actor).values_list("pk", flat=True))
+    allowed = set(sel.departments_for_meeting(actor, meeting).values_list("pk", flat=True))
     if not departments:
         errors["departments"] = _("Choose the departments that took part.")
     elif any(d.pk not in allowed for d in departments):
@@ -208,7 +212,8 @@ def correct_meeting(meeting: JointMeeting, *, actor: User, kind: str, title: str
     meeting = _locked_meeting(meeting, actor, expected_version)
     errors: dict = {}
     values, departments = _meeting_values(actor, errors, kind=kind, title=title, held_on=held_on, place=place,
-                                          departments=departments, attendees=attendees, minutes=minutes)
+                                          departments=departments, attendees=attendees, minutes=minutes,
+                                          meeting=meeting)
     leads = set(meeting.tasks.exclude(lead=None).values_list("lead_id", flat=True))
     if leads - {d.pk for d in departments} and "departments" not in errors:
         errors["departments"] = _("A department that leads one of the meeting's tasks took part in it.")
@@ -386,6 +391,8 @@ def send_referral(*, actor: User, department: PartnerDepartment | None, jurisdic
             errors["event"] = _("A department refers a matter, not one of the bureau's records.")
     else:
         direction = Referral.Direction.OUTGOING
+        if event is not None and case is not None:
+            errors["case"] = _("Refer one event or one case.")
         _may_manage_area(actor, jurisdiction, errors)
         _may_work_with(actor, department, errors)
         if event is not None and jurisdiction is not None and not event.jurisdiction.path.startswith(
@@ -410,8 +417,12 @@ def send_referral(*, actor: User, department: PartnerDepartment | None, jurisdic
     record = {"event": event} if event is not None else {"case": case} if case is not None else None
     if record and not Share.objects.filter(department=department, withdrawn_at__isnull=True, **record).exists():
         # What is referred is shared: the department reads the record and its evidence.
-        share_record(actor=actor, department=department, reason=_("Referred: %(number)s") % {
-            "number": referral.number}, **record)
+        try:
+            with transaction.atomic():
+                share_record(actor=actor, department=department, reason=_("Referred: %(number)s") % {
+                    "number": referral.number}, **record)
+        except ValidationError:
+            pass  # shared by somebody else this very moment: the department reads it all the same
     users = _department_users(department.pk) if direction == Referral.Direction.OUTGOING else _officers(jurisdiction)
     on_commit(lambda: notify(users, kind="referral_sent", url=f"/collab/referrals/{referral.pk}/",
                              number=referral.number, subject=referral.subject,
@@ -427,7 +438,7 @@ def act_on_referral(referral: Referral, action: str, *, actor: User, text: str =
     transition = referral.transitions.get(action)
     if transition is None:
         raise ValidationError({"action": _("Unknown action.")})
-    if not sel.can_on(actor, transition.permission, referral):
+    if not sel.receives(actor, referral):
         raise PermissionDenied
     if expected_version is not None and expected_version != referral.version:
         raise StaleError(STALE)

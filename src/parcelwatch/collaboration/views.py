@@ -21,7 +21,7 @@ from parcelwatch.events.models import Event
 from parcelwatch.events.workflow import ACTION_LABELS
 from parcelwatch.evidence.kept import submit_with_files
 from parcelwatch.evidence.timeline import labelled_entries
-from parcelwatch.lib.forms import add_service_errors, form_errors_text, posted, posted_files
+from parcelwatch.lib.forms import add_service_errors, posted, posted_files
 from parcelwatch.lib.pagination import CappedPaginator
 from parcelwatch.lib.params import text
 from parcelwatch.notifications.services import mark_read_for_url
@@ -102,13 +102,12 @@ def memorandum_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     qs, department = _department_filter(request, sel.memoranda_visible_to(request.user))
     status = text(request.GET, "status", 16)
-    if status == Memorandum.Status.EXPIRING:
-        qs = sel.memoranda_expiring(qs, today)
-    elif status == Memorandum.Status.IN_FORCE:
-        qs = sel.memoranda_in_force(qs, today)
+    if status in Memorandum.Status.values:
+        qs = sel.memoranda_with_status(qs, status, today)
     page, querystring = _page(request, qs.order_by("-signed_on", "-pk"))
     return render(request, "collaboration/memorandum_list.html", {
         "tab": "memoranda", "page": page, "querystring": querystring, "status": status, "today": today,
+        "statuses": Memorandum.Status.choices,
         "department": department, "departments": sel.departments_visible_to(request.user),
         "can_manage": has_permission(request.user, COLLAB_MANAGE)})
 
@@ -162,7 +161,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 
 def _meeting_form(request, meeting=None):
-    departments, areas = list(sel.departments_to_work_with(request.user)), services.areas_for(request.user)
+    departments, areas = list(sel.departments_for_meeting(request.user, meeting)), services.areas_for(request.user)
     if meeting is not None:
         areas = [meeting.jurisdiction]
         initial = {"jurisdiction": meeting.jurisdiction_id, "kind": meeting.kind, "title": meeting.title,
@@ -307,23 +306,28 @@ def share_create(request: HttpRequest) -> HttpResponse:
 
     _require(request, COLLAB_MANAGE)
     departments = list(sel.departments_to_work_with(request.user))
+    kind, record_id = request.POST.get("kind"), request.POST.get("record")
+    event = get_event_for_user(request.user, record_id) if kind == "event" else None
+    case = get_case_for_user(request.user, record_id) if kind == "case" else None
+    record = event or case
+    if record is None:
+        raise PermissionDenied  # neither an event nor a case named
     form = ShareForm(request.POST, departments=departments)
-    if not form.is_valid():
-        messages.error(request, form_errors_text(form))
-        return redirect(request.POST.get("kind") == "case" and "enforcement:list" or "events:list")
-    d = form.cleaned_data
-    event = get_event_for_user(request.user, d["record"]) if d["kind"] == "event" else None
-    case = get_case_for_user(request.user, d["record"]) if d["kind"] == "case" else None
-    back = redirect("events:detail", pk=event.pk) if event else redirect("enforcement:detail", pk=case.pk)
-    try:
-        share = services.share_record(actor=request.user, department=_pick(departments, d["department"]),
-                                      reason=d["reason"], event=event, case=case)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-        return back
-    messages.success(request, _("Shared with %(department)s: its users can read it and comment.") % {
-        "department": share.department.name})
-    return back
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            share = services.share_record(actor=request.user, department=_pick(departments, d["department"]),
+                                          reason=d["reason"], event=event, case=case)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Shared with %(department)s: its users can read it and comment.") % {
+                "department": share.department.name})
+            return redirect("events:detail", pk=event.pk) if event else redirect("enforcement:detail", pk=case.pk)
+    # Refused: the form again, with what was typed, on a page of its own that leads back to the record.
+    return render(request, "collaboration/share_form.html", {
+        "tab": "shares", "form": form, "record": record, "event": event, "case": case,
+        "record_number": event.number if event else case.display_number})
 
 
 def shared_context(share: Share) -> dict:
@@ -372,9 +376,12 @@ def share_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     if not sel.can_on(request.user, COLLAB_MANAGE, share):
         raise PermissionDenied
     form = VersionForm(request.POST)
+    if not form.is_valid() or form.cleaned_data["version"] is None:
+        messages.error(request, _("Somebody else has acted on this in the meantime. Reload the page to see what "
+                                  "changed."))
+        return redirect("collaboration:share", pk=share.pk)
     try:
-        services.withdraw_share(share, actor=request.user,
-                                expected_version=form.cleaned_data["version"] if form.is_valid() else None)
+        services.withdraw_share(share, actor=request.user, expected_version=form.cleaned_data["version"])
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
@@ -457,29 +464,37 @@ def referral_create(request: HttpRequest) -> HttpResponse:
         "record_number": event.number if event else case.display_number if case else "", "partner": partner})
 
 
+def _referral_page(request: HttpRequest, referral: Referral, *, refused=None, files=()) -> HttpResponse:
+    """The referral, its steps and the receiving side's buttons; after a refusal, the refused action's form again
+    with what was typed and the files received (kept for the next submission)."""
+    return render(request, "collaboration/referral_detail.html", {
+        "tab": "referrals", "referral": referral, "actions": sel.referral_actions(referral, request.user),
+        "refused": refused, "files": files, "file_ids": _file_ids(files),
+        "entries": referral.entries.select_related("actor").prefetch_related("attachments")})
+
+
 @login_required
 def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     referral = sel.get_referral_for_user(request.user, pk)
     mark_read_for_url(request.user, reverse("collaboration:referral", args=[referral.pk]))
-    actions = sel.referral_actions(referral, request.user)
-    return render(request, "collaboration/referral_detail.html", {
-        "tab": "referrals", "referral": referral, "actions": actions,
-        "entries": referral.entries.select_related("actor").prefetch_related("attachments")})
+    return _referral_page(request, referral)
 
 
 @login_required
 @require_POST
 def referral_act(request: HttpRequest, pk: int) -> HttpResponse:
     referral = sel.get_referral_for_user(request.user, pk)
+    if not sel.receives(request.user, referral):
+        raise PermissionDenied
     form = ReferralActionForm(request.POST, request.FILES)
 
     def act(received):
         d = form.cleaned_data
         services.act_on_referral(referral, d["action"], actor=request.user, text=d["text"], attachments=received,
                                  expected_version=d["version"])
-    ok, _files = submit_with_files(request, form, act)
+    ok, files = submit_with_files(request, form, act)
     if ok:
         messages.success(request, _("Done."))
-    else:
-        messages.error(request, form_errors_text(form))
-    return redirect("collaboration:referral", pk=referral.pk)
+        return redirect("collaboration:referral", pk=referral.pk)
+    referral.refresh_from_db()
+    return _referral_page(request, referral, refused=form, files=files)

@@ -39,6 +39,11 @@ Id = Annotated[int, Field(ge=1, le=MAX_PK)]
 Day = Annotated[date, Field(ge=date(1949, 1, 1), le=date(2100, 12, 31))]
 FilterDay = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
 Year = Annotated[int, Field(ge=2000, le=2100)]
+def prose(limit: int):
+    """Free text of at most `limit` characters, cleaned like a form's textarea."""
+    return Annotated[str, Field(max_length=limit), AfterValidator(_prose)]
+
+
 Note = Annotated[str, Field(max_length=NOTE_MAX), AfterValidator(_prose)]
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_prose)]
 Findings = Annotated[str, Field(max_length=FINDINGS_MAX), AfterValidator(_prose)]

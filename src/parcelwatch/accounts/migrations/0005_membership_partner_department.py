@@ -5,13 +5,25 @@ from django.db import migrations, models
 
 
 def to_departments(apps, schema_editor):
-    """Each partner membership's department text becomes (or joins) a partner department of that name."""
+    """Each partner membership's department text becomes a partner department of that name and area: memberships
+    with the same name at the same node share one; the same name at another node is another department (its name
+    carries the area); a membership without a name gets a department of its own, out of use until named, so that
+    nothing shared with one unnamed department ever reaches another's users."""
     Membership = apps.get_model("accounts", "Membership")
     PartnerDepartment = apps.get_model("collaboration", "PartnerDepartment")
-    for m in Membership.objects.filter(role="partner").select_related("jurisdiction"):
-        name = (m.department or "").strip() or "协作部门（请补充名称）"
-        department, _created = PartnerDepartment.objects.get_or_create(
-            name=name[:64], defaults={"jurisdiction_id": m.jurisdiction_id})
+    by_key = {}
+    for m in Membership.objects.filter(role="partner").select_related("jurisdiction", "user").order_by("pk"):
+        name = (m.department or "").strip()[:48]
+        if name:
+            key = (name, m.jurisdiction_id)
+            if key not in by_key:
+                taken = PartnerDepartment.objects.filter(name=name).exists()
+                unique = f"{name}（{m.jurisdiction.name}）"[:64] if taken else name
+                by_key[key] = PartnerDepartment.objects.create(name=unique, jurisdiction_id=m.jurisdiction_id)
+            department = by_key[key]
+        else:
+            department = PartnerDepartment.objects.create(
+                name=f"待命名协作部门（{m.user.username}）"[:64], jurisdiction_id=m.jurisdiction_id, active=False)
         m.partner_department_id = department.pk
         m.save(update_fields=["partner_department"])
 

@@ -21,6 +21,7 @@ from parcelwatch.accounts.access import has_permission, memberships
 from parcelwatch.accounts.models import Jurisdiction, Role
 from parcelwatch.accounts.permissions import (
     CASES_VIEW,
+    COLLAB_MANAGE,
     COLLAB_VIEW,
     EMERGENCY_REVIEW,
     EMERGENCY_SUBMIT,
@@ -179,20 +180,21 @@ def _collaboration_panel(user, today: date) -> Panel:
     from parcelwatch.collaboration import selectors as co
 
     partner = co.is_partner(user)
+    acts = partner or has_permission(user, COLLAB_MANAGE)  # a leader reads collaboration, others act in it
     tasks = co.tasks_visible_to(user)
     figures = []
     if partner:
         figures.append(Figure(_("Records shared with your department"), co.shares_visible_to(user).count(),
                               reverse("collaboration:shares"), "", "shared-records"))
-    figures += [
-        Figure(_("Referrals to handle"), co.referrals_to_handle(co.referrals_visible_to(user), user).count(),
-               reverse("collaboration:referrals") + "?todo=1", "warning", "referrals-to-handle"),
-        Figure(_("Open tasks your department leads") if partner else _("Open tasks the bureau leads"),
-               co.tasks_open(co.tasks_led_by_me(tasks, user)).count(),
-               reverse("collaboration:tasks") + "?state=open&mine=1", "", "tasks-mine"),
-        Figure(_("Overdue tasks"), co.tasks_overdue(tasks, today).count(),
-               reverse("collaboration:tasks") + "?overdue=1", "danger", "tasks-overdue"),
-    ]
+    if acts:
+        figures += [
+            Figure(_("Referrals to handle"), co.referrals_to_handle(co.referrals_visible_to(user), user).count(),
+                   reverse("collaboration:referrals") + "?todo=1", "warning", "referrals-to-handle"),
+            Figure(_("Open tasks your department leads") if partner else _("Open tasks the bureau leads"),
+                   co.tasks_open(co.tasks_led_by_me(tasks, user)).count(),
+                   reverse("collaboration:tasks") + "?state=open&mine=1", "", "tasks-mine")]
+    figures.append(Figure(_("Overdue tasks"), co.tasks_overdue(tasks, today).count(),
+                          reverse("collaboration:tasks") + "?overdue=1", "danger", "tasks-overdue"))
     if not partner:
         figures.append(Figure(_("Memoranda lapsing within 30 days"),
                               co.memoranda_expiring(co.memoranda_visible_to(user), today).count(),

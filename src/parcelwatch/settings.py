@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "parcelwatch.emergency",
     "parcelwatch.tipoffs",
     "parcelwatch.collaboration",
+    "parcelwatch.ops",
     "parcelwatch.assessment",
     "parcelwatch.exports",
     "parcelwatch.demo",
@@ -257,6 +258,9 @@ if os.environ.get("S3_BUCKET"):
         },
     }
 
+# Backups: JSON that keeps times to the microsecond (parcelwatch.ops.backup).
+SERIALIZATION_MODULES = {"exactjson": "parcelwatch.ops.serializer"}
+
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 5000)
@@ -274,6 +278,9 @@ EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", 300_000)
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 # How often the scheduler queues the deadline sweep (seconds).
 SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 300)
+# The scheduler queues a heartbeat this often; /healthz fails when no worker has run one for HEALTH_WORKER_MAX_AGE.
+HEARTBEAT_INTERVAL_SECONDS = env_int("HEARTBEAT_INTERVAL_SECONDS", 60)
+HEALTH_WORKER_MAX_AGE_SECONDS = env_int("HEALTH_WORKER_MAX_AGE_SECONDS", 300)
 
 # Remote video. The media gateway turns camera sources into HLS for the browser: "ffmpeg" (embedded: the
 # `media_gateway` process drives ffmpeg itself) or "zlmediakit" (a ZLMediaKit server, for large deployments).

@@ -3,9 +3,11 @@ from django.urls import include, path
 
 from . import views
 from .api import api
+from .ops.views import health
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", health, name="health"),
     path("accounts/", include("parcelwatch.accounts.urls")),
     path("registry/", include("parcelwatch.registry.urls")),
     path("events/", include("parcelwatch.events.urls")),

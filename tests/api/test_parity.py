@@ -174,6 +174,7 @@ WEB_TO_API = {
 ALLOWED_WITHOUT_API = {
     "set_language": "chooses the language of the pages; the API has no pages",
     "api-v1": "the API itself",
+    "health": "the deployment's health for load balancers and monitoring: JSON already, without a token",
     "admin": "configuration by the system administrator, not a role's work",
     "video:zlm_on_play": "ZLMediaKit's on_play hook, called by the media server, not by a person",
 }

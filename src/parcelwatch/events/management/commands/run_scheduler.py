@@ -18,6 +18,7 @@ from parcelwatch.collaboration.tasks import remind_expiring_memoranda
 from parcelwatch.emergency.tasks import remind_expiring_plans
 from parcelwatch.events.tasks import sweep_deadlines
 from parcelwatch.housekeeping import housekeeping
+from parcelwatch.ops.tasks import heartbeat
 from parcelwatch.selfcheck.tasks import remind_duty_reports
 from parcelwatch.video.tasks import probe_cameras
 
@@ -40,7 +41,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
-        jobs = [(sweep_deadlines, settings.SWEEP_INTERVAL_SECONDS, "deadline sweep"),
+        jobs = [(heartbeat, settings.HEARTBEAT_INTERVAL_SECONDS, "worker heartbeat"),
+                (sweep_deadlines, settings.SWEEP_INTERVAL_SECONDS, "deadline sweep"),
                 (probe_cameras, settings.VIDEO_PROBE_INTERVAL_SECONDS, "camera probes"),
                 (housekeeping, HOUSEKEEPING_EVERY, "housekeeping"),
                 (remind_duty_reports, HOUSEKEEPING_EVERY, "duty report reminders"),

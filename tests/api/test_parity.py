@@ -13,6 +13,7 @@ WEB_TO_API = {
     "home": ["GET /api/v1/me", "GET /api/v1/todo/events", "GET /api/v1/todo/cases"],
     "accounts:login": ["POST /api/v1/auth/token"],
     "accounts:logout": ["DELETE /api/v1/auth/token"],
+    "accounts:login_code": ["POST /api/v1/auth/token"],
     "accounts:profile": ["GET /api/v1/me", "GET /api/v1/me/tokens"],
     "accounts:password_change": ["POST /api/v1/me/password"],
     "accounts:token_create": ["POST /api/v1/auth/token"],
@@ -174,6 +175,7 @@ WEB_TO_API = {
 ALLOWED_WITHOUT_API = {
     "set_language": "chooses the language of the pages; the API has no pages",
     "api-v1": "the API itself",
+    "accounts:two_factor": "an authenticator app is set up by a person, scanning a QR code on the screen",
     "health": "the deployment's health for load balancers and monitoring: JSON already, without a token",
     "admin": "configuration by the system administrator, not a role's work",
     "video:zlm_on_play": "ZLMediaKit's on_play hook, called by the media server, not by a person",

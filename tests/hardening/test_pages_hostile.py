@@ -46,6 +46,9 @@ def _fill(route: str, ids: dict) -> str:
 
 @pytest.fixture
 def ids(cast):
+    from parcelwatch.ops.tasks import heartbeat
+
+    heartbeat.call()  # a worker is alive: /healthz answers 200, and no hostile input may turn it into a 5xx
     event = report_event(actor=cast.hanjiang_grid, site=cast.hanjiang_outlet, description="x",
                          category=EventCategory.objects.get(code="BA02"),
                          photos=[store_attachment(jpeg(), name="a.jpg", actor=cast.hanjiang_grid)])

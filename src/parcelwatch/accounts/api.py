@@ -17,10 +17,12 @@ from .services import (
     AuthenticationFailed,
     authenticate_user,
     change_password,
+    check_second_factor,
     issue_api_token,
     rate_limited,
     revoke_api_token,
     tokens_of,
+    two_factor_enabled,
 )
 
 router = Router(tags=["accounts"])
@@ -29,6 +31,8 @@ router = Router(tags=["accounts"])
 class TokenIn(In):
     username: str = Field(max_length=150)
     password: str = Field(max_length=256)
+    otp: str | None = Field(None, max_length=16, description="The authenticator's code, for users with two-step "
+                                                               "login on.")
 
 
 class TokenOut(Schema):
@@ -78,6 +82,13 @@ def create_token(request, payload: TokenIn):
         user = authenticate_user(payload.username, payload.password, request=request)
     except AuthenticationFailed as exc:
         raise HttpError(429 if exc.locked else 401, exc.message) from None
+    if two_factor_enabled(user):
+        if not payload.otp:
+            raise HttpError(401, "您已开启两步登录：请同时提供动态验证码 otp。")
+        try:
+            check_second_factor(user, payload.otp, request=request)
+        except AuthenticationFailed as exc:
+            raise HttpError(429 if exc.locked else 401, exc.message) from None
     if not has_permission(user, API_USE):
         raise HttpError(403, "您的角色不使用接口。")
     key, token = issue_api_token(user, name="API")

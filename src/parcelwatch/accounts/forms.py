@@ -35,3 +35,9 @@ class TokenForm(StyledFormMixin, forms.Form):
     name = forms.CharField(label=_("What the token is for"), max_length=64,
                            widget=forms.TextInput(attrs={"placeholder": _("e.g. provincial platform")}))
     days = forms.TypedChoiceField(label=_("Valid for"), choices=TOKEN_DAYS, coerce=int, initial=7)
+
+
+class CodeForm(StyledFormMixin, forms.Form):
+    code = forms.CharField(label=_("6-digit code from the authenticator app"), max_length=16,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                                         "autofocus": True}))

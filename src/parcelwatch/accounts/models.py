@@ -217,3 +217,19 @@ class MembershipChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.get_role_display()} @ {self.jurisdiction}"
+
+
+class TwoFactor(models.Model):
+    """A user's authenticator (TOTP): in force once confirmed with a first code. Each code is accepted once."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
+    secret = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)  # the last time step used: a code is never accepted twice
+
+    class Meta:
+        verbose_name = _("two-factor authentication")
+        verbose_name_plural = _("two-factor authentication")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'on' if self.confirmed_at else 'being set up'})"

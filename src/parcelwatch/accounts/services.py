@@ -135,6 +135,79 @@ def authenticate_user(username: str, password: str, *, request: HttpRequest | No
     return user
 
 
+# --- two-factor authentication (TOTP) ------------------------------------------------------------------------
+
+
+def two_factor_enabled(user: User) -> bool:
+    from .models import TwoFactor
+
+    return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+def start_two_factor(user: User):
+    """A new secret to show to the user's authenticator app; not in force until a first code confirms it."""
+    from parcelwatch.lib.totp import new_secret
+
+    from .models import TwoFactor
+
+    if two_factor_enabled(user):
+        raise ValidationError(_("Two-step login is already on. Turn it off first to set up another authenticator."))
+    factor, _created = TwoFactor.objects.update_or_create(user=user, defaults={
+        "secret": new_secret(), "confirmed_at": None, "last_step": 0})
+    return factor
+
+
+def _use_code(user: User, code: str, *, confirmed: bool) -> bool:
+    """Accept the code once (never a code of a step already used), under a lock on the user's authenticator."""
+    from parcelwatch.lib.totp import matching_step
+
+    from .models import TwoFactor
+
+    with transaction.atomic():
+        factor = TwoFactor.objects.select_for_update().filter(
+            user=user, confirmed_at__isnull=not confirmed).first()
+        if factor is None:
+            return False
+        step = matching_step(factor.secret, code)
+        if step is None or step <= factor.last_step:
+            return False
+        factor.last_step = step
+        fields = ["last_step"]
+        if not confirmed:
+            factor.confirmed_at = timezone.now()
+            fields.append("confirmed_at")
+        factor.save(update_fields=fields)
+    return True
+
+
+def confirm_two_factor(user: User, code: str) -> None:
+    if not _use_code(user, code, confirmed=False):
+        raise ValidationError({"code": _("That code is wrong or has expired: enter the code the app shows now.")})
+
+
+def disable_two_factor(user: User, code: str) -> None:
+    from .models import TwoFactor
+
+    if not _use_code(user, code, confirmed=True):
+        raise ValidationError({"code": _("That code is wrong or has expired: enter the code the app shows now.")})
+    TwoFactor.objects.filter(user=user).delete()
+
+
+def check_second_factor(user: User, code: str, *, request: HttpRequest | None = None) -> None:
+    """The second step of a login, throttled like the first (per username and address)."""
+    name, ip = f"2fa:{user.username}", client_ip(request)
+    locked_until, left = _reserve_attempt(name, ip)
+    if locked_until is not None:
+        raise AuthenticationFailed(_locked_message(locked_until), locked=True)
+    if not _use_code(user, code, confirmed=True):
+        until = LoginThrottle.objects.filter(key=_keys(name, ip)[0][0]).values_list("locked_until", flat=True).first()
+        if until and until > timezone.now():
+            raise AuthenticationFailed(_locked_message(until), locked=True)
+        raise AuthenticationFailed(str(_("Wrong or expired code. %(remaining)d attempts left before logging in is "
+                                         "locked.") % {"remaining": left}))
+    _succeeded(name, ip)
+
+
 # --- rate limits -------------------------------------------------------------------------------------------------
 
 

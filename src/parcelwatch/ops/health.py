@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import default_storage, storages
 from django.db import connection
 from django.utils import timezone
 
@@ -38,7 +38,7 @@ def check_storage() -> dict:
             ok = handle.read() == b"ok"
     finally:
         default_storage.delete(name)
-    return {"ok": ok, "backend": type(default_storage).__name__}
+    return {"ok": ok, "backend": type(storages["default"]).__name__}
 
 
 def check_worker() -> dict:

@@ -104,7 +104,9 @@ def test_a_damaged_backup_is_refused_and_nothing_changes(cast, tmp_path):
     call_command("backup", str(tmp_path), stdout=io.StringIO())
     backup_dir = next(tmp_path.iterdir())
     before = _snapshot()
-    photo = next(p for p in (backup_dir / "files").rglob("*") if p.is_file() and p.suffix in (".jpg", ".jpeg"))
+    files = [p for p in (backup_dir / "files").rglob("*") if p.is_file()]
+    assert files, list(backup_dir.rglob("*"))
+    photo = files[0]
     photo.write_bytes(photo.read_bytes() + b"tampered")
     with pytest.raises(CommandError, match="altered"):
         call_command("restore", str(backup_dir), "--replace", stdout=io.StringIO())

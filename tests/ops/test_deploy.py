@@ -51,7 +51,9 @@ def test_the_environment_example_names_only_settings_the_project_reads():
     names = [line.split("=", 1)[0] for line in (DEPLOY / "parcelwatch.env.example").read_text().splitlines()
              if line and not line.startswith("#")]
     runtime = {"DJANGO_SETTINGS_MODULE", "PYTHONPATH", "WEB_CONCURRENCY"}  # read by Django itself and gunicorn
-    for name in names:
+    commented = [line.lstrip("#").split("=", 1)[0] for line in (DEPLOY / "parcelwatch.env.example").read_text()
+                 .splitlines() if line.startswith("#") and "=" in line and " " not in line.split("=", 1)[0]]
+    for name in names + commented:
         assert name in runtime or f'"{name}"' in settings_source, name
 
 

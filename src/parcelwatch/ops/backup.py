@@ -83,8 +83,9 @@ def backup(target_dir: str | Path) -> Report:
     (path / "files").mkdir(parents=True)
     report = Report(path)
     data = path / "data.exactjson.gz"
-    call_command("dumpdata", natural_foreign=True, exclude=list(EXCLUDED), output=str(data), verbosity=0,
-                 format="exactjson")
+    # The models named one by one: unmanaged and proxy models (a dashboard of a library) have no table of their own.
+    labels = [m._meta.label for m in _backed_up_models()]
+    call_command("dumpdata", *labels, natural_foreign=True, output=str(data), verbosity=0, format="exactjson")
     report.rows = sum(model._default_manager.count() for model in _backed_up_models())
     files = {}
     for name in stored_files():

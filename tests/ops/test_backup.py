@@ -101,8 +101,8 @@ def _restore_with_other_schema(backup_dir: Path):
 
 def test_a_damaged_backup_is_refused_and_nothing_changes(cast, tmp_path):
     _history(cast)
-    call_command("backup", str(tmp_path), stdout=io.StringIO())
-    backup_dir = next(tmp_path.iterdir())
+    call_command("backup", str(tmp_path / "backups"), stdout=io.StringIO())
+    backup_dir = next((tmp_path / "backups").iterdir())
     before = _snapshot()
     files = [p for p in (backup_dir / "files").rglob("*") if p.is_file()]
     assert files, list(backup_dir.rglob("*"))

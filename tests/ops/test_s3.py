@@ -112,12 +112,12 @@ def test_backup_and_restore_round_trip_through_the_bucket(cast, s3, tmp_path):
     perform(event, "accept", actor=cast.hanjiang_officer)
     perform(event, "issue_letter", actor=cast.hanjiang_officer)
     names = sorted(Attachment.objects.values_list("file", flat=True))
-    call_command("backup", str(tmp_path), stdout=io.StringIO())
+    call_command("backup", str(tmp_path / "backups"), stdout=io.StringIO())
     for key in _keys(s3):
         s3.delete_object(Bucket=BUCKET, Key=key)
     call_command("flush", interactive=False, verbosity=0)
     out = io.StringIO()
-    call_command("restore", str(next(tmp_path.iterdir())), stdout=out)
+    call_command("restore", str(next((tmp_path / "backups").iterdir())), stdout=out)
     assert "timeline entries verified" in out.getvalue()
     assert sorted(Attachment.objects.values_list("file", flat=True)) == names
     assert set(names) <= _keys(s3)

@@ -87,7 +87,6 @@ INSTALLED_APPS = [
     "parcelwatch.tipoffs",
     "parcelwatch.collaboration",
     "parcelwatch.ops",
-    "django_rq",
     "parcelwatch.assessment",
     "parcelwatch.exports",
     "parcelwatch.demo",
@@ -333,8 +332,10 @@ TASKS = {
 # Redis for background work at scale: TASKS_BACKEND=django_tasks_rq.RQBackend and REDIS_URL; workers then run
 # `manage.py rqworker default` instead of `db_worker`. The tasks and the scheduler are the same.
 RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), "DEFAULT_TIMEOUT": 3600}}
-if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend" and not os.environ.get("REDIS_URL"):
-    raise ImproperlyConfigured("TASKS_BACKEND=django_tasks_rq.RQBackend needs REDIS_URL (redis://host:6379/0).")
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    if not os.environ.get("REDIS_URL"):
+        raise ImproperlyConfigured("TASKS_BACKEND=django_tasks_rq.RQBackend needs REDIS_URL (redis://host:6379/0).")
+    INSTALLED_APPS.append("django_rq")  # its `rqworker` command; without Redis its admin pages would fail
 
 # Shared by the web processes of one machine (the site map's payload, rate-limit windows are in the database).
 CACHES = {

@@ -55,7 +55,7 @@ def test_an_officer_turns_it_on_from_the_profile_and_then_logs_in_with_a_code(ca
         client.logout()
         _login(client, "hanjiang_officer")
         page = client.post("/accounts/login/code/", {"code": code})
-        assert page.status_code == 200 and "attempts" not in page.content.decode()
+        assert page.status_code == 200 and "验证码错误或已过期" in page.content.decode()
 
 
 def test_the_code_step_expires_and_wrong_codes_lock_it(cast, client, settings):
@@ -83,11 +83,42 @@ def test_the_api_needs_the_code_too(cast, client):
     assert response.status_code == 200 and response.json()["token"]
 
 
-def test_it_is_turned_off_with_a_current_code(cast, client):
+def test_it_is_turned_off_only_with_the_password_and_a_current_code(cast, client):
     factor = _enable(cast.city_officer)
     client.force_login(cast.city_officer)
     assert "两步登录" in client.get("/accounts/profile/").content.decode()
     with time_machine.travel(time.time() + 30):
         code = totp.code_at(factor.secret, totp.current_step())
-        assert client.post("/accounts/profile/two-factor/", {"code": code}).status_code == 302
+        page = client.post("/accounts/profile/two-factor/", {"code": code, "password": "wrong"})
+        assert page.status_code == 200 and TwoFactor.objects.filter(user=cast.city_officer).exists()
+        assert client.post("/accounts/profile/two-factor/", {"code": code, "password": PASSWORD}).status_code == 302
     assert not TwoFactor.objects.filter(user=cast.city_officer).exists()
+
+
+def test_guessing_codes_locks_the_account_whatever_the_address(cast, client, settings):
+    _enable(cast.city_officer)
+    for n in range(settings.LOGIN_FAILURE_LIMIT * 2):
+        client.post("/accounts/login/", {"username": "city_officer", "password": PASSWORD},
+                    REMOTE_ADDR=f"2001:db8:{n}::1")  # each from another /64
+        client.post("/accounts/login/code/", {"code": "000000"}, REMOTE_ADDR=f"2001:db8:{n}::1")
+    client.post("/accounts/login/", {"username": "city_officer", "password": PASSWORD}, REMOTE_ADDR="203.0.113.9")
+    page = client.post("/accounts/login/code/", {"code": "000000"}, REMOTE_ADDR="203.0.113.9")
+    assert "已锁定至" in page.content.decode()
+
+
+def test_turning_it_on_ends_other_sessions_and_tokens(cast, client):
+    from django.test import Client
+
+    from parcelwatch.accounts.services import issue_api_token
+
+    elsewhere = Client()
+    elsewhere.force_login(cast.hanjiang_officer)
+    key = issue_api_token(cast.hanjiang_officer)[0]
+    client.force_login(cast.hanjiang_officer)
+    client.get("/accounts/profile/two-factor/")
+    secret = TwoFactor.objects.get(user=cast.hanjiang_officer).secret
+    assert client.post("/accounts/profile/two-factor/",
+                       {"code": totp.code_at(secret, totp.current_step())}).status_code == 302
+    assert client.get("/").status_code == 200  # this session stays
+    assert elsewhere.get("/").status_code == 302  # the other one is over
+    assert Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401

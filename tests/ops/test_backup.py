@@ -72,14 +72,25 @@ def test_a_backup_restores_records_files_and_a_verified_timeline(cast, tmp_path)
     assert "timeline entries verified" in out.getvalue()
     assert _snapshot() == before and _read_all() == contents
     call_command("verify_timeline", stdout=io.StringIO())
-    # The restored installation works: the case can move on, its new timeline entry links to the restored ones.
+    # The restored installation works on: the case moves on and a new report is numbered after the restored ones
+    # (counters and sequences came back with the records).
     event = Event.objects.get()
     assert event.cases.get().shares.get().department.name == "莆田市公安局"
-    # Restoring again over records needs --replace.
+    case = event.cases.get()
+    from parcelwatch.enforcement.services import perform_case
+
+    perform_case(case, "approve_filing", actor=User.objects.get(username="city_leader"))
+    later = report_event(actor=User.objects.get(username="hanjiang_grid"), site=Site.objects.get(name="中通涵东营业部"),
+                         category=EventCategory.objects.get(code="RS01"), description="恢复后新上报",
+                         photos=[store_attachment(jpeg((7, 7, 7)), name="新.jpg",
+                                                  actor=User.objects.get(username="hanjiang_grid"))])
+    assert later.number != event.number
+    call_command("verify_timeline", stdout=io.StringIO())
+    # Restoring again over records needs --replace, and then what came after the backup is gone.
     with pytest.raises(CommandError, match="--replace"):
         call_command("restore", str(backup_dir), stdout=io.StringIO())
     call_command("restore", str(backup_dir), "--replace", stdout=io.StringIO())
-    assert _snapshot() == before
+    assert _snapshot() == before and not Event.objects.filter(pk=later.pk).exists()
 
 
 def _restore_with_other_schema(backup_dir: Path):
@@ -114,3 +125,24 @@ def test_a_damaged_backup_is_refused_and_nothing_changes(cast, tmp_path):
     (backup_dir / "manifest.json").unlink()
     with pytest.raises(CommandError, match="not a complete backup"):
         call_command("restore", str(backup_dir), "--replace", stdout=io.StringIO())
+
+
+def test_a_backup_is_readable_by_its_owner_only(cast, tmp_path):
+    _history(cast)
+    call_command("backup", str(tmp_path / "backups"), stdout=io.StringIO())
+    backup_dir = next((tmp_path / "backups").iterdir())
+    for item in [backup_dir, *backup_dir.rglob("*")]:
+        assert item.stat().st_mode & 0o077 == 0, item
+
+
+def test_a_manifest_naming_a_file_outside_the_backup_is_refused(cast, tmp_path):
+    _history(cast)
+    call_command("backup", str(tmp_path / "backups"), stdout=io.StringIO())
+    backup_dir = next((tmp_path / "backups").iterdir())
+    manifest = json.loads((backup_dir / "manifest.json").read_text())
+    manifest["files"]["../../etc/passwd"] = "0" * 64
+    (backup_dir / "manifest.json").write_text(json.dumps(manifest))
+    before = _snapshot()
+    with pytest.raises(CommandError, match="not a storage file name"):
+        call_command("restore", str(backup_dir), "--replace", stdout=io.StringIO())
+    assert _snapshot() == before

@@ -1,6 +1,7 @@
 """The service definitions under deploy/ start what exists, with settings the project reads."""
 
 import configparser
+import importlib
 import re
 import subprocess
 import sys
@@ -27,6 +28,7 @@ def test_every_unit_runs_a_command_of_the_project_with_its_environment(unit):
     service = parsed["Service"]
     assert service["EnvironmentFile"] == "/etc/parcelwatch/parcelwatch.env"
     assert service["WorkingDirectory"] == "/opt/parcelwatch" and service["User"] == "parcelwatch"
+    assert service["StateDirectory"] == "parcelwatch"  # /var/lib/parcelwatch exists before the service starts
     for line in unit.read_text().splitlines():
         if not line.startswith("ExecStart="):
             continue
@@ -34,16 +36,20 @@ def test_every_unit_runs_a_command_of_the_project_with_its_environment(unit):
         assert argv[0].startswith("/opt/parcelwatch/.venv/bin/"), line
         if "manage.py" in " ".join(argv):
             command = argv[argv.index("src/manage.py") + 1]
-            assert command in get_commands(), f"{unit.name}: no management command {command!r}"
+            if command == "rqworker":  # django-rq's, installed as an app only with the Redis queue
+                importlib.import_module("django_rq.management.commands.rqworker")
+            else:
+                assert command in get_commands(), f"{unit.name}: no management command {command!r}"
         else:
             assert argv[0].endswith("/gunicorn") and "parcelwatch.wsgi:application" in argv
 
 
-def test_the_target_wants_only_units_that_exist():
+def test_the_target_wants_only_units_that_exist_and_not_the_scheduler():
     wanted = _unit(DEPLOY / "systemd" / "parcelwatch.target")["Unit"]["Wants"].split()
     names = {u.name for u in UNITS}
     for name in wanted:
         assert re.sub(r"@[^.]+\.", "@.", name) in names, name
+    assert "parcelwatch-scheduler.service" not in wanted  # one per deployment, not one per machine
 
 
 def test_the_environment_example_names_only_settings_the_project_reads():

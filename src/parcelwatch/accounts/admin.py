@@ -5,7 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Jurisdiction, Membership, MembershipChange, User
+from .models import Jurisdiction, Membership, MembershipChange, TwoFactor, User
 from .services import record_membership_change
 
 admin.site.site_header = _("Parcel Delivery Safety Supervision Platform · administration")
@@ -106,3 +106,20 @@ class JurisdictionAdmin(admin.ModelAdmin):
     list_filter = ("level",)
     search_fields = ("name", "code")
     readonly_fields = ("path",)
+
+
+@admin.register(TwoFactor)
+class TwoFactorAdmin(admin.ModelAdmin):
+    """A user who lost their phone: the administrator deletes their authenticator; they log in with the password
+    and set up a new one. The secret is never shown."""
+
+    list_display = ("user", "confirmed_at")
+    search_fields = ("user__username", "user__full_name")
+    fields = ("user", "confirmed_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

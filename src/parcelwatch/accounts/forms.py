@@ -41,3 +41,8 @@ class CodeForm(StyledFormMixin, forms.Form):
     code = forms.CharField(label=_("6-digit code from the authenticator app"), max_length=16,
                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
                                                          "autofocus": True}))
+
+
+class TwoFactorOffForm(CodeForm):
+    password = forms.CharField(label=_("Your password"), max_length=256, strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))

@@ -59,20 +59,34 @@ def _lock_length(failures: int, limit: int) -> timedelta:
     return min(timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES) * 2 ** max(rounds - 1, 0), MAX_LOCK)
 
 
+def _network(ip: str) -> str:
+    """Where attempts come from: an IPv4 address, or an IPv6 /64 (one host commonly holds a whole /64)."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    return str(ipaddress.ip_network(f"{address}/64", strict=False)) if address.version == 6 else ip
+
+
 def _keys(username: str, ip: str) -> list[tuple[str, int]]:
+    ip = _network(ip)
     return [(f"user:{username.lower()[:150]}|{ip}", settings.LOGIN_FAILURE_LIMIT),
             (f"ip:{ip}", settings.LOGIN_IP_FAILURE_LIMIT)]
 
 
-def _reserve_attempt(username: str, ip: str) -> tuple[datetime | None, int]:
+def _reserve_attempt(username: str, ip: str, extra: list[tuple[str, int]] | None = None) -> tuple[datetime | None,
+                                                                                                   int]:
     """Count this attempt as a failure before the password is checked (undone on success).
 
     Returns (locked until, attempts left). Because the count and the lock are taken under a row lock
     before any password is checked, parallel guesses can never check more passwords than the limit.
+    `extra` keys are counted too (the second step's per-account count, from any address).
     """
     now = timezone.now()
     with transaction.atomic():
-        rows = [(_throttle_row(key), limit) for key, limit in _keys(username, ip)]
+        rows = [(_throttle_row(key), limit) for key, limit in _keys(username, ip) + (extra or [])]
         for row, _limit in rows:
             if row.last_failure_at and now - row.last_failure_at > THROTTLE_RESET:
                 row.failures, row.locked_until = 0, None
@@ -150,10 +164,16 @@ def start_two_factor(user: User):
 
     from .models import TwoFactor
 
-    if two_factor_enabled(user):
-        raise ValidationError(_("Two-step login is already on. Turn it off first to set up another authenticator."))
-    factor, _created = TwoFactor.objects.update_or_create(user=user, defaults={
-        "secret": new_secret(), "confirmed_at": None, "last_step": 0})
+    with transaction.atomic():
+        factor = TwoFactor.objects.select_for_update().filter(user=user).first()
+        if factor is not None and factor.confirmed_at is not None:
+            raise ValidationError(_("Two-step login is already on. Turn it off first to set up another "
+                                    "authenticator."))
+        if factor is None:
+            factor = TwoFactor.objects.create(user=user, secret=new_secret())
+        else:
+            factor.secret, factor.last_step = new_secret(), 0
+            factor.save(update_fields=["secret", "last_step"])
     return factor
 
 
@@ -180,32 +200,64 @@ def _use_code(user: User, code: str, *, confirmed: bool) -> bool:
     return True
 
 
-def confirm_two_factor(user: User, code: str) -> None:
-    if not _use_code(user, code, confirmed=False):
-        raise ValidationError({"code": _("That code is wrong or has expired: enter the code the app shows now.")})
+def _end_other_access(user: User, keep_session: str | None) -> None:
+    """A change of how the account logs in ends every other session and every API token (an intruder's too)."""
+    from django.contrib.sessions.models import Session
+
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.session_key != keep_session and session.get_decoded().get("_auth_user_id") == str(user.pk):
+            session.delete()
+    ApiToken.objects.filter(user=user).delete()
 
 
-def disable_two_factor(user: User, code: str) -> None:
+def confirm_two_factor(user: User, code: str, *, request: HttpRequest | None = None) -> None:
+    try:
+        _checked_code(user, code, request, confirmed=False)
+    except AuthenticationFailed as exc:
+        raise ValidationError({"code": exc.message}) from None
+    _end_other_access(user, getattr(getattr(request, "session", None), "session_key", None))
+
+
+def disable_two_factor(user: User, code: str, *, password: str, request: HttpRequest | None = None) -> None:
+    """Off only with the password and a current code: a stolen session alone cannot turn it off."""
     from .models import TwoFactor
 
-    if not _use_code(user, code, confirmed=True):
-        raise ValidationError({"code": _("That code is wrong or has expired: enter the code the app shows now.")})
+    if not user.check_password(password or ""):
+        raise ValidationError({"password": _("The password is wrong.")})
+    try:
+        _checked_code(user, code, request, confirmed=True)
+    except AuthenticationFailed as exc:
+        raise ValidationError({"code": exc.message}) from None
     TwoFactor.objects.filter(user=user).delete()
+    _end_other_access(user, getattr(getattr(request, "session", None), "session_key", None))
 
 
-def check_second_factor(user: User, code: str, *, request: HttpRequest | None = None) -> None:
-    """The second step of a login, throttled like the first (per username and address)."""
+def _account_key(user: User) -> list[tuple[str, int]]:
+    """Wrong codes counted for the account from any address: whoever tries codes holds the password already."""
+    return [(f"2fa-account:{user.pk}", settings.LOGIN_FAILURE_LIMIT * 2)]
+
+
+def _checked_code(user: User, code: str, request: HttpRequest | None, *, confirmed: bool) -> None:
+    """A code checked under the login throttle (per username and address, per address, and per account)."""
     name, ip = f"2fa:{user.username}", client_ip(request)
-    locked_until, left = _reserve_attempt(name, ip)
+    locked_until, left = _reserve_attempt(name, ip, _account_key(user))
     if locked_until is not None:
         raise AuthenticationFailed(_locked_message(locked_until), locked=True)
-    if not _use_code(user, code, confirmed=True):
-        until = LoginThrottle.objects.filter(key=_keys(name, ip)[0][0]).values_list("locked_until", flat=True).first()
+    if not _use_code(user, code, confirmed=confirmed):
+        keys = [key for key, _limit in _keys(name, ip) + _account_key(user)]
+        until = max(LoginThrottle.objects.filter(key__in=keys, locked_until__isnull=False)
+                    .values_list("locked_until", flat=True), default=None)
         if until and until > timezone.now():
             raise AuthenticationFailed(_locked_message(until), locked=True)
         raise AuthenticationFailed(str(_("Wrong or expired code. %(remaining)d attempts left before logging in is "
                                          "locked.") % {"remaining": left}))
     _succeeded(name, ip)
+    LoginThrottle.objects.filter(key=_account_key(user)[0][0]).delete()
+
+
+def check_second_factor(user: User, code: str, *, request: HttpRequest | None = None) -> None:
+    """The second step of a login."""
+    _checked_code(user, code, request, confirmed=True)
 
 
 # --- rate limits -------------------------------------------------------------------------------------------------

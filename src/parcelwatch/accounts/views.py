@@ -10,12 +10,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from parcelwatch.lib.forms import add_service_errors, posted
 
 from .access import has_permission, memberships, user_permissions, valid_pk
-from .forms import CodeForm, LoginForm, PasswordChangeForm, TokenForm
+from .forms import CodeForm, LoginForm, PasswordChangeForm, TokenForm, TwoFactorOffForm
 from .permissions import API_USE
 from .services import (
     AuthenticationFailed,
@@ -107,6 +108,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @login_required
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Turn two-step login on (scan the QR code, confirm with a first code) or off (with a current code)."""
@@ -115,13 +117,14 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     from parcelwatch.lib.totp import provisioning_uri
 
     enabled = two_factor_enabled(request.user)
-    form = CodeForm(posted(request))
+    form = (TwoFactorOffForm if enabled else CodeForm)(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             if enabled:
-                disable_two_factor(request.user, form.cleaned_data["code"])
+                disable_two_factor(request.user, form.cleaned_data["code"], password=form.cleaned_data["password"],
+                                   request=request)
             else:
-                confirm_two_factor(request.user, form.cleaned_data["code"])
+                confirm_two_factor(request.user, form.cleaned_data["code"], request=request)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -134,7 +137,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
 
         factor = TwoFactor.objects.filter(user=request.user, confirmed_at__isnull=True).first()
         if factor is None or request.method == "GET":
-            factor = start_two_factor(request.user)  # a fresh secret each time the page is opened
+            try:
+                factor = start_two_factor(request.user)  # a fresh secret each time the page is opened
+            except ValidationError:  # turned on in another tab a moment ago
+                return redirect("accounts:profile")
         uri = provisioning_uri(factor.secret, account=request.user.username, issuer="寄递安全监管指挥平台")
         context.update(secret=" ".join(factor.secret[i:i + 4] for i in range(0, len(factor.secret), 4)),
                        qr=segno.make(uri, error="m").svg_inline(scale=4, title=_("QR code for the authenticator")))

@@ -1,25 +1,34 @@
 """Backup and restore of a whole installation: the database (every table that is a record, portable between SQLite
 and PostgreSQL) and the files in storage (evidence, thumbnails, generated documents), with a manifest of hashes.
 
-A restore goes into an installation migrated to the same schema, replaces its data, puts every file back where it
-was, and proves the result: every file's SHA-256 as recorded, and every timeline hash chain unbroken."""
+A backup is one consistent snapshot (a single read-only transaction, repeatable-read on PostgreSQL) and readable
+by its owner only: it holds password hashes, authenticator secrets and reporters' identities.
+
+A restore goes into an installation migrated to the same schema (with its web servers and workers stopped). It
+checks every file against the manifest and puts the files in storage first; only then does it replace the records,
+in one transaction; and it proves the result: every file's SHA-256 as recorded, and every timeline chain unbroken.
+Nothing is changed when anything is wrong before the records are replaced."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.apps import apps
-from django.core.files.base import ContentFile
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files import File
 from django.core.files.storage import default_storage
+from django.core.files.utils import validate_file_name
 from django.core.management import call_command
 from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
 FORMAT = 1
+CHUNK = 1 << 20
 # Not records: rebuilt by migrate, transient, or bound to one running installation.
 EXCLUDED = ("contenttypes", "auth.permission", "sessions", "django_tasks_database", "ops.workerheartbeat",
             "accounts.ratebucket", "accounts.loginthrottle", "exports")
@@ -73,6 +82,26 @@ def stored_files():
                     yield name
 
 
+def _inside(root: Path, name: str) -> Path:
+    """`root / name`, refused when the name is not a plain relative storage name that stays inside `root`."""
+    try:
+        validate_file_name(name, allow_relative_path=True)
+    except SuspiciousFileOperation:
+        raise BackupError(f"not a storage file name: {name!r}") from None
+    path = (root / name).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise BackupError(f"not a storage file name: {name!r}")
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def backup(target_dir: str | Path) -> Report:
     """Write `<target_dir>/parcelwatch-<time>/` with data.exactjson.gz, files/ and manifest.json (written last: a
     backup without it is incomplete)."""
@@ -80,21 +109,35 @@ def backup(target_dir: str | Path) -> Report:
     path = Path(target_dir) / f"parcelwatch-{stamp}"
     if path.exists():
         raise BackupError(f"{path} exists already")
-    (path / "files").mkdir(parents=True)
+    previous_umask = os.umask(0o077)  # owner only, for every file and folder of the backup
+    try:
+        Path(target_dir).mkdir(parents=True, exist_ok=True)
+        (path / "files").mkdir(parents=True, mode=0o700)
+        return _write_backup(path)
+    finally:
+        os.umask(previous_umask)
+
+
+def _write_backup(path: Path) -> Report:
     report = Report(path)
     data = path / "data.exactjson.gz"
-    # The models named one by one: unmanaged and proxy models (a dashboard of a library) have no table of their own.
-    labels = [m._meta.label for m in _backed_up_models()]
-    call_command("dumpdata", *labels, natural_foreign=True, output=str(data), verbosity=0, format="exactjson")
-    report.rows = sum(model._default_manager.count() for model in _backed_up_models())
     files = {}
-    for name in stored_files():
-        digest = hashlib.sha256()
-        destination = path / "files" / name
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # one snapshot for the records, their counts and their files
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        # The models named one by one: unmanaged and proxy models (a library's dashboard) have no table.
+        labels = [m._meta.label for m in _backed_up_models()]
+        call_command("dumpdata", *labels, natural_foreign=True, output=str(data), verbosity=0, format="exactjson")
+        report.rows = sum(model._default_manager.count() for model in _backed_up_models())
+        names = list(stored_files())
+    for name in names:
+        destination = _inside(path / "files", name)
         destination.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
         try:
             with default_storage.open(name, "rb") as source, open(destination, "wb") as out:
-                for chunk in iter(lambda: source.read(1 << 20), b""):
+                for chunk in iter(lambda: source.read(CHUNK), b""):
                     digest.update(chunk)
                     out.write(chunk)
         except FileNotFoundError:
@@ -129,6 +172,14 @@ def _installation_has_records() -> bool:
     return User.objects.exists() or Event.objects.exists()
 
 
+def _same_content(name: str, local: Path) -> bool:
+    digest = hashlib.sha256()
+    with default_storage.open(name, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest() == _sha256(local)
+
+
 def restore(source: str | Path, *, replace: bool = False) -> Report:
     """Load a backup into this installation. Without `replace`, only into one without users or events."""
     from parcelwatch.evidence.timeline import verify
@@ -143,31 +194,34 @@ def restore(source: str | Path, *, replace: bool = False) -> Report:
     if _installation_has_records() and not replace:
         raise BackupError("this installation holds records: restore into an empty one, or say --replace")
     report = Report(path)
-    # Files first, checked against the manifest: a restore never loads records whose evidence is missing or altered.
-    staged = []
+    # 1. Every file checked against the manifest (streamed: any size), and every name a plain storage name.
+    local_files = []
     for name, digest in manifest["files"].items():
-        local = (path / "files" / name).resolve()
-        if not local.is_relative_to((path / "files").resolve()) or not local.is_file():
+        local = _inside(path / "files", name)
+        if not local.is_file():
             raise BackupError(f"file missing from the backup: {name}")
-        content = local.read_bytes()
-        if hashlib.sha256(content).hexdigest() != digest:
+        if _sha256(local) != digest:
             raise BackupError(f"file altered since the backup: {name}")
-        staged.append((name, content))
+        local_files.append((name, local))
+    # 2. The files into storage, before any record changes: evidence is stored under its hash, so a file already
+    # there with other content means damage, and stops the restore.
+    for name, local in local_files:
+        if default_storage.exists(name):
+            if not _same_content(name, local):
+                raise BackupError(f"storage holds other content under {name}: restore stopped before any change")
+            report.files += 1
+            continue
+        with open(local, "rb") as handle:
+            saved = default_storage.save(name, File(handle, name=name))
+        if saved != name:
+            default_storage.delete(saved)
+            raise BackupError(f"storage would not keep the name {name} (gave {saved}): restore stopped")
+        report.files += 1
+        report.bytes += local.stat().st_size
+    # 3. The records, all or nothing.
     with transaction.atomic():
         call_command("flush", interactive=False, verbosity=0)
         call_command("loaddata", str(path / "data.exactjson.gz"), verbosity=0)
-    for name, content in staged:
-        if default_storage.exists(name):
-            with default_storage.open(name, "rb") as handle:
-                if handle.read() == content:
-                    report.files += 1
-                    continue
-            default_storage.delete(name)
-        saved = default_storage.save(name, ContentFile(content))
-        if saved != name:
-            report.problems.append(f"stored under another name: {name} → {saved}")
-        report.files += 1
-        report.bytes += len(content)
     report.rows = manifest["rows"]
     checked, broken = verify(check_files=True)
     report.timeline_entries = checked

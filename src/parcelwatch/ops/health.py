@@ -50,9 +50,10 @@ def check_worker() -> dict:
         return {"ok": False, "error": "no heartbeat yet", "max_age_seconds": limit}
     age = (timezone.now() - latest.beat_at).total_seconds()
     live = WorkerHeartbeat.objects.filter(beat_at__gte=timezone.now() - timedelta(seconds=limit)).count()
-    return {"ok": age <= limit, "age_seconds": round(age), "max_age_seconds": limit, "live_workers": live}
+    return {"ok": age <= limit, "age_seconds": round(age), "max_age_seconds": limit, "workers_that_beat": live}
 
 
 def report() -> dict:
     checks = {"database": _timed(check_database), "storage": _timed(check_storage), "worker": _timed(check_worker)}
-    return {"status": "ok" if all(c["ok"] for c in checks.values()) else "fail", "checks": checks}
+    return {"status": "ok" if all(c["ok"] for c in checks.values()) else "fail", "checks": checks,
+            "checked_at": timezone.now().isoformat()}

@@ -9,10 +9,19 @@ from django_tasks import task
 from .models import WorkerHeartbeat
 
 
+def _worker_pid() -> int:
+    """The worker's own process: RQ's forking workers run each job in a child, whose parent is the worker."""
+    try:
+        from rq import get_current_job
+    except ImportError:  # pragma: no cover - rq is a dependency
+        return os.getpid()
+    return os.getppid() if get_current_job() is not None and os.getppid() > 1 else os.getpid()
+
+
 @task()
 def heartbeat() -> str:
     """Run by whichever worker takes it: the health check reads how long ago one did."""
-    worker = f"{socket.gethostname()}:{os.getpid()}"[:200]
+    worker = f"{socket.gethostname()}:{_worker_pid()}"[:200]
     now = timezone.now()
     updated = WorkerHeartbeat.objects.filter(worker=worker).update(beat_at=now, beats=F("beats") + 1)
     if not updated:

@@ -99,7 +99,7 @@ class JointMeeting(models.Model):
 
     jurisdiction = models.ForeignKey(Jurisdiction, verbose_name=_("convened by (area)"), on_delete=models.PROTECT,
                                      related_name="+")
-    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.PLENARY)
+    kind = models.CharField(_("kind of meeting"), max_length=8, choices=Kind.choices, default=Kind.PLENARY)
     title = models.CharField(_("title"), max_length=100)
     held_on = models.DateField(_("date of the meeting"), db_index=True)
     place = models.CharField(_("place"), max_length=100, blank=True)
@@ -255,7 +255,7 @@ class Referral(models.Model):
 
     # The receiving side acts: the department's users for what the bureau sends, the bureau's officers for the rest.
     OUTGOING_TRANSITIONS = {
-        "receive": Transition((State.SENT,), State.RECEIVED, COLLAB_RESPOND, _("Acknowledge receipt")),
+        "receive": Transition((State.SENT,), State.RECEIVED, COLLAB_RESPOND, _("Acknowledge the referral")),
         "answer": Transition((State.SENT, State.RECEIVED), State.ANSWERED, COLLAB_RESPOND,
                              _("Answer with the result"), needs_reason=True, style="success"),
         "decline": Transition((State.SENT, State.RECEIVED), State.DECLINED, COLLAB_RESPOND,

@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
             name='JointMeeting',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('plenary', 'Joint meeting on delivery safety'), ('topical', 'Topical coordination meeting')], default='plenary', max_length=8, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('plenary', 'Joint meeting on delivery safety'), ('topical', 'Topical coordination meeting')], default='plenary', max_length=8, verbose_name='kind of meeting')),
                 ('title', models.CharField(max_length=100, verbose_name='title')),
                 ('held_on', models.DateField(db_index=True, verbose_name='date of the meeting')),
                 ('place', models.CharField(blank=True, max_length=100, verbose_name='place')),

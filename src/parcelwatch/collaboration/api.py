@@ -596,7 +596,7 @@ def send_referral(request, payload: ReferralIn):
     from parcelwatch.events.selectors import events_visible_to
 
     partner = sel.is_partner(request.user)
-    if not (has_permission(request.user, COLLAB_MANAGE) or (partner and sel.departments_of(request.user))):
+    if not sel.may_refer(request.user):
         raise PermissionDenied
     department = _department(request, payload.department)
     allowed = services.referral_areas_for(department) if partner else services.areas_for(request.user)

@@ -10,7 +10,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from parcelwatch.accounts.access import Scope, get_object_for_user, memberships, scoped, user_can
+from parcelwatch.accounts.access import Scope, get_object_for_user, has_permission, memberships, scoped, user_can
 from parcelwatch.accounts.models import Role, User
 from parcelwatch.accounts.permissions import COLLAB_MANAGE, COLLAB_RESPOND, COLLAB_VIEW
 
@@ -32,6 +32,20 @@ MANAGE_TASK_SCOPE = Scope(path_field="meeting__jurisdiction__path", department_f
 def departments_of(user: User) -> list[int]:
     """The partner departments the user works for."""
     return [m.partner_department_id for m in memberships(user) if m.role == Role.PARTNER and m.partner_department_id]
+
+
+def responding_departments(user: User) -> list[int]:
+    """The departments the user answers for (comments, tasks, referrals): theirs, if their role may respond."""
+    return departments_of(user) if has_permission(user, COLLAB_RESPOND) else []
+
+
+def responds_for(user: User, department_id: int | None) -> bool:
+    return department_id is not None and department_id in responding_departments(user)
+
+
+def may_refer(user: User) -> bool:
+    """An officer refers to departments; a partner user refers to the bureau for their department."""
+    return has_permission(user, COLLAB_MANAGE) or bool(is_partner(user) and responding_departments(user))
 
 
 def is_partner(user: User) -> bool:
@@ -130,7 +144,7 @@ def can_report_on_task(user: User, task: Task) -> bool:
     """The officers of the meeting's area, and the users of the department that leads the task."""
     if user_can(user, COLLAB_MANAGE, task, scope=MANAGE_TASK_SCOPE):
         return True
-    return task.lead_id is not None and task.lead_id in departments_of(user) and _has(user, COLLAB_RESPOND)
+    return responds_for(user, task.lead_id)
 
 
 def tasks_open(qs: QuerySet[Task]) -> QuerySet[Task]:
@@ -145,7 +159,7 @@ def tasks_led_by_me(qs: QuerySet[Task], user: User) -> QuerySet[Task]:
     """The tasks this user reports on as their side's lead: a partner's department's; an officer's, those the bureau
     leads for a meeting of their own area (not the city's, which they only read)."""
     if is_partner(user):
-        return qs.filter(lead_id__in=departments_of(user) if _has(user, COLLAB_RESPOND) else [])
+        return qs.filter(lead_id__in=responding_departments(user))
     return scoped(qs.filter(lead__isnull=True), user, COLLAB_MANAGE, MANAGE_TASK_SCOPE)
 
 
@@ -200,7 +214,7 @@ def receives(user: User, referral: Referral) -> bool:
     from parcelwatch.accounts.access import covers
 
     if referral.direction == Referral.Direction.OUTGOING:
-        return referral.department_id in departments_of(user) and _has(user, COLLAB_RESPOND)
+        return responds_for(user, referral.department_id)
     return covers(user, COLLAB_MANAGE, referral.jurisdiction.path)
 
 
@@ -216,21 +230,14 @@ def referrals_to_handle(qs: QuerySet[Referral], user: User) -> QuerySet[Referral
     or to the bureau's officers of their area (an officer); nothing for those who only read."""
     open_ = qs.filter(state__in=(Referral.State.SENT, Referral.State.RECEIVED))
     if is_partner(user):
-        departments = departments_of(user) if _has(user, COLLAB_RESPOND) else []
-        return open_.filter(direction=Referral.Direction.OUTGOING, department_id__in=departments)
+        return open_.filter(direction=Referral.Direction.OUTGOING, department_id__in=responding_departments(user))
     return scoped(open_.filter(direction=Referral.Direction.INCOMING), user, COLLAB_MANAGE, REFERRAL_SCOPE)
-
-
-def _has(user: User, perm: str) -> bool:
-    from parcelwatch.accounts.access import has_permission
-
-    return has_permission(user, perm)
 
 
 def sharing_panel(user: User, *, event=None, case=None) -> dict:
     """For an event's or a case's page: with whom it is shared (and their comments), and whether this user may
     share it or refer it. Empty for users without collaboration."""
-    if not _has(user, COLLAB_VIEW) or is_partner(user):
+    if not has_permission(user, COLLAB_VIEW) or is_partner(user):
         return {"collab": None}
     record = {"event": event} if event is not None else {"case": case}
     shares = list(shares_visible_to(user).filter(**record).order_by("-shared_at")

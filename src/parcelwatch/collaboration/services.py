@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 
 from parcelwatch.accounts.access import covers, memberships
 from parcelwatch.accounts.models import Jurisdiction, Membership, Role, User
-from parcelwatch.accounts.permissions import COLLAB_MANAGE, COLLAB_RESPOND
+from parcelwatch.accounts.permissions import COLLAB_MANAGE
+from parcelwatch.evidence.attachments import check_own_files
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import Stale
-from parcelwatch.lib.forms import field_text
+from parcelwatch.lib.forms import field_text, field_texts
 from parcelwatch.lib.numbering import create_numbered
 from parcelwatch.notifications.services import notify, on_commit
 
@@ -39,26 +40,6 @@ STALE = _("Somebody else has acted on this in the meantime. Reload the page to s
 
 class StaleError(Stale):
     """Somebody else acted on the record first."""
-
-
-def _texts(errors: dict, *specs) -> dict:
-    """Clean each (field, value, limit, required, multiline); errors go into `errors` by field."""
-    values = {}
-    for field, value, limit, required, multiline in specs:
-        try:
-            values[field] = field_text(value, field, limit=limit, required=required, multiline=multiline)
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-    return values
-
-
-def _files(actor: User, attachments: Sequence[Attachment], errors: dict, field: str = "attachments") -> list:
-    for a in attachments:
-        if a.uploaded_by_id != actor.pk:
-            errors[field] = _("Attach only files you uploaded yourself.")
-        elif a.kind not in (Attachment.Kind.IMAGE, Attachment.Kind.PDF):
-            errors[field] = _("Attach photos or PDF documents.")
-    return list(attachments)
 
 
 def _department_users(department_id: int) -> list[User]:
@@ -106,7 +87,7 @@ def record_memorandum(*, actor: User, department: PartnerDepartment | None, juri
     errors: dict = {}
     _may_manage_area(actor, jurisdiction, errors)
     _may_work_with(actor, department, errors)
-    values = _texts(errors, ("title", title, TITLE_MAX, True, False), ("number", number, NUMBER_MAX, False, False),
+    values = field_texts(errors, ("title", title, TITLE_MAX, True, False), ("number", number, NUMBER_MAX, False, False),
                     ("summary", summary, TEXT_MAX, True, True))
     today = timezone.localdate()
     if signed_on is None:
@@ -123,7 +104,7 @@ def record_memorandum(*, actor: User, department: PartnerDepartment | None, juri
         errors["valid_until"] = _("It lapses after it comes into force.")
     elif valid_until is not None and valid_from and valid_until > valid_from + timedelta(days=10 * 366):
         errors["valid_until"] = _("At most ten years; leave it empty for a memorandum in force until replaced.")
-    files = _files(actor, attachments, errors)
+    files = check_own_files(actor, attachments, errors)
     if not files and "attachments" not in errors:
         errors["attachments"] = _("Attach the signed copy (PDF or photos).")
     if errors:
@@ -158,7 +139,7 @@ def _meeting_values(actor: User, errors: dict, *, kind, title, held_on, place, d
                     meeting: JointMeeting | None = None):
     if kind not in JointMeeting.Kind.values:
         errors["kind"] = _("Choose the kind of meeting.")
-    values = _texts(errors, ("title", title, TITLE_MAX, True, False), ("place", place, PLACE_MAX, False, False),
+    values = field_texts(errors, ("title", title, TITLE_MAX, True, False), ("place", place, PLACE_MAX, False, False),
                     ("attendees", attendees, TEXT_MAX, True, True), ("minutes", minutes, TEXT_MAX * 4, True, True))
     today = timezone.localdate()
     if held_on is None:
@@ -182,7 +163,7 @@ def record_meeting(*, actor: User, jurisdiction: Jurisdiction | None, kind: str,
     _may_manage_area(actor, jurisdiction, errors)
     values, departments = _meeting_values(actor, errors, kind=kind, title=title, held_on=held_on, place=place,
                                           departments=departments, attendees=attendees, minutes=minutes)
-    files = _files(actor, attachments, errors)
+    files = check_own_files(actor, attachments, errors)
     if errors:
         raise ValidationError(errors)
     meeting = JointMeeting.objects.create(jurisdiction=jurisdiction, created_by=actor, created_at=timezone.now(),
@@ -217,7 +198,7 @@ def correct_meeting(meeting: JointMeeting, *, actor: User, kind: str, title: str
     leads = set(meeting.tasks.exclude(lead=None).values_list("lead_id", flat=True))
     if leads - {d.pk for d in departments} and "departments" not in errors:
         errors["departments"] = _("A department that leads one of the meeting's tasks took part in it.")
-    files = _files(actor, attachments, errors)
+    files = check_own_files(actor, attachments, errors)
     if errors:
         raise ValidationError(errors)
     for field, value in values.items():
@@ -235,7 +216,7 @@ def add_decision(meeting: JointMeeting, *, actor: User, decision: str, lead: Par
     """A decision of the meeting becomes a task, led by one of the departments that took part or by the bureau."""
     meeting = _locked_meeting(meeting, actor, expected_version)
     errors: dict = {}
-    values = _texts(errors, ("decision", decision, TEXT_MAX, True, True))
+    values = field_texts(errors, ("decision", decision, TEXT_MAX, True, True))
     if lead is not None and not meeting.departments.filter(pk=lead.pk).exists():
         errors["lead"] = _("The task is led by a department that took part in the meeting, or by the bureau.")
     if due_on is not None and not meeting.held_on <= due_on <= meeting.held_on + timedelta(days=3 * 366):
@@ -301,7 +282,7 @@ def share_record(*, actor: User, department: PartnerDepartment | None, reason: s
         raise PermissionDenied
     errors: dict = {}
     _may_work_with(actor, department, errors)
-    values = _texts(errors, ("reason", reason, REASON_MAX, True, True))
+    values = field_texts(errors, ("reason", reason, REASON_MAX, True, True))
     if errors:
         raise ValidationError(errors)
     live = Share.objects.filter(department=department, event=event, case=case, withdrawn_at__isnull=True)
@@ -346,7 +327,7 @@ def withdraw_share(share: Share, *, actor: User, expected_version: int | None = 
 def comment_on_share(share: Share, *, actor: User, text: str) -> Comment:
     """The department's users and the officers of the area comment; nothing else of the record changes."""
     share = _locked_share(share, None)
-    partner = share.department_id in sel.departments_of(actor) and sel._has(actor, COLLAB_RESPOND)
+    partner = sel.responds_for(actor, share.department_id)
     if not partner and not sel.can_on(actor, COLLAB_MANAGE, share):
         raise PermissionDenied
     if share.withdrawn_at is not None:
@@ -382,8 +363,7 @@ def send_referral(*, actor: User, department: PartnerDepartment | None, jurisdic
     partner = sel.is_partner(actor)
     if partner:
         direction = Referral.Direction.INCOMING
-        if department is None or department.pk not in sel.departments_of(actor) or not sel._has(actor,
-                                                                                              COLLAB_RESPOND):
+        if department is None or not sel.responds_for(actor, department.pk):
             raise PermissionDenied
         if jurisdiction is None or jurisdiction not in referral_areas_for(department):
             errors["jurisdiction"] = _("Choose the area of the bureau the matter is for.")
@@ -402,9 +382,9 @@ def send_referral(*, actor: User, department: PartnerDepartment | None, jurisdic
             errors["case"] = _("Choose a case of the area.")
     if site is not None and jurisdiction is not None and not site.jurisdiction.path.startswith(jurisdiction.path):
         errors["site"] = _("Choose a site in the area.")
-    values = _texts(errors, ("subject", subject, TITLE_MAX, True, False), ("facts", facts, TEXT_MAX, True, True),
+    values = field_texts(errors, ("subject", subject, TITLE_MAX, True, False), ("facts", facts, TEXT_MAX, True, True),
                     ("legal_basis", legal_basis, BASIS_MAX, False, False))
-    files = _files(actor, attachments, errors)
+    files = check_own_files(actor, attachments, errors)
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -446,8 +426,8 @@ def act_on_referral(referral: Referral, action: str, *, actor: User, text: str =
         raise ValidationError({"action": _("This action is not possible in the current state (%(state)s).") % {
             "state": referral.get_state_display()}})
     errors: dict = {}
-    values = _texts(errors, ("text", text, TEXT_MAX, transition.needs_reason, True))
-    files = _files(actor, attachments, errors)
+    values = field_texts(errors, ("text", text, TEXT_MAX, transition.needs_reason, True))
+    files = check_own_files(actor, attachments, errors)
     if errors:
         raise ValidationError(errors)
     now = timezone.now()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from parcelwatch.accounts.access import has_permission, valid_pk
-from parcelwatch.accounts.permissions import COLLAB_MANAGE, COLLAB_RESPOND, COLLAB_VIEW, REGISTRY_VIEW
+from parcelwatch.accounts.permissions import COLLAB_MANAGE, COLLAB_VIEW, REGISTRY_VIEW
 from parcelwatch.documents.selectors import documents_of
 from parcelwatch.enforcement.models import EnforcementCase
 from parcelwatch.enforcement.workflow import CASE_ACTION_LABELS
@@ -22,7 +22,7 @@ from parcelwatch.events.workflow import ACTION_LABELS
 from parcelwatch.evidence.kept import submit_with_files
 from parcelwatch.evidence.timeline import labelled_entries
 from parcelwatch.lib.forms import add_service_errors, posted, posted_files
-from parcelwatch.lib.pagination import CappedPaginator
+from parcelwatch.lib.pagination import paged
 from parcelwatch.lib.params import text
 from parcelwatch.notifications.services import mark_read_for_url
 from parcelwatch.registry.models import Site
@@ -47,12 +47,6 @@ from .models import Memorandum, Referral, Share, Task
 def _require(request: HttpRequest, perm: str = COLLAB_VIEW) -> None:
     if not has_permission(request.user, perm):
         raise PermissionDenied
-
-
-def _page(request: HttpRequest, qs, per_page: int = 25):
-    params = request.GET.copy()
-    params.pop("page", None)
-    return CappedPaginator(qs, per_page).get_page(request.GET.get("page")), params.urlencode()
 
 
 def _department_filter(request: HttpRequest, qs, field: str = "department_id"):
@@ -104,7 +98,7 @@ def memorandum_list(request: HttpRequest) -> HttpResponse:
     status = text(request.GET, "status", 16)
     if status in Memorandum.Status.values:
         qs = sel.memoranda_with_status(qs, status, today)
-    page, querystring = _page(request, qs.order_by("-signed_on", "-pk"))
+    page, querystring = paged(request, qs.order_by("-signed_on", "-pk"))
     return render(request, "collaboration/memorandum_list.html", {
         "tab": "memoranda", "page": page, "querystring": querystring, "status": status, "today": today,
         "statuses": Memorandum.Status.choices,
@@ -153,7 +147,7 @@ def memorandum_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_list(request: HttpRequest) -> HttpResponse:
     _require(request)
     qs, department = _department_filter(request, sel.meetings_visible_to(request.user), "departments__id")
-    page, querystring = _page(request, qs.prefetch_related("departments").order_by("-held_on", "-pk"))
+    page, querystring = paged(request, qs.prefetch_related("departments").order_by("-held_on", "-pk"))
     return render(request, "collaboration/meeting_list.html", {
         "tab": "meetings", "page": page, "querystring": querystring, "department": department,
         "departments": sel.departments_visible_to(request.user),
@@ -247,7 +241,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
         qs = sel.tasks_overdue(qs, today)
     if request.GET.get("mine") == "1":
         qs = sel.tasks_led_by_me(qs, request.user)
-    page, querystring = _page(request, qs.order_by("state", "due_on", "pk"))
+    page, querystring = paged(request, qs.order_by("state", "due_on", "pk"))
     return render(request, "collaboration/task_list.html", {
         "tab": "tasks", "page": page, "querystring": querystring, "state": state, "states": Task.State.choices,
         "overdue": request.GET.get("overdue") == "1", "mine": request.GET.get("mine") == "1", "today": today,
@@ -290,7 +284,7 @@ def share_list(request: HttpRequest) -> HttpResponse:
     qs, department = _department_filter(request, sel.shares_visible_to(request.user))
     if request.GET.get("live") == "1":
         qs = qs.filter(withdrawn_at__isnull=True)
-    page, querystring = _page(request, qs.order_by("-shared_at", "-pk"))
+    page, querystring = paged(request, qs.order_by("-shared_at", "-pk"))
     return render(request, "collaboration/share_list.html", {
         "tab": "shares", "page": page, "querystring": querystring, "department": department,
         "live": request.GET.get("live") == "1", "departments": sel.departments_visible_to(request.user),
@@ -345,8 +339,7 @@ def shared_context(share: Share) -> dict:
 def share_detail(request: HttpRequest, pk: int) -> HttpResponse:
     share = sel.get_share_for_user(request.user, pk)
     mark_read_for_url(request.user, reverse("collaboration:share", args=[share.pk]))
-    partner = share.department_id in sel.departments_of(request.user) and has_permission(request.user,
-                                                                                         COLLAB_RESPOND)
+    partner = sel.responds_for(request.user, share.department_id)
     can_manage = sel.can_on(request.user, COLLAB_MANAGE, share)
     can_comment = share.live and (partner or can_manage)
     form = CommentForm(posted(request) if can_comment else None)
@@ -403,14 +396,14 @@ def referral_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(state=state)
     if request.GET.get("todo") == "1":
         qs = sel.referrals_to_handle(qs, request.user)
-    page, querystring = _page(request, qs.order_by("-sent_at", "-pk"))
+    page, querystring = paged(request, qs.order_by("-sent_at", "-pk"))
     partner = sel.is_partner(request.user)
     return render(request, "collaboration/referral_list.html", {
         "tab": "referrals", "page": page, "querystring": querystring, "direction": direction, "state": state,
         "todo": request.GET.get("todo") == "1", "directions": Referral.Direction.choices,
         "states": Referral.State.choices, "department": department, "partner": partner,
         "departments": sel.departments_visible_to(request.user),
-        "can_send": has_permission(request.user, COLLAB_MANAGE) or (partner and sel.departments_of(request.user))})
+        "can_send": sel.may_refer(request.user)})
 
 
 def _referral_sources(request: HttpRequest):
@@ -433,7 +426,7 @@ def referral_create(request: HttpRequest) -> HttpResponse:
     from parcelwatch.events.selectors import get_event_for_user
 
     partner = sel.is_partner(request.user)
-    if not (has_permission(request.user, COLLAB_MANAGE) or (partner and sel.departments_of(request.user))):
+    if not sel.may_refer(request.user):
         raise PermissionDenied
     departments, areas, sites = _referral_sources(request)
     source = request.POST if request.method == "POST" else request.GET

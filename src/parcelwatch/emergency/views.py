@@ -16,7 +16,7 @@ from parcelwatch.accounts.permissions import EMERGENCY_REVIEW, EMERGENCY_SUBMIT,
 from parcelwatch.accounts.selectors import districts_visible_to
 from parcelwatch.evidence.kept import submit_with_files
 from parcelwatch.lib.forms import add_service_errors, form_errors_text, posted, posted_files
-from parcelwatch.lib.pagination import CappedPaginator
+from parcelwatch.lib.pagination import paged
 from parcelwatch.lib.params import text
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import sites_visible_to
@@ -41,12 +41,6 @@ def _require(request: HttpRequest, perm: str = EMERGENCY_VIEW) -> None:
         raise PermissionDenied
 
 
-def _page(request: HttpRequest, qs, per_page: int = 25):
-    params = request.GET.copy()
-    params.pop("page", None)
-    return CappedPaginator(qs, per_page).get_page(request.GET.get("page")), params.urlencode()
-
-
 def _enterprise(form, enterprises):
     return next(e for e in enterprises if str(e.pk) == form.cleaned_data["enterprise"])
 
@@ -63,7 +57,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(state=state)
     if expiring:
         qs = sel.plans_expiring(qs)
-    page, querystring = _page(request, qs.order_by("-submitted_at", "-pk"))
+    page, querystring = paged(request, qs.order_by("-submitted_at", "-pk"))
     own = sel.enterprises_for(request.user, EMERGENCY_SUBMIT)
     organisations = {o.enterprise_id: o for o in EmergencyOrganisation.objects.filter(enterprise__in=own)}
     return render(request, "emergency/plan_list.html", {
@@ -158,7 +152,7 @@ def drill_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(state=state)
     if due:
         qs = sel.drills_due(qs)
-    page, querystring = _page(request, qs.order_by("-planned_on", "-pk"))
+    page, querystring = paged(request, qs.order_by("-planned_on", "-pk"))
     return render(request, "emergency/drill_list.html", {
         "page": page, "querystring": querystring, "count": qs.count(), "state": state, "due": due,
         "states": Drill.State.choices, "can_plan": sel.enterprises_for(request.user, EMERGENCY_SUBMIT).exists(),
@@ -247,7 +241,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     state = text(request.GET, "state", 8)
     if state in Incident.State.values:
         qs = qs.filter(state=state)
-    page, querystring = _page(request, qs.order_by("-reported_at", "-pk"))
+    page, querystring = paged(request, qs.order_by("-reported_at", "-pk"))
     return render(request, "emergency/incident_list.html", {
         "page": page, "querystring": querystring, "count": qs.count(), "state": state,
         "states": Incident.State.choices, "can_report": has_permission(request.user, INCIDENT_REPORT)})

@@ -22,6 +22,7 @@ from parcelwatch.documents.services import issue_document, next_number, record_p
 from parcelwatch.events.models import Event
 from parcelwatch.events.services import TransitionError
 from parcelwatch.evidence import timeline
+from parcelwatch.evidence.attachments import check_own_files
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import FINDINGS_MAX, NOTE_MAX, Stale
 from parcelwatch.lib.money import yuan_in_words
@@ -469,11 +470,7 @@ def record_inspection(inspection: Inspection, *, actor: User, inspected_on: date
     problems = Inspection.Answer.NO in clean_answers.values()
     if problems and not findings and "answers" not in errors:
         errors["findings"] = _("Describe what does not meet the requirements.")
-    for a in attachments:
-        if a.uploaded_by_id != actor.pk:
-            errors["attachments"] = _("Attach only files you uploaded yourself.")
-        elif a.kind not in (Attachment.Kind.IMAGE, Attachment.Kind.PDF):
-            errors["attachments"] = _("Attach photos or PDF documents.")
+    check_own_files(actor, attachments, errors)
     if errors:
         raise ValidationError(errors)
     inspection.attachments.add(*attachments)

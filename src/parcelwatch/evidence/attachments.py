@@ -243,3 +243,15 @@ def file_sha256(attachment: Attachment) -> str:
             digest.update(chunk)
     return digest.hexdigest()
 
+
+
+def check_own_files(actor: User, attachments: Iterable[Attachment], errors: dict,
+                    field: str = "attachments") -> list[Attachment]:
+    """The files a service attaches: the actor's own uploads, photos or PDFs; what is wrong goes into `errors`."""
+    attachments = list(attachments)
+    for a in attachments:
+        if a.uploaded_by_id != actor.pk:
+            errors[field] = _("Attach only files you uploaded yourself.")
+        elif a.kind not in (Attachment.Kind.IMAGE, Attachment.Kind.PDF):
+            errors[field] = _("Attach photos or PDF documents.")
+    return attachments

@@ -138,3 +138,15 @@ def field_text(value: str | None, field: str, *, limit: int, required: bool = Fa
     if len(value) > limit:
         raise ValidationError({field: _("At most %(n)d characters.") % {"n": limit}})
     return value
+
+
+def field_texts(errors: dict, *specs: tuple) -> dict[str, str]:
+    """`field_text` for several fields at once, each spec (field, value, limit, required, multiline): the cleaned
+    values, and every field's error gathered into `errors` rather than stopping at the first."""
+    values = {}
+    for field, value, limit, required, multiline in specs:
+        try:
+            values[field] = field_text(value, field, limit=limit, required=required, multiline=multiline)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    return values

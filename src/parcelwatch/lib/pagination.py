@@ -51,3 +51,10 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self._capped[1]
+
+
+def paged(request, queryset, per_page: int = 25):
+    """(the page of `queryset` the request asks for, the request's other query parameters for the page links)."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    return CappedPaginator(queryset, per_page).get_page(request.GET.get("page")), params.urlencode()

@@ -23,7 +23,7 @@ from parcelwatch.accounts.permissions import (
 from parcelwatch.events.models import Event, EventCategory
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import Stale
-from parcelwatch.lib.forms import field_text
+from parcelwatch.lib.forms import field_text, field_texts
 from parcelwatch.lib.phones import parse_phone
 from parcelwatch.lib.text import clean_text
 from parcelwatch.notifications.services import notify, on_commit, users_with_role_covering
@@ -60,13 +60,9 @@ def submit_tipoff(*, district: Jurisdiction | None, place: str, description: str
     values: dict = {}
     if district is None or district.level not in ("district", "zone"):
         errors["district"] = _("Choose the district where you saw it.")
-    for field, value, limit, required, multiline in (
-            ("place", place, PLACE_MAX, True, False), ("description", description, TEXT_MAX, True, True),
-            ("reporter_name", reporter_name, NAME_MAX, False, False)):
-        try:
-            values[field] = field_text(value, field, limit=limit, required=required, multiline=multiline)
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
+    values.update(field_texts(errors, ("place", place, PLACE_MAX, True, False),
+                              ("description", description, TEXT_MAX, True, True),
+                              ("reporter_name", reporter_name, NAME_MAX, False, False)))
     try:
         values["reporter_phone"] = parse_phone(reporter_phone).value
     except ValidationError as exc:

@@ -31,7 +31,7 @@ from parcelwatch.evidence.kept import kept_files, store_files
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.forms import add_service_errors, form_errors_text, posted, posted_files
 from parcelwatch.lib.net import client_ip
-from parcelwatch.lib.pagination import CappedPaginator
+from parcelwatch.lib.pagination import paged
 from parcelwatch.lib.params import text, year
 from parcelwatch.registry.models import Site
 
@@ -157,11 +157,10 @@ def tipoff_list(request: HttpRequest) -> HttpResponse:
     state = text(request.GET, "state", 16)
     if state in TipOff.State.values:
         qs = qs.filter(state=state)
-    params = request.GET.copy()
-    params.pop("page", None)
+    page, querystring = paged(request, qs.order_by("-received_at", "-pk"))
     return render(request, "tipoffs/tipoff_list.html", {
-        "page": CappedPaginator(qs.order_by("-received_at", "-pk"), 25).get_page(request.GET.get("page")),
-        "count": qs.count(), "state": state, "states": TipOff.State.choices, "querystring": params.urlencode()})
+        "page": page, "count": qs.count(), "state": state, "states": TipOff.State.choices,
+        "querystring": querystring})
 
 
 @login_required
@@ -248,11 +247,9 @@ def reward_list(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(rule_set__audience=audience)
     if y:
         qs = qs.filter(proposed_at__year=y) if state != Reward.State.PAID else qs.filter(paid_at__year=y)
-    params = request.GET.copy()
-    params.pop("page", None)
+    page, querystring = paged(request, qs.order_by("-proposed_at", "-pk"))
     return render(request, "tipoffs/reward_list.html", {
-        "page": CappedPaginator(qs.order_by("-proposed_at", "-pk"), 25).get_page(request.GET.get("page")),
-        "count": qs.count(), "state": state, "audience": audience, "year": y, "querystring": params.urlencode(),
+        "page": page, "count": qs.count(), "state": state, "audience": audience, "year": y, "querystring": querystring,
         "states": Reward.State.choices, "audiences": RewardRuleSet.Audience.choices,
         "totals": sel.yearly_totals(visible), "years": range(timezone.localdate().year, 2017, -1)})
 

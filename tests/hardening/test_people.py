@@ -213,3 +213,26 @@ def test_notice_gives_the_statutory_hearing_period_by_default(cast, event):
     assert "5个工作日" in text.replace(" ", "") and "第六十四条" in text
     EnforcementSettings.objects.update(hearing_days=7)
     assert EnforcementSettings.current().hearing_days == 7
+
+
+def test_a_partner_department_sees_the_register_of_sites_but_not_the_enterprises_people(client, cast):
+    """Partner departments read the public register (sites, enterprises); the safety officers are people: their
+    names, contacts and trainings are not shared with a partner, on pages, in the menu or through the API."""
+    officer_url = reverse("registry:officer_detail", args=[cast.zto_officer.pk])
+    client.force_login(cast.police_partner)
+    assert client.get(reverse("registry:site_detail", args=[cast.hanjiang_outlet.pk])).status_code == 200
+    enterprise_page = client.get(reverse("registry:enterprise_detail", args=[cast.zto_hanjiang.pk])).content.decode()
+    assert cast.zto_officer.name not in enterprise_page and officer_url not in enterprise_page
+    assert client.get(officer_url).status_code == 404
+    assert client.get(reverse("registry:officer_list")).status_code == 403
+    home = client.get(reverse("home")).content.decode()
+    assert reverse("registry:officer_list") not in home and "安全员 " not in home
+    api = bearer(cast.police_partner)
+    assert client.get(f"/api/v1/safety-officers/{cast.zto_officer.pk}", **api).status_code == 404
+    assert client.get("/api/v1/safety-officers", **api).status_code == 403
+    # Those whose work it is still see them.
+    for user in (cast.hanjiang_grid, cast.hanjiang_officer, cast.city_leader, cast.zto_safety):
+        client.force_login(user)
+        assert client.get(officer_url).status_code == 200, user
+        assert reverse("registry:officer_list") in client.get(reverse("home")).content.decode()
+        assert client.get(f"/api/v1/safety-officers/{cast.zto_officer.pk}", **bearer(user)).status_code == 200

@@ -6,6 +6,9 @@ from .models import Role
 
 REGISTRY_VIEW = "registry.view"
 REGISTRY_VIEW_SENSITIVE = "registry.view_sensitive"
+# The safety officers of an area (people, not the public register of sites): names, contacts masked by role,
+# trainings. Not for partner departments or IT administration.
+REGISTRY_VIEW_PEOPLE = "registry.view_people"
 REGISTRY_EDIT = "registry.edit"
 REGISTRY_IMPORT = "registry.import"
 REGISTRY_EXPORT = "registry.export"
@@ -47,11 +50,12 @@ API_USE = "api.use"  # holds bearer tokens for the REST API (partner systems, mo
 CONFIG_MANAGE = "config.manage"
 
 _REGULATOR = frozenset(
-    {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EDIT, REGISTRY_IMPORT, REGISTRY_EXPORT, API_USE}
+    {REGISTRY_VIEW, REGISTRY_VIEW_PEOPLE, REGISTRY_VIEW_SENSITIVE, REGISTRY_EDIT, REGISTRY_IMPORT, REGISTRY_EXPORT,
+     API_USE}
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.GRID_WORKER: frozenset({REGISTRY_VIEW, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM, API_USE, VIDEO_VIEW}),
+    Role.GRID_WORKER: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_PEOPLE, EVENTS_VIEW, EVENTS_REPORT, EVENTS_CONFIRM, API_USE, VIDEO_VIEW}),
     Role.DISTRICT_OFFICER: _REGULATOR | {EVENTS_VIEW, EVENTS_REPORT, EVENTS_DISTRICT, CASES_VIEW, STATS_VIEW,
                                          VIDEO_VIEW, VIDEO_MANAGE, VIDEO_PATROL, SELFCHECK_VIEW, SELFCHECK_REVIEW,
                                          INSPECTIONS_VIEW, INSPECTIONS_MANAGE, EMERGENCY_VIEW, EMERGENCY_REVIEW,
@@ -63,12 +67,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
                                      TIPS_HANDLE, TIPS_IDENTITY, REWARDS_VIEW, REWARDS_PROPOSE, REWARDS_PAY,
                                      COLLAB_VIEW, COLLAB_MANAGE},
     Role.CITY_LEADER: frozenset(
-        {REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE,
+        {REGISTRY_VIEW, REGISTRY_VIEW_PEOPLE, REGISTRY_VIEW_SENSITIVE, REGISTRY_EXPORT, EVENTS_VIEW, CASES_VIEW, CASES_APPROVE, API_USE,
          STATS_VIEW, VIDEO_VIEW, SELFCHECK_VIEW, CIRCULARS_APPROVE, INSPECTIONS_VIEW,
          EMERGENCY_VIEW, TIPS_IDENTITY, REWARDS_VIEW, REWARDS_APPROVE, COLLAB_VIEW}
     ),
     # Enterprise staff see their own enterprise's records, including their own staff's details and cameras.
-    Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_SENSITIVE, REGISTRY_FILE_CHANGE, EVENTS_VIEW,
+    Role.ENTERPRISE_SAFETY: frozenset({REGISTRY_VIEW, REGISTRY_VIEW_PEOPLE, REGISTRY_VIEW_SENSITIVE, REGISTRY_FILE_CHANGE, EVENTS_VIEW,
                                        EVENTS_ENTERPRISE, CASES_VIEW, API_USE, VIDEO_VIEW, SELFCHECK_VIEW,
                                        SELFCHECK_SUBMIT, INSPECTIONS_VIEW, EMERGENCY_VIEW, EMERGENCY_SUBMIT,
                                        INCIDENT_REPORT}),

@@ -11,7 +11,7 @@ from pydantic import AfterValidator
 
 from parcelwatch.accounts.access import has_permission
 from parcelwatch.accounts.models import Jurisdiction
-from parcelwatch.accounts.permissions import REGISTRY_EDIT, REGISTRY_VIEW
+from parcelwatch.accounts.permissions import REGISTRY_EDIT, REGISTRY_VIEW, REGISTRY_VIEW_PEOPLE
 from parcelwatch.lib.apitypes import Code, Coordinate, Day, Id, In, Line, Pagination, Search, save_or_refuse
 from parcelwatch.lib.text import clean_text
 
@@ -252,7 +252,8 @@ class OfficerPagination(MaskedPagination):
 @paginate(OfficerPagination)
 def list_officers(request, filters: Query[OfficerFilters]):
     """Safety officers; ID numbers and phones are masked unless the role may see them."""
-    _require_view(request)
+    if not has_permission(request.user, REGISTRY_VIEW_PEOPLE):
+        raise PermissionDenied
     return filter_officers(officers_visible_to(request.user), **_clean(filters)).prefetch_related("sites")
 
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from parcelwatch.accounts.access import Scope, get_object_for_user, scoped, user_can, valid_pk
 from parcelwatch.accounts.models import Jurisdiction, User
-from parcelwatch.accounts.permissions import REGISTRY_EDIT, REGISTRY_VIEW
+from parcelwatch.accounts.permissions import REGISTRY_EDIT, REGISTRY_VIEW, REGISTRY_VIEW_PEOPLE
 
 from .models import Brand, Enterprise, SafetyOfficer, Site
 
@@ -55,7 +55,7 @@ def enterprises_visible_to(user: User, perm: str = REGISTRY_VIEW) -> QuerySet[En
     return scoped(Enterprise.objects.all(), user, perm, scope).select_related("brand", "jurisdiction")
 
 
-def officers_visible_to(user: User, perm: str = REGISTRY_VIEW) -> QuerySet[SafetyOfficer]:
+def officers_visible_to(user: User, perm: str = REGISTRY_VIEW_PEOPLE) -> QuerySet[SafetyOfficer]:
     scope = OFFICER_EDIT_SCOPE if perm == REGISTRY_EDIT else OFFICER_SCOPE
     return scoped(SafetyOfficer.objects.all(), user, perm, scope).select_related("enterprise")
 
@@ -75,10 +75,10 @@ def get_enterprise_for_user(user: User, pk: object, need: str = REGISTRY_VIEW) -
     )
 
 
-def get_officer_for_user(user: User, pk: object, need: str = REGISTRY_VIEW) -> SafetyOfficer:
+def get_officer_for_user(user: User, pk: object, need: str = REGISTRY_VIEW_PEOPLE) -> SafetyOfficer:
     return get_object_for_user(
         SafetyOfficer.objects.select_related("enterprise"),
-        user, pk, scope=OFFICER_SCOPE, view=REGISTRY_VIEW, need=need,
+        user, pk, scope=OFFICER_SCOPE, view=REGISTRY_VIEW_PEOPLE, need=need,
         need_scope=OFFICER_EDIT_SCOPE if need == REGISTRY_EDIT else None,
     )
 

@@ -26,6 +26,7 @@ from parcelwatch.accounts.permissions import (
     REGISTRY_EXPORT,
     REGISTRY_IMPORT,
     REGISTRY_VIEW,
+    REGISTRY_VIEW_PEOPLE,
     STATS_VIEW,
     VIDEO_MANAGE,
     VIDEO_VIEW,
@@ -258,7 +259,7 @@ def enterprise_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def officer_list(request: HttpRequest) -> HttpResponse:
-    _require(request, REGISTRY_VIEW)
+    _require(request, REGISTRY_VIEW_PEOPLE)
     filters = officer_filters(request.GET)
     qs = filter_officers(officers_visible_to(request.user), **filters)
     page = _page(request, qs)

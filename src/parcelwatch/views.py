@@ -30,6 +30,7 @@ from parcelwatch.accounts.permissions import (
     EVENTS_VIEW,
     INSPECTIONS_MANAGE,
     REGISTRY_VIEW,
+    REGISTRY_VIEW_PEOPLE,
     REWARDS_VIEW,
     SELFCHECK_REVIEW,
     SELFCHECK_SUBMIT,
@@ -73,7 +74,12 @@ def _events_url(**params) -> str:
 
 
 def _count(visible, **filters) -> int:
-    return filter_events(visible, **filters).count()
+    """The number of visible events matching the filters; a count two panels show is made once per page."""
+    memo = visible.__dict__.setdefault("_home_counts", {})
+    key = tuple(sorted((k, str(v)) for k, v in filters.items()))
+    if key not in memo:
+        memo[key] = filter_events(visible, **filters).count()
+    return memo[key]
 
 
 def _figure(visible, label, testid: str = "", tone: str = "", today: date | None = None, **filters) -> Figure:
@@ -94,7 +100,7 @@ def home(request: HttpRequest) -> HttpResponse:
         case_tasks = case_todo_for(user, today) if has_permission(user, CASES_VIEW) else None
         context.update({
             "todo_count": todo_for(user, today).count() + (case_tasks.count() if case_tasks is not None else 0),
-            "overdue_count": filter_events(visible, overdue=True, today=today).count(),
+            "overdue_count": _count(visible, overdue=True, today=today),
             "open_count": visible.filter(state__in=Event.OPEN_STATES).count(),
         })
         if Role.CITY_LEADER in roles:
@@ -138,7 +144,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "kind_counts": [(value, label, by_kind.get(value, 0)) for value, label in Site.Kind.choices],
                 "district_counts": by_district,
                 "enterprise_count": enterprises_visible_to(user).count(),
-                "officer_count": officers_visible_to(user).count(),
+                "officer_count": officers_visible_to(user).count() if has_permission(user, REGISTRY_VIEW_PEOPLE) else None,
                 "xray_total": sites.aggregate(n=Sum("xray_count"))["n"] or 0,
                 "registry_first": Role.PARTNER in roles and len(roles) == 1,
             }
@@ -238,7 +244,7 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
     filed officer); for the district, what waits for its decision; for the leader, circulars to approve."""
     from parcelwatch.assessment.models import Evaluation
     from parcelwatch.assessment.selectors import evaluations_visible_to
-    from parcelwatch.registry.selectors import without_filed_officer
+    from parcelwatch.registry.selectors import count_without_filed_officer
     from parcelwatch.selfcheck import selectors as sc
     from parcelwatch.selfcheck.models import Circular, DutyReport, OfficerFiling, SpotCheck, month_start, previous_month
     from parcelwatch.selfcheck.views import _due_for, _my_enterprises
@@ -259,7 +265,7 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
                        "warning", "credit-c")]
     reports = reverse("selfcheck:report_list")
     no_officer = Figure(_("Sites without a filed safety officer"),
-                        without_filed_officer(sites_visible_to(user)).count(),
+                        count_without_filed_officer(sites_visible_to(user)),
                         reverse("registry:site_list") + "?officer=none", "warning", "no-filed-officer")
     if Role.ENTERPRISE_SAFETY in roles and has_permission(user, SELFCHECK_SUBMIT):
         due = _due_for(user, _my_enterprises(user), today)

@@ -1,9 +1,10 @@
 """Every indicator against a small history computed by hand, and the rollups against a rebuild."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from parcelwatch.analytics.measures import LIST_FLAGS, MEASURES
 from parcelwatch.analytics.models import StatsCube
@@ -11,6 +12,7 @@ from parcelwatch.analytics.selectors import Reach, StatsFilter, aggregate, break
 from parcelwatch.analytics.services import rebuild_statistics
 from parcelwatch.events.models import Event
 from parcelwatch.events.selectors import events_visible_to, filter_events
+from tests.analytics.conftest import SH
 
 MARCH = StatsFilter(start=date(2026, 3, 1), end=date(2026, 3, 31))
 
@@ -53,6 +55,35 @@ def test_a_period_inside_a_month_reads_the_events_themselves(cast, history):
     assert row["reported"] == 6 and row["repeat"] == 4
     whole = aggregate(hanjiang(cast), MARCH)[0]
     assert whole["reported"] == 7
+
+
+def test_a_period_with_two_partial_months_adds_both_ends_to_the_whole_month_between(cast, history, client):
+    """20 Feb – 10 Apr: February's and April's days come from the facts (in one query), March from its rollup;
+    the statistics page's totals, summed from its monthly trend, are the same figures."""
+    from parcelwatch.analytics.models import EventFact
+
+    march = sorted(Event.objects.filter(district=cast.hanjiang).values_list("pk", flat=True))
+    moved = {march[0]: at_month(2, 25), march[1]: at_month(2, 10), march[2]: at_month(4, 5), march[3]: at_month(4, 20)}
+    for pk, when in moved.items():
+        Event.objects.filter(pk=pk).update(reported_at=when)
+    rebuild_statistics()
+    f = StatsFilter(start=date(2026, 2, 20), end=date(2026, 4, 10))
+    row = with_rates(aggregate(hanjiang(cast), f, today=date(2026, 11, 1))[0])
+    facts = EventFact.objects.filter(district_id=cast.hanjiang.pk, reported_on__gte=f.start, reported_on__lte=f.end)
+    assert facts.count() == 5  # the one of 25 Feb, three left in March, the one of 5 Apr
+    for m in MEASURES:
+        assert row[m] == sum(getattr(fact, m) for fact in facts), m
+    by_month = {r["key"]: r["reported"] for r in breakdown(hanjiang(cast), f, "month", today=date(2026, 11, 1))}
+    assert by_month == {202602: 1, 202603: 3, 202604: 1}
+    client.force_login(cast.hanjiang_officer)
+    page = client.get(reverse("analytics:statistics"), {"reported_from": "2026-02-20", "reported_to": "2026-04-10"})
+    assert page.status_code == 200
+    total = page.context["total"]
+    assert total["reported"] == 5 and total["closed"] == row["closed"] and total["repeat"] == row["repeat"]
+
+
+def at_month(month, day):
+    return datetime(2026, month, day, 9, tzinfo=SH)
 
 
 def test_the_rollups_kept_by_the_workflow_equal_a_rebuild(cast, history):

@@ -208,7 +208,7 @@ def aggregate(reach: Reach, f: StatsFilter, group: tuple[str, ...] = (), *, toda
     grain = grains.grain_for(needed) if reach.whole_districts else None
     parts = []
     if grain is None:
-        parts.append(_facts(reach, dims, f.start, f.end, group))
+        parts.append(_facts(reach, dims, [(f.start, f.end)], group))
     else:
         months, edges = _split(f.start, f.end, today)
         if months:
@@ -216,8 +216,8 @@ def aggregate(reach: Reach, f: StatsFilter, group: tuple[str, ...] = (), *, toda
                                             district_id__in=sorted(reach.district_ids), **dims)
             parts.append(cube.order_by().values(*group).annotate(**_sums()) if group else
                          [cube.aggregate(**_sums())])
-        for start, end in edges:
-            parts.append(_facts(reach, dims, start, end, group))
+        if edges:  # both partial months in one query
+            parts.append(_facts(reach, dims, edges, group))
     merged: dict[tuple, dict] = {}
     for part in parts:
         for row in part:
@@ -229,11 +229,24 @@ def aggregate(reach: Reach, f: StatsFilter, group: tuple[str, ...] = (), *, toda
         dict.fromkeys(MEASURES, 0)]
 
 
-def _facts(reach: Reach, dims: dict, start: date, end: date, group: tuple[str, ...]):
-    qs = EventFact.objects.filter(reach.fact_q(), reported_on__gte=start, reported_on__lte=end, **dims)
+def _facts(reach: Reach, dims: dict, spans: list[tuple[date, date]], group: tuple[str, ...]):
+    days = Q()
+    for start, end in spans:
+        days |= Q(reported_on__gte=start, reported_on__lte=end)
+    qs = EventFact.objects.filter(days, reach.fact_q(), **dims)
     if group:
         return qs.order_by().values(*group).annotate(**_sums())
     return [qs.aggregate(**_sums())]
+
+
+def summed(rows: list[dict]) -> dict:
+    """The measures of a breakdown's rows added up: every event is in exactly one row of a breakdown, so this
+    is the whole (the statistics page takes its totals from the monthly trend instead of another query)."""
+    total = dict.fromkeys(MEASURES, 0)
+    for row in rows:
+        for m in MEASURES:
+            total[m] += row[m] or 0
+    return total
 
 
 def with_rates(row: dict) -> dict:
@@ -310,9 +323,11 @@ def months_between(start: date, end: date) -> list[int]:
     return months
 
 
-def trend(reach: Reach, f: StatsFilter, *, today: date | None = None) -> list[dict]:
-    """Every month of the period, empty months included."""
-    have = {r["key"]: r for r in breakdown(reach, f, "month", today=today)}
+def trend(reach: Reach, f: StatsFilter, *, today: date | None = None, months: list[dict] | None = None) -> list[dict]:
+    """Every month of the period, empty months included (`months`: the period's month breakdown, if read)."""
+    if months is None:
+        months = breakdown(reach, f, "month", today=today)
+    have = {r["key"]: r for r in months}
     out = []
     # Up to today: the months of a period reaching into the future are all empty.
     last = min(f.end, today or timezone.localdate())

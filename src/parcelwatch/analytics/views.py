@@ -87,13 +87,14 @@ def statistics(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     f = s.stats_filter(request.GET, today=today)
     reach = s.reach_of(request.user)
-    total = s.with_rates(s.aggregate(reach, f, today=today)[0])
+    months = s.breakdown(reach, f, "month", today=today)
+    total = s.with_rates(s.summed(months))
     total.update(s.cases_and_fines(request.user, f))
     by_category = s.breakdown(reach, f, "category", today=today)
     by_district = s.breakdown(reach, f, "district", today=today)
     by_brand = s.breakdown(reach, f, "brand", today=today)
     by_enterprise = s.breakdown(reach, f, "enterprise", today=today)[:15]
-    trend = s.trend(reach, f, today=today)
+    trend = s.trend(reach, f, today=today, months=months)
     states = [{"label": str(STATE_LABELS[st]), "value": total[f"st_{st}"], "url": s.drill(f, state=st)}
               for st in Event.State.values if total[f"st_{st}"]]
     stages = [{"label": _stage_label(st), "days": total[f"{st}_days"], "n": total[f"{st}_n"]} for st in STAGES]

@@ -132,9 +132,16 @@ def home(request: HttpRequest) -> HttpResponse:
         context["my_reports"] = page_rows(reports_of(user).order_by("-reported_at", "-pk"), 0, 5)
     if has_permission(user, REGISTRY_VIEW):
         sites = sites_visible_to(user)
-        by_kind = dict(sites.order_by().values_list("kind").annotate(n=Count("pk")))
-        # Counted by the site's own district column, then named: no join with the jurisdictions per site.
-        counts = dict(sites.order_by().values_list("district_id").annotate(n=Count("*")))
+        # One pass over the sites for the kinds, the districts and the X-ray machines, counted by the site's own
+        # district column, then named: no join with the jurisdictions per site.
+        by_kind: dict[str, int] = {}
+        counts: dict[int, int] = {}
+        xray_total = 0
+        for district_id, kind, n, xray in sites.order_by().values_list("district_id", "kind").annotate(
+                n=Count("*"), xray=Sum("xray_count")):
+            by_kind[kind] = by_kind.get(kind, 0) + n
+            counts[district_id] = counts.get(district_id, 0) + n
+            xray_total += xray or 0
         by_district = [
             {"district__name": d.name, "district__code": d.code, "n": counts[d.pk]}
             for d in Jurisdiction.objects.filter(pk__in=list(counts)).order_by("sort_order", "code")
@@ -145,7 +152,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "district_counts": by_district,
                 "enterprise_count": enterprises_visible_to(user).count(),
                 "officer_count": officers_visible_to(user).count() if has_permission(user, REGISTRY_VIEW_PEOPLE) else None,
-                "xray_total": sites.aggregate(n=Sum("xray_count"))["n"] or 0,
+                "xray_total": xray_total,
                 "registry_first": Role.PARTNER in roles and len(roles) == 1,
             }
         )
@@ -244,7 +251,7 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
     filed officer); for the district, what waits for its decision; for the leader, circulars to approve."""
     from parcelwatch.assessment.models import Evaluation
     from parcelwatch.assessment.selectors import evaluations_visible_to
-    from parcelwatch.registry.selectors import count_without_filed_officer
+    from parcelwatch.registry.selectors import without_filed_officer
     from parcelwatch.selfcheck import selectors as sc
     from parcelwatch.selfcheck.models import Circular, DutyReport, OfficerFiling, SpotCheck, month_start, previous_month
     from parcelwatch.selfcheck.views import _due_for, _my_enterprises
@@ -265,7 +272,7 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
                        "warning", "credit-c")]
     reports = reverse("selfcheck:report_list")
     no_officer = Figure(_("Sites without a filed safety officer"),
-                        count_without_filed_officer(sites_visible_to(user)),
+                        without_filed_officer(sites_visible_to(user)).count(),
                         reverse("registry:site_list") + "?officer=none", "warning", "no-filed-officer")
     if Role.ENTERPRISE_SAFETY in roles and has_permission(user, SELFCHECK_SUBMIT):
         due = _due_for(user, _my_enterprises(user), today)
@@ -283,7 +290,7 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
         panels.append(panel)
     if has_permission(user, SELFCHECK_REVIEW):
         last_month = previous_month(month_start(today))
-        missing = sum(1 for row in sc.reporting_rows(user, last_month, today=today, status=sc.STATUS_MISSING))
+        missing = sc.count_missing(user, last_month, today=today)
         panel = Panel(_("Self-inspection"))
         panel.figures = [
             Figure(_("Officer filings to decide"), sc.filings_visible_to(user, SELFCHECK_REVIEW).filter(

@@ -65,3 +65,24 @@ def test_the_district_officer_sees_their_district_against_the_city(cast, history
     panel = next(p for p in client.get("/").context["panels"] if p.kind == "compare")
     share = next(r for r in panel.items if str(r["label"]) == "县区级办结占比")
     assert share["mine"] == 1.0 and share["city"] == 1.0
+
+
+@pytest.mark.parametrize("username", ["city_officer", "hanjiang_officer", "police_partner"])
+def test_the_register_figures_on_the_home_page_are_the_register_s(cast, client, username):
+    """Kinds, districts and X-ray machines come from one pass over the sites: each equals the register's list."""
+    from parcelwatch.registry.models import Site
+    from parcelwatch.registry.selectors import sites_visible_to
+    from tests import factories as f
+
+    f.site("中通涵东分拣中心", cast.handong_g2, cast.zto_hanjiang, kind="sorting_center")
+    Site.objects.filter(pk=cast.hanjiang_outlet.pk).update(xray_count=2)
+    Site.objects.filter(pk=cast.licheng_outlet.pk).update(xray_count=3)
+    user = getattr(cast, username)
+    client.force_login(user)
+    page = client.get("/")
+    sites = sites_visible_to(user)
+    assert {kind: n for kind, _label, n in page.context["kind_counts"]} == {
+        kind: sites.filter(kind=kind).count() for kind in Site.Kind.values}
+    assert {d["district__code"]: d["n"] for d in page.context["district_counts"]} == {
+        code: sites.filter(district__code=code).count() for code in {s.district.code for s in sites}}
+    assert page.context["xray_total"] == sum(s.xray_count for s in sites) > 0

@@ -236,3 +236,16 @@ def test_a_partner_department_sees_the_register_of_sites_but_not_the_enterprises
         assert client.get(officer_url).status_code == 200, user
         assert reverse("registry:officer_list") in client.get(reverse("home")).content.decode()
         assert client.get(f"/api/v1/safety-officers/{cast.zto_officer.pk}", **bearer(user)).status_code == 200
+
+
+def test_a_site_page_lists_only_the_officers_the_user_may_see(client, cast):
+    """Two roles: the register of the whole city (IT administration) and the people of one grid (grid worker). The
+    officers of a site in another district stay hidden even where its page opens."""
+    from parcelwatch.accounts.models import Membership, Role
+
+    Membership.objects.create(user=cast.hanjiang_grid, role=Role.ADMIN, jurisdiction=cast.city)
+    client.force_login(cast.hanjiang_grid)
+    licheng = client.get(reverse("registry:site_detail", args=[cast.licheng_outlet.pk]))
+    assert licheng.status_code == 200 and cast.yto_officer.name not in licheng.content.decode()
+    own = client.get(reverse("registry:site_detail", args=[cast.hanjiang_outlet.pk])).content.decode()
+    assert cast.zto_officer.name in own

@@ -13,7 +13,7 @@ from parcelwatch.events.models import Event
 from parcelwatch.evidence.attachments import store_attachment
 from parcelwatch.notifications.models import Notification
 from parcelwatch.registry.models import ChangeRecord, SafetyOfficer
-from parcelwatch.registry.selectors import count_without_filed_officer, sites_visible_to, without_filed_officer
+from parcelwatch.registry.selectors import sites_visible_to, without_filed_officer
 from parcelwatch.selfcheck import selectors as sel
 from parcelwatch.selfcheck import services
 from parcelwatch.selfcheck.models import Circular, DutyReport, OfficerFiling, SpotCheck
@@ -138,27 +138,6 @@ def test_sites_without_a_filed_officer_are_flagged_until_the_filing_is_approved(
     assert 'data-testid="no-filed-officer"' in home and flagged == 1
 
 
-def test_the_home_page_count_of_sites_without_a_filed_officer_is_the_list_s(cast):
-    """Counted from the officers' side: two filed officers on one site count it once; an officer out of post, an
-    unfiled one and a closed site count as the list says."""
-    extra = f.site("中通涵东三部", cast.handong_g2, cast.zto_hanjiang)
-    closed = f.site("中通涵东旧部", cast.handong_g2, cast.zto_hanjiang)
-    closed.status = "closed"
-    closed.save(update_fields=["status"])
-    first = f.officer("甲安全", cast.zto_hanjiang, cast.hanjiang_outlet, extra, id_number="350303199001011112",
-                      phone="13900000001")
-    second = f.officer("乙安全", cast.zto_hanjiang, cast.hanjiang_outlet, id_number="350303199001011120",
-                       phone="13900000002")
-    gone = f.officer("丙安全", cast.zto_hanjiang, cast.hanjiang_outlet_g2, id_number="350303199001011139",
-                     phone="13900000003")
-    SafetyOfficer.objects.filter(pk__in=[first.pk, second.pk, gone.pk]).update(filing_date=date(2026, 1, 5))
-    SafetyOfficer.objects.filter(pk=gone.pk).update(status=SafetyOfficer.Status.LEFT)
-    for user in (cast.hanjiang_officer, cast.city_officer, cast.licheng_officer, cast.hanjiang_grid):
-        sites = sites_visible_to(user)
-        assert count_without_filed_officer(sites) == without_filed_officer(sites).count(), user
-    assert set(without_filed_officer(sites_visible_to(cast.hanjiang_officer))) == {cast.hanjiang_outlet_g2}
-
-
 # --- duty reports --------------------------------------------------------------------------------------------
 
 
@@ -204,6 +183,12 @@ def test_late_and_missing_lists_per_district_agree_with_their_counts(cast):
     # The district sees its own enterprises only.
     assert [r.enterprise for r in sel.reporting_rows(cast.hanjiang_officer, date(2026, 10, 1),
                                                      today=date(2026, 11, 20))] == [cast.zto_hanjiang]
+    # The home pages' count of missing reports is the list's, before and after the due date, for every area.
+    for user in (cast.city_officer, cast.hanjiang_officer, cast.licheng_officer):
+        for today in (date(2026, 11, 5), date(2026, 11, 20)):
+            listed = sel.reporting_rows(user, date(2026, 10, 1), today=today, status=sel.STATUS_MISSING)
+            assert sel.count_missing(user, date(2026, 10, 1), today=today) == len(listed), (user, today)
+    assert sel.count_missing(cast.licheng_officer, date(2026, 10, 1), today=date(2026, 11, 20)) == 1
 
 
 def test_reminders_go_before_the_due_day_and_after_it_once_each(cast):

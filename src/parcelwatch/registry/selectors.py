@@ -168,16 +168,6 @@ def without_filed_officer(sites: QuerySet[Site]) -> QuerySet[Site]:
     return sites.filter(~_filed_officer_covers(), status=Site.Status.OPERATING)
 
 
-def count_without_filed_officer(sites: QuerySet[Site]) -> int:
-    """How many sites `without_filed_officer` lists: the operating sites less those a filed officer in post covers
-    (counted from the officers' side, which a home page of a province can afford; NOT EXISTS per site cannot)."""
-    operating = sites.filter(status=Site.Status.OPERATING).order_by()
-    covered = SafetyOfficer.sites.through.objects.filter(
-        site_id__in=operating.values("pk"), safetyofficer__status=SafetyOfficer.Status.ACTIVE,
-        safetyofficer__filing_date__isnull=False).values("site_id").distinct().count()
-    return operating.count() - covered
-
-
 CREDIT_GRADES = ("A", "B", "C", "D")
 
 

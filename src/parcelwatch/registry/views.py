@@ -112,7 +112,7 @@ def site_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     site = get_site_for_user(request.user, pk)
-    officers = site.safety_officers.all()
+    officers = officers_visible_to(request.user).filter(sites=site)
     report_url = request.build_absolute_uri(reverse("events:report") + f"?site={site.pk}")
     sensitive = privacy.can_see_sensitive(request.user, site)
     return render(

@@ -198,6 +198,15 @@ def reporting_rows(user: User, period: date, *, today: date, district: Jurisdict
     return rows
 
 
+def count_missing(user: User, period: date, *, today: date) -> int:
+    """How many rows `reporting_rows(..., status=STATUS_MISSING)` lists, counted by the database (home pages): the
+    enterprises expected to report that have no report for the month once its due date has passed."""
+    if not today > due_date_for(period):
+        return 0
+    reported = reports_visible_to(user).filter(period=period).values("enterprise_id")
+    return reporters_visible_to(user).exclude(pk__in=reported).count()
+
+
 def reporting_summary(user: User, period: date, *, today: date) -> list[dict]:
     """Per district: expected, on time, late, missing, returned, accepted — each a link to its list."""
     rows = reporting_rows(user, period, today=today)

@@ -293,7 +293,6 @@ def test_authorisation_matrix(world, callers, city_registered, operation):
         assert path.startswith(PUBLIC), "an operation without a token outside the public API"
         pytest.skip("a public operation: nobody's jurisdiction")
     ctx = _context(world, method, path, op.op)
-    ctx.sibling = world.sibling
     baseline = _requests(op, ctx, {})[0]
     named = [fl for fl in op.fields if fl.where == "path" and fl.kind == "id" and fl.object_kind in ctx.objects]
     if not named:
@@ -303,46 +302,40 @@ def test_authorisation_matrix(world, callers, city_registered, operation):
     write = method in WRITE_METHODS
     count = _row_counter()
     problems, outcomes = [], []
-    with override_settings(**ctx.settings):
-        _replay(client, method, path, baseline, named, target, kind, write, ctx, callers, city_registered, count,
-                problems, outcomes)
+    with override_settings(**ctx.settings):  # live video operations run against the harness's stream
+        for variant, obj in _variants(kind, ctx, city_registered, world.sibling):
+            values = {fl.name: ctx.objects[fl.object_kind].pk for fl in named}
+            values[target.name] = obj.pk
+            url = path
+            for name, value in values.items():
+                url = url.replace("{" + name + "}", quote(as_text(value), safe=""))
+            url += baseline.url()[len(baseline.path):]
+            body = baseline.body() if baseline.body is not None else None
+            for caller in callers.values():
+                verdict = reach(caller, obj, kind, write)
+                with transaction.atomic():
+                    rows_before, object_before = count(), _row(obj)
+                    if body is not None:
+                        response = client.generic(method, url, data=body[0], content_type=body[1], **caller.headers)
+                    else:
+                        response = client.generic(method, url, **caller.headers)
+                    changed = count() != rows_before or _row(obj) != object_before
+                    transaction.set_rollback(True)
+                outcomes.append(Outcome(f"{method} {path}", variant, caller.name, verdict, response.status_code, changed))
+                if verdict == OUTSIDE and (response.status_code not in (403, 404) or changed):
+                    problems.append(f"{caller.name} -> {method} {url} ({variant}, outside their reach): "
+                                    f"{response.status_code}{', and the database changed' if changed else ''}: "
+                                    f"{response.content[:200]!r}")
+                # A gateway's answer about a camera it cannot reach (502/503 with a reason) is not a server error.
+                gateway = response.status_code in (502, 503) and b'"detail"' in response.content
+                if response.status_code >= 500 and not gateway:
+                    problems.append(f"{caller.name} -> {method} {url} ({variant}): {response.status_code}")
+            # Without a token, every secured operation answers 401.
+            anonymous = client.generic(method, url)
+            if anonymous.status_code != 401:
+                problems.append(f"anonymous -> {method} {url}: {anonymous.status_code}")
     RESULTS.extend(outcomes)
     assert problems == [], "\n".join(problems)
-
-
-def _replay(client, method, path, baseline, named, target, kind, write, ctx, callers, city_registered, count,
-            problems, outcomes):
-    for variant, obj in _variants(kind, ctx, city_registered, ctx.sibling):
-        values = {fl.name: ctx.objects[fl.object_kind].pk for fl in named}
-        values[target.name] = obj.pk
-        url = path
-        for name, value in values.items():
-            url = url.replace("{" + name + "}", quote(as_text(value), safe=""))
-        url += baseline.url()[len(baseline.path):]
-        body = baseline.body() if baseline.body is not None else None
-        for caller in callers.values():
-            verdict = reach(caller, obj, kind, write)
-            with transaction.atomic():
-                rows_before, object_before = count(), _row(obj)
-                if body is not None:
-                    response = client.generic(method, url, data=body[0], content_type=body[1], **caller.headers)
-                else:
-                    response = client.generic(method, url, **caller.headers)
-                changed = count() != rows_before or _row(obj) != object_before
-                transaction.set_rollback(True)
-            outcomes.append(Outcome(f"{method} {path}", variant, caller.name, verdict, response.status_code, changed))
-            if verdict == OUTSIDE and (response.status_code not in (403, 404) or changed):
-                problems.append(f"{caller.name} -> {method} {url} ({variant}, outside their reach): "
-                                f"{response.status_code}{', and the database changed' if changed else ''}: "
-                                f"{response.content[:200]!r}")
-            # A gateway's answer about a camera it cannot reach (502/503 with a reason) is not a server error.
-            gateway = response.status_code in (502, 503) and b'"detail"' in response.content
-            if response.status_code >= 500 and not gateway:
-                problems.append(f"{caller.name} -> {method} {url} ({variant}): {response.status_code}")
-        # Without a token, every secured operation answers 401.
-        anonymous = client.generic(method, url)
-        if anonymous.status_code != 401:
-            problems.append(f"anonymous -> {method} {url}: {anonymous.status_code}")
 
 
 def test_the_matrix_is_not_vacuous():

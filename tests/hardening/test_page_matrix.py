@@ -75,14 +75,14 @@ def test_every_page_naming_an_object_is_in_the_matrix():
     assert len(JUDGED) > 50
 
 
-def _objects_of(kind: str, world_) -> tuple[dict, dict, dict]:
-    """The harness's context for an API read of this kind: its objects, the same kind elsewhere, its settings."""
+def _objects_of(kind: str, world_) -> tuple[dict, dict]:
+    """The harness's context for an API read of this kind: its objects, and the same kind elsewhere."""
     client = Client()
     schema = client.get(hostile.SCHEMA_URL).json()
     path = next(p for m, p in hostile.OPERATIONS if m == "GET" and p.endswith("{" + kind + "_id}"))
     op = hostile._operation(schema, "GET", path)
     ctx = hostile._context(world_, "GET", path, op.op)
-    return ctx.objects, ctx.foreign, ctx.settings
+    return ctx.objects, ctx.foreign
 
 
 def _path(route: str, pk: int) -> str:
@@ -193,7 +193,7 @@ PROVEN: list[str] = []
 @pytest.mark.parametrize(("route", "name"), JUDGED, ids=[n for _r, n in JUDGED])
 def test_page_authorisation_matrix(world, callers, city_registered, route, name):
     kind = NAMES[name]
-    objects, foreign, _settings = _objects_of(kind, world)
+    objects, foreign = _objects_of(kind, world)
     variants = [("its own object", objects[kind]), *((f"another place's {kind}", o) for o in foreign.get(kind, ()))]
     if kind in world.sibling and all(o.pk != world.sibling[kind].pk for _v, o in variants):
         variants.append((f"荔城's {kind}", world.sibling[kind]))

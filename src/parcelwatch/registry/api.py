@@ -156,8 +156,8 @@ class OfficerFilters(Schema):
     q: Search | None = None
 
 
-def _require_view(request) -> None:
-    if not has_permission(request.user, REGISTRY_VIEW):
+def _require_view(request, perm: str = REGISTRY_VIEW) -> None:
+    if not has_permission(request.user, perm):
         raise PermissionDenied
 
 
@@ -252,8 +252,7 @@ class OfficerPagination(MaskedPagination):
 @paginate(OfficerPagination)
 def list_officers(request, filters: Query[OfficerFilters]):
     """Safety officers; ID numbers and phones are masked unless the role may see them."""
-    if not has_permission(request.user, REGISTRY_VIEW_PEOPLE):
-        raise PermissionDenied
+    _require_view(request, REGISTRY_VIEW_PEOPLE)
     return filter_officers(officers_visible_to(request.user), **_clean(filters)).prefetch_related("sites")
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -526,6 +527,87 @@ def open_work(where: str, params: list, today: date, *extra: tuple[str, list], o
     ]
 
 
+def hand_panels(ctx: Ctx, role: str, user: int) -> list[tuple[tuple[str, ...], str, list]]:
+    """The regulators' panels beside the events (self-inspection, credit, video, inspections, emergency, public
+    reports and rewards, collaboration): (the figures' data-testids, in the order of the row's columns; SQL;
+    params). Objects of an enterprise are the area's when the enterprise is registered in it; tasks and memoranda
+    are read upward too (a district sees the city's)."""
+    t = ctx.today
+    city = role in ("city_leader", "city_officer")
+    ds, nodes = (ctx.city_districts, ctx.city_subtree) if city else ([ctx.hanjiang], ctx.hanjiang_subtree)
+    seen = nodes if city else [ctx.city, *nodes]  # the nodes whose tasks and memoranda the user reads
+    registered = f"e.jurisdiction_id IN ({ph(nodes)})"
+    in_area = f"(e.jurisdiction_id IN ({ph(nodes)}) OR e.id IN (SELECT enterprise_id FROM registry_site WHERE " \
+              f"district_id IN ({ph(ds)})))"
+    graded = (("credit-d", "credit-c"),
+              "SELECT COUNT(DISTINCT CASE WHEN r.grade = 'D' THEN e.id END), COUNT(DISTINCT CASE WHEN r.grade = 'C' "
+              "THEN e.id END) FROM registry_enterprise e JOIN assessment_creditrating r ON r.enterprise_id = e.id "
+              f"AND r.current AND r.site_id IS NULL WHERE {in_area}", [*nodes, *ds])
+    overdue_tasks = (("tasks-overdue",), "SELECT COUNT(*) FROM collaboration_task t JOIN collaboration_jointmeeting m "
+                     f"ON m.id = t.meeting_id WHERE m.jurisdiction_id IN ({ph(seen)}) AND t.state = 'open' "
+                     "AND t.due_on < %s", [*seen, day(t)])
+    lapsing = (("memoranda-expiring",), f"SELECT COUNT(*) FROM collaboration_memorandum WHERE jurisdiction_id IN "
+               f"({ph(seen)}) AND valid_from <= %s AND valid_until >= %s AND valid_until <= %s",
+               [*seen, day(t), day(t), day(t + timedelta(days=30))])
+    open_incidents = (("incidents-open",), f"SELECT COUNT(*) FROM emergency_incident WHERE district_id IN ({ph(ds)}) "
+                      "AND state = 'open'", ds)
+    if role == "city_leader":
+        return [
+            (("circulars-to-approve",), f"SELECT COUNT(*) FROM selfcheck_circular WHERE area_id IN ({ph(nodes)}) "
+             "AND state = 'awaiting_approval'", nodes),
+            graded, open_incidents,
+            (("rewards-to-approve",), f"SELECT COUNT(*) FROM tipoffs_reward WHERE district_id IN ({ph(ds)}) "
+             "AND state = 'proposed'", ds),
+            overdue_tasks, lapsing,
+        ]
+    last_month = (t.replace(day=1) - timedelta(days=1)).replace(day=1)
+    by_enterprise = f"JOIN registry_enterprise e ON e.id = x.enterprise_id WHERE {registered}"
+    out = [
+        (("review-filings",), f"SELECT COUNT(*) FROM selfcheck_officerfiling x {by_enterprise} AND x.state = "
+         "'submitted'", nodes),
+        (("review-reports",), f"SELECT COUNT(*) FROM selfcheck_dutyreport x {by_enterprise} AND x.state = 'submitted'",
+         nodes),
+        (("reports-missing",), f"SELECT COUNT(*) FROM registry_enterprise e WHERE {registered} AND e.status = "
+         "'operating' AND EXISTS (SELECT 1 FROM registry_site s WHERE s.enterprise_id = e.id AND s.status = "
+         "'operating') AND NOT EXISTS (SELECT 1 FROM selfcheck_dutyreport r WHERE r.enterprise_id = e.id AND "
+         "r.period = %s)", [*nodes, day(last_month)]),
+        (("spot-checks-pending",), "SELECT COUNT(*) FROM selfcheck_spotcheck c JOIN selfcheck_dutyreport x ON "
+         f"x.id = c.report_id {by_enterprise} AND c.result = 'pending'", nodes),
+        (("no-filed-officer",), f"SELECT COUNT(*) FROM registry_site s WHERE s.district_id IN ({ph(ds)}) AND "
+         "s.status = 'operating' AND NOT EXISTS (SELECT 1 FROM registry_safetyofficer_sites os JOIN "
+         "registry_safetyofficer o ON o.id = os.safetyofficer_id WHERE os.site_id = s.id AND o.status = 'active' "
+         "AND o.filing_date IS NOT NULL)", ds),
+        (("evaluations-open",), f"SELECT COUNT(*) FROM assessment_evaluation WHERE area_id IN ({ph(nodes)}) AND "
+         "state = 'open'", nodes),
+        graded,
+        (("video-patrols",), "SELECT COUNT(*) FROM video_videopatrol p JOIN registry_site s ON s.id = p.site_id "
+         f"WHERE s.district_id IN ({ph(ds)}) AND p.inspector_id = %s AND p.state = 'pending'", [*ds, user]),
+        (("video-offline", "video-rate"), "SELECT COUNT(CASE WHEN status = 'offline' THEN 1 END), COUNT(CASE WHEN "
+         f"status = 'online' THEN 1 END) FROM video_camera WHERE district_id IN ({ph(ds)}) AND enabled", ds),
+        (("inspections-due",), "SELECT COUNT(*) FROM enforcement_inspection i JOIN enforcement_inspection_inspectors "
+         "ii ON ii.inspection_id = i.id JOIN enforcement_inspectionplan p ON p.id = i.plan_id WHERE ii.user_id = %s "
+         "AND p.state = 'published' AND i.state = 'planned'", [user]),
+        (("plans-to-review",), f"SELECT COUNT(*) FROM emergency_emergencyplan x {by_enterprise} AND x.state = "
+         "'submitted'", nodes),
+        (("drills-to-evaluate",), f"SELECT COUNT(*) FROM emergency_drill x {by_enterprise} AND x.state = 'held'",
+         nodes),
+        open_incidents,
+        (("tipoffs-received",), f"SELECT COUNT(*) FROM tipoffs_tipoff WHERE district_id IN ({ph(ds)}) AND state = "
+         "'received'", ds),
+    ]
+    if role == "city_officer":
+        out.append((("rewards-to-pay",), f"SELECT COUNT(*) FROM tipoffs_reward WHERE district_id IN ({ph(ds)}) AND "
+                    "state = 'approved'", ds))
+    out += [
+        (("referrals-to-handle",), f"SELECT COUNT(*) FROM collaboration_referral WHERE jurisdiction_id IN "
+         f"({ph(nodes)}) AND direction = 'in' AND state IN ('sent', 'received')", nodes),
+        (("tasks-mine",), "SELECT COUNT(*) FROM collaboration_task t JOIN collaboration_jointmeeting m ON m.id = "
+         f"t.meeting_id WHERE m.jurisdiction_id IN ({ph(nodes)}) AND t.lead_id IS NULL AND t.state = 'open'", nodes),
+        overdue_tasks, lapsing,
+    ]
+    return out
+
+
 def hand_home(ctx: Ctx, role: str, user: int) -> list[tuple[str, list]]:
     """The home page's figures for each role (the first statement: open events by state)."""
     t = ctx.today
@@ -553,10 +635,12 @@ def hand_home(ctx: Ctx, role: str, user: int) -> list[tuple[str, list]]:
         sql, params = summed(Q(date(t.year, 1, 1), t, ds), t, "district_id", columns=cols, outer=outer)
         out.append((f"SELECT n.id, n.code, n.name, s.* FROM accounts_jurisdiction n LEFT JOIN ({sql}) s ON s.k = n.id "
                     f"WHERE n.id IN ({ph(ds)}) ORDER BY n.sort_order, n.code", [*params, *ds]))
+        out += [(sql, params) for _ids, sql, params in hand_panels(ctx, role, user)]
         out += area_registry(ctx.city_subtree, "district_id", ds)
     elif role == "city_officer":
         out += open_work(scope, ds, t)
         out += case_todo(ds, ("filed", "investigating", "decided", "served", "executed"), t)
+        out += [(sql, params) for _ids, sql, params in hand_panels(ctx, role, user)]
         out += area_registry(ctx.city_subtree, "district_id", ds)
     elif role == "hanjiang_officer":
         mine = [ctx.hanjiang]
@@ -567,6 +651,7 @@ def hand_home(ctx: Ctx, role: str, user: int) -> list[tuple[str, list]]:
             "closed_district", "st_closed", "rect_on_time", "rect_due", "accepted", "reworked", "fixes"))
         out.append(summed(Q(date(t.year, 1, 1), t, mine), t, columns=cols))
         out.append(summed(Q(date(t.year, 1, 1), t, ds), t, columns=cols))
+        out += [(sql, params) for _ids, sql, params in hand_panels(ctx, role, user)]
         out += area_registry(ctx.hanjiang_subtree, "district_id", mine)
     elif role == "hanjiang_grid":
         places = ctx.hanjiang_places
@@ -634,6 +719,7 @@ class Ctx:
     grid_user: int
     zto_enterprise: int
     enterprise: int  # the enterprise with the most events (statistics ?enterprise=)
+    city: int = 0
 
 
 def pages(ctx: Ctx, clients: dict[str, Client], auth: dict) -> list[tuple[str, str, object, list]]:
@@ -731,7 +817,8 @@ def context() -> Ctx:
     return Ctx(today=timezone.localdate(), users=dict(User.objects.filter(username__in=USERS).values_list("username", "pk")),
                city_districts=districts, city_subtree=subtree("350300"),
                hanjiang=Jurisdiction.objects.get(code="350303").pk, hanjiang_subtree=subtree("350303"),
-               hanjiang_places=sorted(places), grid_user=grid.pk, zto_enterprise=zto, enterprise=largest or zto)
+               hanjiang_places=sorted(places), grid_user=grid.pk, zto_enterprise=zto, enterprise=largest or zto,
+               city=city.pk)
 
 
 def verify(ctx: Ctx) -> None:
@@ -809,6 +896,15 @@ def verify(ctx: Ctx) -> None:
              filter_events(events, overdue=True, today=t).count())
         same(f"home {name}: enterprises", fetch(stmts[-3])[0][0], enterprises_visible_to(users[name]).count())
         same(f"home {name}: safety officers", fetch(stmts[-2])[0][0], officers_visible_to(users[name]).count())
+        if name in ("city_leader", "city_officer", "hanjiang_officer"):
+            client = Client()
+            client.force_login(users[name])
+            shown = {k: int(v) for k, v in re.findall(r'data-testid="([\w-]+)" data-count="(\d+)"',
+                                                       client.get("/").content.decode())}
+            for testids, sql, params in hand_panels(ctx, name, ctx.users[name]):
+                row = fetch((sql, params))[0]
+                for testid, value in zip(testids, row, strict=True):
+                    same(f"home {name}: {testid}", int(value or 0), shown.get(testid))
     if bad:
         print("HAND-WRITTEN SQL DIFFERS FROM THE APPLICATION:\n  " + "\n  ".join(bad), flush=True)
     else:

@@ -44,7 +44,12 @@ from parcelwatch.events.models import Event
 from parcelwatch.events.selectors import events_visible_to, filter_events, reports_of, todo_for
 from parcelwatch.lib.pagination import page_rows
 from parcelwatch.registry.models import Site
-from parcelwatch.registry.selectors import enterprises_visible_to, officers_visible_to, sites_visible_to
+from parcelwatch.registry.selectors import (
+    credit_grade_counts,
+    enterprises_visible_to,
+    officers_visible_to,
+    sites_visible_to,
+)
 
 S = Event.State
 
@@ -150,13 +155,22 @@ def home(request: HttpRequest) -> HttpResponse:
             {
                 "kind_counts": [(value, label, by_kind.get(value, 0)) for value, label in Site.Kind.choices],
                 "district_counts": by_district,
-                "enterprise_count": enterprises_visible_to(user).count(),
+                "enterprise_count": _enterprise_counts(user)["all"],
                 "officer_count": officers_visible_to(user).count() if has_permission(user, REGISTRY_VIEW_PEOPLE) else None,
                 "xray_total": xray_total,
                 "registry_first": Role.PARTNER in roles and len(roles) == 1,
             }
         )
     return render(request, "home.html", context)
+
+
+def _enterprise_counts(user) -> dict[str, int]:
+    """The enterprises the user may see, and how many of them hold a D or a C credit grade: one query for the
+    register's panel and the credit figures, once per request."""
+    cached = getattr(user, "_pw_enterprise_counts", None)
+    if cached is None:
+        cached = user._pw_enterprise_counts = credit_grade_counts(enterprises_visible_to(user))
+    return cached
 
 
 # --- per role ---------------------------------------------------------------------------------------------------
@@ -261,19 +275,19 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
     def graded() -> list[Figure]:
         """Differentiated supervision starts from the D- and C-grade enterprises (kept current by the worker); the
         same set as the enterprise list filtered by grade, counted without the list's per-row figures."""
-        from parcelwatch.registry.selectors import with_credit_grade
-
-        def count(grade: str) -> int:
-            return with_credit_grade(enterprises_visible_to(user), grade).count()
-
-        return [Figure(_("D-grade enterprises"), count("D"), reverse("registry:enterprise_list") + "?credit=D",
+        counts = _enterprise_counts(user)
+        return [Figure(_("D-grade enterprises"), counts["D"], reverse("registry:enterprise_list") + "?credit=D",
                        "danger", "credit-d"),
-                Figure(_("C-grade enterprises"), count("C"), reverse("registry:enterprise_list") + "?credit=C",
+                Figure(_("C-grade enterprises"), counts["C"], reverse("registry:enterprise_list") + "?credit=C",
                        "warning", "credit-c")]
     reports = reverse("selfcheck:report_list")
-    no_officer = Figure(_("Sites without a filed safety officer"),
-                        without_filed_officer(sites_visible_to(user)).count(),
-                        reverse("registry:site_list") + "?officer=none", "warning", "no-filed-officer")
+
+    def no_officer() -> Figure:
+        """Counted once, and only for the pages that show it (not the leader's)."""
+        if not hasattr(user, "_pw_no_officer"):
+            user._pw_no_officer = without_filed_officer(sites_visible_to(user)).count()
+        return Figure(_("Sites without a filed safety officer"), user._pw_no_officer,
+                      reverse("registry:site_list") + "?officer=none", "warning", "no-filed-officer")
     if Role.ENTERPRISE_SAFETY in roles and has_permission(user, SELFCHECK_SUBMIT):
         due = _due_for(user, _my_enterprises(user), today)
         panel = Panel(_("Self-inspection"))
@@ -285,7 +299,7 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
                 "enterprise-filings-returned"),
             Figure(_("Circulars to read"), sc.receipts_of(user).filter(read_at__isnull=True).count(),
                    reverse("selfcheck:circular_list") + "?unread=1", "warning", "enterprise-circulars-unread"),
-            no_officer,
+            no_officer(),
         ]
         panels.append(panel)
     if has_permission(user, SELFCHECK_REVIEW):
@@ -302,7 +316,7 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
                    reports + f"?month={last_month:%Y-%m}&status=missing", "danger", "reports-missing"),
             Figure(_("Spot checks to record"), sc.checks_visible_to(user, SELFCHECK_REVIEW).filter(
                 result=SpotCheck.Result.PENDING).count(), reverse("selfcheck:check_list"), "", "spot-checks-pending"),
-            no_officer,
+            no_officer(),
         ]
         panels.append(panel)
         credit = Panel(_("Assessment and credit"))

@@ -86,3 +86,49 @@ def test_the_register_figures_on_the_home_page_are_the_register_s(cast, client, 
     assert {d["district__code"]: d["n"] for d in page.context["district_counts"]} == {
         code: sites.filter(district__code=code).count() for code in {s.district.code for s in sites}}
     assert page.context["xray_total"] == sum(s.xray_count for s in sites) > 0
+
+
+@pytest.mark.parametrize("username", ["city_leader", "city_officer", "hanjiang_officer"])
+def test_the_credit_figures_and_the_enterprise_count_are_the_enterprise_list_s(cast, client, username):
+    """The enterprises, and those graded D and C, are counted in one query: each equals its list, with a
+    site-level rating and a former grade that must not count."""
+    from django.utils import timezone
+
+    from parcelwatch.assessment.models import CreditRating
+    from tests import factories as f
+
+    now = timezone.now()
+
+    def rate(enterprise, grade, **extra):
+        CreditRating.objects.create(enterprise=enterprise, grade=grade, score=50, computed_at=now, since=now, **extra)
+
+    other = f.enterprise("莆田市涵江区韵达快递有限公司", cast.hanjiang, brand=f.brand("yunda", "韵达快递", "韵达"))
+    rate(cast.zto_hanjiang, "D")
+    rate(cast.zto_hanjiang, "C", current=False)  # its former grade
+    rate(other, "C")
+    rate(cast.zto_hanjiang, "D", site=cast.hanjiang_outlet)  # a site's grade is not the enterprise's
+    rate(cast.yto_licheng, "D")
+    client.force_login(getattr(cast, username))
+    page = client.get("/")
+    figures = {fig.testid: fig.count for panel in page.context["panels"] for fig in panel.figures}
+    assert figures["credit-d"] == _listed(client, "/registry/enterprises/?credit=D")
+    assert figures["credit-c"] == _listed(client, "/registry/enterprises/?credit=C") == 1
+    assert page.context["enterprise_count"] == _listed(client, "/registry/enterprises/")
+    expected_d = 2 if username != "hanjiang_officer" else 1
+    assert figures["credit-d"] == expected_d
+
+
+def test_the_leader_s_page_counts_only_what_it_shows(cast, client):
+    """Sites without a filed officer are not on the leader's page: the page does not count them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(cast.city_leader)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/")
+    figures = {fig.testid for panel in page.context["panels"] for fig in panel.figures}
+    assert "no-filed-officer" not in figures and "credit-d" in figures
+    assert not [q for q in queries.captured_queries
+                if "NOT EXISTS" in q["sql"] and "registry_safetyofficer_sites" in q["sql"]]
+    client.force_login(cast.city_officer)
+    assert "no-filed-officer" in {fig.testid for p in client.get("/").context["panels"] for fig in p.figures}

@@ -7,8 +7,8 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from parcelwatch.events.models import Event
@@ -74,25 +74,34 @@ def record_event_facts(event: Event) -> None:
         for m, v in new.items():
             changes[k][m] += v
     # A fixed order of rows: two transactions updating the same rows never wait on each other in a cycle.
-    for k in sorted(changes):
-        delta = {m: v for m, v in changes[k].items() if v}
-        if delta:
-            _add(dict(k), delta)
+    _add_all([(dict(k), changes[k]) for k in sorted(changes) if any(changes[k].values())])
 
 
 def _stored_repeat(fact: EventFact) -> bool:
     return bool(fact.repeat_candidate)
 
 
-def _add(key: dict, delta: dict[str, int]) -> None:
-    updates = {m: F(m) + v for m, v in delta.items()}
-    if StatsCube.objects.filter(**key).update(**updates):
+KEY_COLUMNS = ("grain", "month", *grains.DIMENSIONS)  # the cube_key constraint, in its order
+
+
+def _add_all(rows: list[tuple[dict, dict[str, int]]]) -> None:
+    """Add each delta to its rollup row, creating the rows that do not exist yet, in one statement (an upsert on
+    the cube's key: SQLite and PostgreSQL both have ON CONFLICT), in the order given."""
+    if not rows:
         return
-    try:
-        with transaction.atomic():
-            StatsCube.objects.create(**key, **delta)
-    except IntegrityError:  # created meanwhile by another transaction
-        StatsCube.objects.filter(**key).update(**updates)
+    table = connection.ops.quote_name(StatsCube._meta.db_table)
+    column = {f.name: connection.ops.quote_name(f.column) for f in StatsCube._meta.concrete_fields}
+    names = [*KEY_COLUMNS, *MEASURES]
+    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+    params: list = []
+    for key, delta in rows:
+        params += [key[n] for n in KEY_COLUMNS] + [delta.get(m, 0) for m in MEASURES]
+    sql = (f"INSERT INTO {table} ({', '.join(column[n] for n in names)}) VALUES "
+           + ", ".join([placeholders] * len(rows))
+           + f" ON CONFLICT ({', '.join(column[n] for n in KEY_COLUMNS)}) DO UPDATE SET "
+           + ", ".join(f"{column[m]} = {table}.{column[m]} + EXCLUDED.{column[m]}" for m in MEASURES))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 # --- rebuilding -----------------------------------------------------------------------------------------------

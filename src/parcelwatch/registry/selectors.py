@@ -183,6 +183,14 @@ def with_credit_grade(qs: QuerySet[Enterprise], grade: str) -> QuerySet[Enterpri
     return qs.filter(Exists(_current_grade().filter(grade=grade))) if grade in CREDIT_GRADES else qs.none()
 
 
+def credit_grade_counts(qs: QuerySet[Enterprise], grades: tuple[str, ...] = ("D", "C")) -> dict[str, int]:
+    """How many enterprises `qs` holds ("all") and how many of them hold each current grade, in one query: the
+    same sets as the list and `with_credit_grade`, counted together for the home pages."""
+    counts = qs.order_by().aggregate(all=Count("pk"), **{
+        grade: Count("pk", filter=Exists(_current_grade().filter(grade=grade))) for grade in grades})
+    return {k: v or 0 for k, v in counts.items()}
+
+
 def filter_enterprises(
     qs: QuerySet[Enterprise], *, q: str = "", district: str = "", brand: str = "", status: str = "", credit: str = "",
     sort: str = "",

@@ -149,7 +149,10 @@ class Site(models.Model):
         verbose_name = _("site")
         verbose_name_plural = _("sites")
         ordering = ["district__sort_order", "name"]
-        indexes = [models.Index(fields=["kind", "district"]), models.Index(fields=["name"])]
+        # (enterprise, id): an enterprise's sites from the index alone, for every enterprise-scoped query's
+        # `site_id IN (SELECT id FROM site WHERE enterprise_id = …)` (PostgreSQL otherwise scans the whole table).
+        indexes = [models.Index(fields=["kind", "district"]), models.Index(fields=["name"]),
+                   models.Index(fields=["enterprise", "id"], name="site_enterprise_id")]
 
     def __str__(self) -> str:
         return self.name

@@ -103,23 +103,25 @@ def home(request: HttpRequest) -> HttpResponse:
     visible = events_visible_to(user) if has_permission(user, EVENTS_VIEW) else None
     if visible is not None:
         case_tasks = case_todo_for(user, today) if has_permission(user, CASES_VIEW) else None
+        case_count = case_tasks.count() if case_tasks is not None else None  # the to-do and a panel show it
         context.update({
-            "todo_count": todo_for(user, today).count() + (case_tasks.count() if case_tasks is not None else 0),
+            "todo_count": todo_for(user, today).count() + (case_count or 0),
             "overdue_count": _count(visible, overdue=True, today=today),
             "open_count": visible.filter(state__in=Event.OPEN_STATES).count(),
         })
         if Role.CITY_LEADER in roles:
-            panels += _leader_panels(user, visible, today, case_tasks)
+            panels += _leader_panels(user, visible, today, case_tasks, case_count)
         if Role.CITY_OFFICER in roles:
-            panels.append(_city_officer_panel(user, visible, today, case_tasks))
+            panels.append(_city_officer_panel(user, visible, today, case_tasks, case_count))
         if Role.DISTRICT_OFFICER in roles:
             panels += _district_officer_panels(user, visible, today)
         if Role.GRID_WORKER in roles:
             panels.append(_grid_worker_panel(user, visible, today))
         if Role.ENTERPRISE_SAFETY in roles:
             panels += _enterprise_panels(user, visible, today)
+    memo: dict = {}  # figures two panels of this page share, counted once
     if has_permission(user, SELFCHECK_VIEW):
-        panels += _selfcheck_panels(user, roles, today)
+        panels += _selfcheck_panels(user, roles, today, memo)
     # Remote video needs the officers who patrol by video and answer its offline alerts.
     if has_permission(user, VIDEO_VIEW) and roles & {Role.CITY_OFFICER, Role.DISTRICT_OFFICER}:
         panels.append(_video_panel(user))
@@ -155,7 +157,7 @@ def home(request: HttpRequest) -> HttpResponse:
             {
                 "kind_counts": [(value, label, by_kind.get(value, 0)) for value, label in Site.Kind.choices],
                 "district_counts": by_district,
-                "enterprise_count": _enterprise_counts(user)["all"],
+                "enterprise_count": _enterprise_counts(user, memo)["all"],
                 "officer_count": officers_visible_to(user).count() if has_permission(user, REGISTRY_VIEW_PEOPLE) else None,
                 "xray_total": xray_total,
                 "registry_first": Role.PARTNER in roles and len(roles) == 1,
@@ -164,13 +166,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", context)
 
 
-def _enterprise_counts(user) -> dict[str, int]:
+def _enterprise_counts(user, memo: dict) -> dict[str, int]:
     """The enterprises the user may see, and how many of them hold a D or a C credit grade: one query for the
-    register's panel and the credit figures, once per request."""
-    cached = getattr(user, "_pw_enterprise_counts", None)
-    if cached is None:
-        cached = user._pw_enterprise_counts = credit_grade_counts(enterprises_visible_to(user))
-    return cached
+    register's panel and the credit figures, once per page (`memo`: the page's)."""
+    if "enterprises" not in memo:
+        memo["enterprises"] = credit_grade_counts(enterprises_visible_to(user))
+    return memo["enterprises"]
 
 
 # --- per role ---------------------------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ def _inspection_panel(user) -> Panel:
                                            "inspections-due")])
 
 
-def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
+def _selfcheck_panels(user, roles: set, today: date, memo: dict) -> list[Panel]:
     """Self-inspection: for the enterprise, what it owes (reports, corrections, circulars to read, sites without a
     filed officer); for the district, what waits for its decision; for the leader, circulars to approve."""
     from parcelwatch.assessment.models import Evaluation
@@ -275,7 +276,7 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
     def graded() -> list[Figure]:
         """Differentiated supervision starts from the D- and C-grade enterprises (kept current by the worker); the
         same set as the enterprise list filtered by grade, counted without the list's per-row figures."""
-        counts = _enterprise_counts(user)
+        counts = _enterprise_counts(user, memo)
         return [Figure(_("D-grade enterprises"), counts["D"], reverse("registry:enterprise_list") + "?credit=D",
                        "danger", "credit-d"),
                 Figure(_("C-grade enterprises"), counts["C"], reverse("registry:enterprise_list") + "?credit=C",
@@ -284,9 +285,9 @@ def _selfcheck_panels(user, roles: set, today: date) -> list[Panel]:
 
     def no_officer() -> Figure:
         """Counted once, and only for the pages that show it (not the leader's)."""
-        if not hasattr(user, "_pw_no_officer"):
-            user._pw_no_officer = without_filed_officer(sites_visible_to(user)).count()
-        return Figure(_("Sites without a filed safety officer"), user._pw_no_officer,
+        if "no_officer" not in memo:
+            memo["no_officer"] = without_filed_officer(sites_visible_to(user)).count()
+        return Figure(_("Sites without a filed safety officer"), memo["no_officer"],
                       reverse("registry:site_list") + "?officer=none", "warning", "no-filed-officer")
     if Role.ENTERPRISE_SAFETY in roles and has_permission(user, SELFCHECK_SUBMIT):
         due = _due_for(user, _my_enterprises(user), today)
@@ -363,13 +364,13 @@ def _video_panel(user) -> Panel:
     return panel
 
 
-def _leader_panels(user, visible, today: date, case_tasks) -> list[Panel]:
+def _leader_panels(user, visible, today: date, case_tasks, case_count: int | None) -> list[Panel]:
     from parcelwatch.analytics import selectors as stats
 
     approvals = case_tasks if case_tasks is not None else None
     now = Panel(_("Waiting for you"))
     if approvals is not None:
-        now.figures.append(Figure(_("Case approvals waiting"), approvals.count(), reverse("events:todo") + "#cases",
+        now.figures.append(Figure(_("Case approvals waiting"), case_count, reverse("events:todo") + "#cases",
                                   "warning", "leader-approvals"))
         now.items = list(approvals[:5])
         now.items_title = _("Approvals waiting")
@@ -430,7 +431,7 @@ def _district_trends(user, today: date) -> Panel:
     return panel
 
 
-def _city_officer_panel(user, visible, today: date, case_tasks) -> Panel:
+def _city_officer_panel(user, visible, today: date, case_tasks, case_count: int | None) -> Panel:
     panel = Panel(_("City bureau work"))
     panel.figures = [
         _figure(visible, _("Escalated events waiting"), state=S.ESCALATED, today=today, tone="warning",
@@ -438,7 +439,7 @@ def _city_officer_panel(user, visible, today: date, case_tasks) -> Panel:
         _figure(visible, _("Under enforcement"), state=S.UNDER_ENFORCEMENT, today=today),
     ]
     if case_tasks is not None:
-        panel.figures.append(Figure(_("Case steps due"), case_tasks.count(), reverse("events:todo") + "#cases",
+        panel.figures.append(Figure(_("Case steps due"), case_count, reverse("events:todo") + "#cases",
                                     "warning", "city-case-steps"))
         panel.items = list(case_tasks[:5])
         panel.items_title = _("Case steps")

@@ -81,7 +81,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             "referrals": sel.referrals_to_handle(sel.referrals_visible_to(user), user).count(),
             "tasks": sel.tasks_open(sel.tasks_led_by_me(tasks, user)).count(),
             "overdue": sel.tasks_overdue(tasks, today).count(),
-            "expiring": sel.memoranda_expiring(memoranda, today).count(),
+            # Partners are not shown the memoranda lapsing (the bureau renews them): not counted for them.
+            "expiring": None if partner else sel.memoranda_expiring(memoranda, today).count(),
         },
         "can_manage": has_permission(user, COLLAB_MANAGE),
     })

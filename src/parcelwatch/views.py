@@ -367,12 +367,11 @@ def _video_panel(user) -> Panel:
 def _leader_panels(user, visible, today: date, case_tasks, case_count: int | None) -> list[Panel]:
     from parcelwatch.analytics import selectors as stats
 
-    approvals = case_tasks if case_tasks is not None else None
     now = Panel(_("Waiting for you"))
-    if approvals is not None:
+    if case_tasks is not None:
         now.figures.append(Figure(_("Case approvals waiting"), case_count, reverse("events:todo") + "#cases",
                                   "warning", "leader-approvals"))
-        now.items = list(approvals[:5])
+        now.items = list(case_tasks[:5])
         now.items_title = _("Approvals waiting")
         now.kind = "cases"
     escalated = Panel(_("Escalations by age"))

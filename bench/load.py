@@ -4,7 +4,8 @@
     DATABASE_URL=... .venv/bin/python bench/load.py --soak 600              # the 10-minute soak
 
 Migrates the database and loads the Putian demo if it is empty, starts gunicorn with two worker processes on
-127.0.0.1, and has --clients concurrent clients (threads of this process, keep-alive connections) report events as
+127.0.0.1 (sync workers; --threads N runs N threads in each instead), and has --clients concurrent clients
+(threads of this process) report events as
 grid workers do: a multipart POST /api/v1/events with a photo, at the sites of 涵江. Prints throughput, latency
 percentiles (p50/p95/p99) and errors; the soak also samples the app processes' memory (RSS) every 15 seconds and
 prints its first, middle and last values and the growth per minute.
@@ -84,10 +85,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_servers(port: int) -> subprocess.Popen:
+def start_servers(port: int, threads: int = 1) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DEBUG": "false"}
     process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "parcelwatch.wsgi:application",
-                                "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+                                "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", str(threads),
                                 "--log-level", "warning"], env=env, cwd=ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -171,6 +172,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=60, help="length of the intake run (default 60)")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per app process (default 1: a sync worker, the fastest for intake)")
     parser.add_argument("--soak", type=float, default=0, help="also soak for this many seconds (600: ten minutes)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
@@ -178,11 +181,12 @@ def main() -> None:
     token, sites = prepare()
     payloads = bodies(sites)
     port = free_port()
-    server = start_servers(port)
+    server = start_servers(port, args.threads)
     try:
         run(port, token, payloads, 5, args.clients)  # warm up: connections, caches, JIT of the templates
         result = run(port, token, payloads, args.seconds, args.clients)
-        print(f"Event intake, {args.clients} clients, {result['seconds']:.0f} s, 2 app processes "
+        print(f"Event intake, {args.clients} clients, {result['seconds']:.0f} s, 2 app processes × {args.threads} "
+              f"thread(s) "
               f"({connection.vendor}, {os.cpu_count()} cores):")
         print(f"  {result['per_second']:.1f} events/s  p50 {result['p50']:.0f} ms  p95 {result['p95']:.0f} ms  "
               f"p99 {result['p99']:.0f} ms  ({result['events']} events, errors: {result['errors'] or 'none'})")

@@ -329,3 +329,67 @@ def test_api_transitions_only_take_the_actor_s_own_uploads(client, cast, event):
     assert response.status_code == 422
     event.refresh_from_db()
     assert event.state == Event.State.ACCEPTED
+
+
+def test_the_answer_to_a_report_is_the_event_as_its_detail_shows_it(client, cast):
+    """The report's answer is built from what was just saved, without reading it back: it must equal the detail."""
+    response = client.post("/api/v1/events", {
+        "site": cast.hanjiang_outlet.pk, "category": "BA02", "description": "  备案地址不符  ", "lng": "119.1",
+        "lat": "25.45", "photos": [SimpleUploadedFile("p.jpg", jpeg()), SimpleUploadedFile("q.jpg", jpeg((9, 8, 7)))]},
+        **bearer(cast.hanjiang_grid))
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created == client.get(f"/api/v1/events/{created['id']}", **bearer(cast.hanjiang_grid)).json()
+    assert created["number"].startswith(f"SJ{timezone.localdate().year}")
+    assert created["cases"] == [] and len(created["timeline"][0]["attachments"]) == 2
+
+
+def test_reporting_at_a_site_one_cannot_see_is_404_and_one_cannot_report_on_is_403(client, cast):
+    from parcelwatch.accounts.models import Membership, Role
+
+    def report(user):
+        return client.post("/api/v1/events", {"site": cast.licheng_outlet.pk, "category": "BA02", "description": "x",
+                                               "photos": [SimpleUploadedFile("p.jpg", jpeg())]}, **bearer(user))
+
+    response = report(cast.hanjiang_grid)
+    assert response.status_code == 404 and response.json()["detail"] == "未找到该网点。"
+    # Also a city leader: sees 荔城's site, but reports only in 涵江.
+    Membership.objects.create(user=cast.hanjiang_grid, jurisdiction=cast.city, role=Role.CITY_LEADER)
+    response = report(cast.hanjiang_grid)
+    assert response.status_code == 403 and "detail" in response.json()
+    assert not Event.objects.exists()
+
+
+def test_event_numbers_are_gapless_when_a_report_rolls_back(cast):
+    from django.db import transaction
+
+    category = EventCategory.objects.get(code="BA02")
+
+    def reported():
+        return report_event(actor=cast.hanjiang_grid, site=cast.hanjiang_outlet, category=category, description="x",
+                            photos=[store_attachment(jpeg(), name="a.jpg", actor=cast.hanjiang_grid)])
+
+    first = reported()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        reported()
+        raise RuntimeError("the request failed after the report")
+    second = reported()
+    year = timezone.localdate().year
+    assert (first.number, second.number) == (f"SJ{year}00001", f"SJ{year}00002")
+    assert Event.objects.get(pk=second.pk).number == second.number
+    assert not Event.objects.filter(number__startswith="~").exists()
+
+
+def test_the_people_told_are_those_whose_area_holds_the_place(cast):
+    from parcelwatch.accounts.models import Membership, Role
+    from parcelwatch.notifications.services import users_with_role_covering
+
+    # A second membership covering the same place does not tell the same person twice.
+    Membership.objects.create(user=cast.hanjiang_officer, jurisdiction=cast.city, role=Role.DISTRICT_OFFICER)
+    path = cast.hanjiang_outlet.jurisdiction.path
+    assert users_with_role_covering(Role.DISTRICT_OFFICER, path) == [cast.hanjiang_officer]
+    licheng = users_with_role_covering(Role.DISTRICT_OFFICER, cast.licheng.path)
+    assert sorted(u.pk for u in licheng) == sorted([cast.licheng_officer.pk, cast.hanjiang_officer.pk])
+    assert users_with_role_covering(Role.CITY_OFFICER, path) == [cast.city_officer]
+    assert users_with_role_covering(Role.CITY_OFFICER, cast.city.path) == [cast.city_officer]
+    assert users_with_role_covering(Role.GRID_WORKER, cast.licheng.path) == []

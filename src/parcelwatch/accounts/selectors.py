@@ -21,7 +21,12 @@ def districts_visible_to(user: User) -> QuerySet[Jurisdiction]:
 
 
 def city_of(node: Jurisdiction) -> Jurisdiction:
+    """The root of the node's tree; no query when it is among the parents already loaded with the node."""
     code = node.path.split("/")[0]
+    while node is not None:
+        if node.code == code:
+            return node
+        node = node.parent if Jurisdiction.parent.is_cached(node) else None
     return Jurisdiction.objects.get(code=code)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -55,7 +55,7 @@ def template_problem(text: str, *, needs_issuer: bool = False) -> str | None:
     return None
 
 
-def _template_for(kind: str) -> tuple[str, bool]:
+def number_template(kind: str) -> tuple[str, bool]:
     """The administrator's template, or the default when the stored one cannot be used (never a failure)."""
     stored = NumberTemplate.objects.filter(kind=kind).first()
     if stored is None:
@@ -66,20 +66,36 @@ def _template_for(kind: str) -> tuple[str, bool]:
     return stored.template, stored.per_issuer
 
 
-def next_number(kind: str, *, year: int, issuer: str = "") -> str:
-    """The next number of a kind in a year; safe when several processes ask at once."""
-    text, per_issuer = _template_for(kind)
+def _bump(kind: str, scope: str, year: int) -> int | None:
+    """Add one to the counter and return its new value, in one statement (None: no counter yet).
+
+    The row stays locked until the caller's transaction ends, so numbers are gapless: a transaction that rolls
+    back gives its number back, and the next one waits for it."""
+    table = connection.ops.quote_name(Counter._meta.db_table)
+    last = connection.ops.quote_name(Counter._meta.get_field("last").column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {last} = {last} + 1 WHERE kind = %s AND scope = %s AND year = %s "
+                       f"RETURNING {last}", [kind, scope, year])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def next_number(kind: str, *, year: int, issuer: str = "", template: tuple[str, bool] | None = None) -> str:
+    """The next number of a kind in a year; safe when several processes ask at once.
+
+    Call it inside the transaction that records the number. `template`: what `number_template(kind)` gave, read
+    earlier, so that the counter's row is locked for as short a time as possible."""
+    text, per_issuer = template or number_template(kind)
     scope = issuer if per_issuer else ""
-    with transaction.atomic():
+    seq = _bump(kind, scope, year)
+    if seq is None:  # the first number of its kind this year
         try:
             with transaction.atomic():
-                Counter.objects.get_or_create(kind=kind, scope=scope, year=year)
+                Counter.objects.create(kind=kind, scope=scope, year=year)
         except IntegrityError:
-            pass
-        counter = Counter.objects.select_for_update().get(kind=kind, scope=scope, year=year)
-        counter.last += 1
-        counter.save(update_fields=["last"])
-        return text.format(year=year, seq=counter.last, issuer=issuer)
+            pass  # another transaction created it first
+        seq = _bump(kind, scope, year)
+    return text.format(year=year, seq=seq, issuer=issuer)
 
 
 def render_pdf(template: str, context: dict) -> bytes:

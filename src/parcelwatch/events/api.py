@@ -3,7 +3,6 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.http import Http404
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -14,8 +13,9 @@ from parcelwatch.accounts.permissions import EVENTS_REPORT, EVENTS_VIEW
 from parcelwatch.analytics.measures import LIST_FLAGS
 from parcelwatch.evidence.api import own_uploads_or_422
 from parcelwatch.evidence.attachments import store_uploads
+from parcelwatch.evidence.models import Attachment
 from parcelwatch.evidence.schemas import TimelineOut
-from parcelwatch.evidence.timeline import entries_as_json
+from parcelwatch.evidence.timeline import entries_as_json, entry_as_json
 from parcelwatch.lib.apitypes import (
     Code,
     Coordinate,
@@ -30,7 +30,8 @@ from parcelwatch.lib.apitypes import (
     Search,
     Year,
 )
-from parcelwatch.registry.selectors import get_site_for_user
+from parcelwatch.registry.models import Site
+from parcelwatch.registry.selectors import sites_visible_to
 
 from . import services
 from .models import Event, EventCategory
@@ -89,16 +90,19 @@ def _event(e: Event) -> dict:
     }
 
 
-def _detail(e: Event, user) -> dict:
+def _detail(e: Event, user, *, reported: list[Attachment] | None = None) -> dict:
+    """The event in full. `reported`: the event was reported in this request with these photos, so its detail is
+    what is in memory (no case yet; its one entry, the report)."""
     from parcelwatch.enforcement.selectors import cases_visible_to
 
     return {
         **_event(e),
         "available_actions": [t.action for t in available_transitions(e, user)],
         "next_step": next_step(e),
-        "cases": [{"id": c.pk, "number": c.number, "state": c.state, "state_label": str(c.get_state_display())}
-                  for c in cases_visible_to(user).filter(events=e).order_by("proposed_at")],
-        "timeline": entries_as_json(e),
+        "cases": [] if reported is not None else [
+            {"id": c.pk, "number": c.number, "state": c.state, "state_label": str(c.get_state_display())}
+            for c in cases_visible_to(user).filter(events=e).order_by("proposed_at")],
+        "timeline": ([entry_as_json(e.report_entry, reported)] if reported is not None else entries_as_json(e)),
     }
 
 
@@ -170,10 +174,6 @@ def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFil
         raise HttpError(422, f"未知字段：{'、'.join(unknown or sorted(set(request.FILES) - {'photos'}))}")
     if len(photos) > MAX_PHOTOS:
         raise HttpError(422, f"最多上传 {MAX_PHOTOS} 张照片。")
-    try:
-        site_obj = get_site_for_user(request.user, payload.site)
-    except Http404:
-        raise HttpError(404, "未找到该网点。") from None
     category_obj = EventCategory.objects.filter(code=payload.category).first()
     if category_obj is None:
         raise HttpError(422, f"未知的事件类别：{payload.category}")
@@ -181,14 +181,17 @@ def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFil
         # All or nothing: a refused report leaves no stored photo behind (the client still has them).
         with transaction.atomic():
             stored = store_uploads(photos, actor=request.user)
-            event = services.report_event(actor=request.user, site=site_obj, category=category_obj,
+            # The service reads the site again, authorised and locked, in one query.
+            event = services.report_event(actor=request.user, site=Site(pk=payload.site), category=category_obj,
                                           description=payload.description, photos=stored, lng=payload.lng,
                                           lat=payload.lat)
     except DjangoValidationError as exc:
         raise HttpError(422, "；".join(exc.messages)) from None
     except services.TransitionError as exc:
+        if exc.code == "forbidden" and not sites_visible_to(request.user).filter(pk=payload.site).exists():
+            raise HttpError(404, "未找到该网点。") from None  # outside the jurisdiction: as if it did not exist
         raise HttpError(exc.http_status, exc.message) from None
-    return Status(201, _detail(get_event_for_user(request.user, event.pk), request.user))
+    return Status(201, _detail(event, request.user, reported=stored))
 
 
 @router.get("/events/{event_id}", response=EventDetailOut)

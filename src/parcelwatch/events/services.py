@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,13 +15,13 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from parcelwatch.accounts.access import granting_role
+from parcelwatch.accounts.access import granting_role, scoped
 from parcelwatch.accounts.models import Role, User
 from parcelwatch.accounts.permissions import EVENTS_REPORT
 from parcelwatch.accounts.selectors import city_of
 from parcelwatch.analytics.services import record_event_facts
 from parcelwatch.documents.models import DocumentKind
-from parcelwatch.documents.services import issue_document, next_number, record_paper_document
+from parcelwatch.documents.services import issue_document, next_number, number_template, record_paper_document
 from parcelwatch.evidence import timeline
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import DESCRIPTION_MAX, NOTE_MAX
@@ -30,7 +31,7 @@ from parcelwatch.notifications.services import notify as notify_users
 from parcelwatch.notifications.services import on_commit as notify_on_commit
 from parcelwatch.notifications.services import users_with_role_covering
 from parcelwatch.registry.models import Site
-from parcelwatch.registry.selectors import can_on_site
+from parcelwatch.registry.selectors import SITE_SCOPE
 from parcelwatch.workdays.services import add_working_days, working_days_between
 
 from .models import Event, EventCategory
@@ -81,8 +82,17 @@ def report_event(
     when: datetime | None = None,
     source: str | None = None,
 ) -> Event:
-    """`source` says how the problem was found when it is not the reporter's role (a video patrol)."""
-    if not can_on_site(actor, EVENTS_REPORT, site):
+    """`source` says how the problem was found when it is not the reporter's role (a video patrol).
+
+    Only `site.pk` is read from `site`: the site is read again, authorised and locked in one query. The returned
+    event carries the timeline entry of its report as `report_entry`.
+    """
+    # The site's row is held until commit: two reports of one site are counted one after the other, so the
+    # second sees the first (a repeat within the year; analytics.services). Only sites the actor may report on
+    # are found, so this is also the authorisation.
+    site = scoped(Site.objects.select_for_update(of=("self",), no_key=True).select_related(
+        "jurisdiction", "district__parent", "enterprise"), actor, EVENTS_REPORT, SITE_SCOPE).filter(pk=site.pk).first()
+    if site is None:
         raise TransitionError(_("You cannot report events for this site."), code="forbidden")
     if not category.active:
         raise TransitionError(_("This category is no longer in use."))
@@ -93,28 +103,29 @@ def report_event(
     if not any(a.kind == Attachment.Kind.IMAGE for a in photos):
         raise TransitionError(_("Take at least one photo of the problem."))
     when = when or timezone.now()
-    # The site's row is held until commit: two reports of one site are counted one after the other, so the
-    # second sees the first (a repeat within the year; analytics.services).
-    site = Site.objects.select_for_update(of=("self",), no_key=True).select_related(
-        "jurisdiction", "district").get(pk=site.pk)
-    city = city_of(site.jurisdiction)
+    city = city_of(site.district)
     try:
         lng, lat = clean_point(lng, lat, bounds=city.bounds, place=city.name)
     except ValidationError as exc:
         raise TransitionError(_("Location: %(reason)s") % {"reason": exc.messages[0]}) from None
     role = granting_role(actor, EVENTS_REPORT, path=site.jurisdiction.path)
+    numbering = number_template(DocumentKind.EVENT)
     event = Event.objects.create(
-        number=next_number(DocumentKind.EVENT, year=timezone.localtime(when).year),
+        number=f"~{uuid.uuid4().hex[:30]}",  # numbered last, below; never seen outside this transaction
         site=site, category=category, description=description.strip(), jurisdiction=site.jurisdiction,
         district=site.district, reported_by=actor, reported_at=when, lng=lng, lat=lat,
         source=source if source in Event.Source.values else (
             Event.Source.GRID if role == Role.GRID_WORKER else Event.Source.INSPECTION),
     )
-    timeline.append(event, action=REPORT, actor=actor, actor_role=role, to_state=S.REPORTED,
-                            note=event.description, attachments=list(photos),
-                            data={"lng": str(lng) if lng is not None else None,
-                                  "lat": str(lat) if lat is not None else None}, at=when)
-    record_event_facts(event)
+    event.report_entry = timeline.append(
+        event, action=REPORT, actor=actor, actor_role=role, to_state=S.REPORTED, note=event.description,
+        attachments=list(photos), data={"lng": str(lng) if lng is not None else None,
+                                        "lat": str(lat) if lat is not None else None}, at=when, first=True)
+    record_event_facts(event, new=True)
+    # The number last: the year's counter is one row that every report locks until it commits, so the counter is
+    # taken as late as possible (numbers stay gapless: a report that rolls back gives its number back).
+    event.number = next_number(DocumentKind.EVENT, year=timezone.localtime(when).year, template=numbering)
+    Event.objects.filter(pk=event.pk).update(number=event.number)
     notify_on_commit(lambda: _notify_state(event, ACTION_LABELS[REPORT], actor=actor))
     return event
 

@@ -57,13 +57,16 @@ def append(
     data: dict | None = None,
     attachments: list[Attachment] = (),
     at: datetime | None = None,
+    first: bool = False,
 ) -> TimelineEntry:
     """Append an entry. Call inside the transaction that holds the subject's row lock.
 
-    `at` is only for loading historical records (the demo's 2019 history); live steps use now.
+    `at` is only for loading historical records (the demo's 2019 history); live steps use now. `first` says the
+    subject was created in this transaction, so it has no entry yet (the entry's unique sequence number would
+    refuse a second #1).
     """
     subject_type, subject_id = subject_key(subject)
-    last = (
+    last = None if first else (
         TimelineEntry.objects.filter(subject_type=subject_type, subject_id=subject_id).order_by("-seq").first()
     )
     entry = TimelineEntry(
@@ -85,9 +88,12 @@ def append(
     # JSON round-trip so the hash sees exactly what the database will give back.
     entry.data = json.loads(json.dumps(entry.data, default=str))
     entry.entry_hash = compute_hash(entry, [a.sha256 for a in attachments])
-    entry.save()
+    entry.save(force_insert=True)
     if attachments:
-        entry.attachments.set(attachments)
+        # A new entry has no links yet: one insert (the manager's set() would first read the links there are).
+        through = TimelineEntry.attachments.through
+        through.objects.bulk_create([through(timelineentry_id=entry.pk, attachment_id=a.pk)
+                                     for a in {a.pk: a for a in attachments}.values()])
     return entry
 
 
@@ -156,18 +162,21 @@ def labelled_entries(subject: models.Model, *, action_labels: dict, state_labels
     return entries
 
 
-def entries_as_json(subject: models.Model) -> list[dict]:
-    """The subject's entries for the API, with their hashes and attachment hashes."""
+def entry_as_json(t: TimelineEntry, attachments: list[Attachment]) -> dict:
+    """One entry for the API, with its hash and its attachments' hashes (in the order they were stored)."""
     from .schemas import attachment_json
 
-    return [
-        {
-            "seq": t.seq, "action": t.action, "actor": t.actor_name, "actor_role": t.actor_role,
-            "from_state": t.from_state, "to_state": t.to_state, "note": t.note,
-            "deadline": t.deadline.isoformat() if t.deadline else None, "data": t.data,
-            "created_at": t.created_at.isoformat(),
-            "attachments": [attachment_json(a) for a in t.attachments.all()],
-            "entry_hash": t.entry_hash, "prev_hash": t.prev_hash,
-        }
-        for t in entries_for(subject)
-    ]
+    return {
+        "seq": t.seq, "action": t.action, "actor": t.actor_name, "actor_role": t.actor_role,
+        "from_state": t.from_state, "to_state": t.to_state, "note": t.note,
+        "deadline": t.deadline.isoformat() if t.deadline else None, "data": t.data,
+        "created_at": t.created_at.isoformat(),
+        "attachments": [attachment_json(a) for a in sorted({a.pk: a for a in attachments}.values(),
+                                                           key=lambda a: a.pk)],
+        "entry_hash": t.entry_hash, "prev_hash": t.prev_hash,
+    }
+
+
+def entries_as_json(subject: models.Model) -> list[dict]:
+    """The subject's entries for the API, with their hashes and attachment hashes."""
+    return [entry_as_json(t, list(t.attachments.all())) for t in entries_for(subject)]

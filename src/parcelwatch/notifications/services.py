@@ -44,6 +44,10 @@ def notify(users: Iterable[User], *, kind: str, url: str = "", dedupe_key: str =
     recipients = {u.pk: u for u in users}
     if exclude is not None:
         recipients.pop(exclude.pk, None)
+    if not dedupe_key:  # nothing to refuse: one insert for everybody
+        Notification.objects.bulk_create([Notification(recipient=user, kind=kind, params=params, url=url)
+                                          for user in recipients.values()])
+        return len(recipients)
     for user in recipients.values():
         try:
             with transaction.atomic():
@@ -77,5 +81,7 @@ def mark_read(user: User, notification_ids: list[int] | None = None) -> int:
 
 def users_with_role_covering(role: str, path: str) -> list[User]:
     """Active users holding `role` at a node whose subtree contains `path`."""
-    memberships = Membership.objects.filter(role=role, user__is_active=True).select_related("user", "jurisdiction")
-    return [m.user for m in memberships if path.startswith(m.jurisdiction.path)]
+    # The nodes whose subtree contains `path` are the path's own prefixes (every node's path ends with "/").
+    prefixes = [path[:i + 1] for i, char in enumerate(path) if char == "/"]
+    memberships = Membership.objects.filter(role=role, user__is_active=True, jurisdiction__path__in=prefixes)
+    return list({m.user.pk: m.user for m in memberships.select_related("user").order_by("user_id")}.values())

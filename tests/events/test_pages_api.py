@@ -393,3 +393,44 @@ def test_the_people_told_are_those_whose_area_holds_the_place(cast):
     assert users_with_role_covering(Role.CITY_OFFICER, path) == [cast.city_officer]
     assert users_with_role_covering(Role.CITY_OFFICER, cast.city.path) == [cast.city_officer]
     assert users_with_role_covering(Role.GRID_WORKER, cast.licheng.path) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reports_at_once_get_consecutive_numbers_even_when_one_rolls_back(cast):
+    """The counter is taken last and held to commit: one that rolls back gives its number to the next in line."""
+    import time
+
+    from django.db import transaction
+
+    category = EventCategory.objects.get(code="BA02")
+    barrier = threading.Barrier(4)
+    numbers, failures = [], []
+
+    def attempt(n):
+        try:
+            barrier.wait(timeout=10)
+            with transaction.atomic():
+                # Two sites, so that the reports wait for each other at the counter, not at the site.
+                photo = store_attachment(jpeg((n, 1, 2)), name="a.jpg", actor=cast.hanjiang_officer)
+                event = report_event(actor=cast.hanjiang_officer, category=category, description=f"同时上报 {n}",
+                                     site=[cast.hanjiang_outlet, cast.hanjiang_outlet_g2][n % 2], photos=[photo])
+                if n == 0:
+                    time.sleep(0.3)  # holding its number while the others wait for the counter
+                    raise RuntimeError("this request fails after its report")
+            numbers.append(event.number)
+        except RuntimeError:
+            pass
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    year = timezone.localdate().year
+    assert failures == []
+    assert sorted(numbers) == [f"SJ{year}{n:05d}" for n in (1, 2, 3)]
+    assert sorted(Event.objects.values_list("number", flat=True)) == sorted(numbers)

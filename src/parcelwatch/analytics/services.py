@@ -38,10 +38,10 @@ def _is_repeat(event: Event, reported_on) -> bool:
     ).exists()
 
 
-def record_event_facts(event: Event, *, new: bool = False) -> None:
+def record_event_facts(event: Event, *, created: bool = False) -> None:
     """Bring the event's facts and every rollup it counts in up to date (call inside the event's transaction,
-    with the event row locked). `new`: the event was created in this transaction, so it has no facts yet."""
-    fact = None if new else EventFact.objects.select_for_update().filter(event_id=event.pk).first()
+    with the event row locked). `created`: the event was created in this transaction, so it has no facts yet."""
+    fact = None if created else EventFact.objects.select_for_update().filter(event_id=event.pk).first()
     if fact is None:
         reported_on = timezone.localdate(event.reported_at)
         dims = _dimensions(event)

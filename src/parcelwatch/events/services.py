@@ -86,6 +86,11 @@ def report_event(
 
     Only `site.pk` is read from `site`: the site is read again, authorised and locked in one query. The returned
     event carries the timeline entry of its report as `report_entry`.
+
+    One report per transaction: the event is numbered last, after its rollups are locked, so a transaction that
+    reported a second event would wait for rollups while holding the year's counter (a deadlock with another
+    report). Numbers therefore follow the order in which reports commit, not their `reported_at` to the
+    microsecond; they are unique and gapless.
     """
     # The site's row is held until commit: two reports of one site are counted one after the other, so the
     # second sees the first (a repeat within the year; analytics.services). Only sites the actor may report on
@@ -121,7 +126,7 @@ def report_event(
         event, action=REPORT, actor=actor, actor_role=role, to_state=S.REPORTED, note=event.description,
         attachments=list(photos), data={"lng": str(lng) if lng is not None else None,
                                         "lat": str(lat) if lat is not None else None}, at=when, first=True)
-    record_event_facts(event, new=True)
+    record_event_facts(event, created=True)
     # The number last: the year's counter is one row that every report locks until it commits, so the counter is
     # taken as late as possible (numbers stay gapless: a report that rolls back gives its number back).
     event.number = next_number(DocumentKind.EVENT, year=timezone.localtime(when).year, template=numbering)

@@ -53,7 +53,8 @@ def test_the_target_wants_only_units_that_exist_and_not_the_scheduler():
 
 
 def test_the_environment_example_names_only_settings_the_project_reads():
-    settings_source = (ROOT / "src" / "parcelwatch" / "settings.py").read_text()
+    # Django's settings, and the web server's (deploy/gunicorn.conf.py reads WEB_CONCURRENCY, WEB_THREADS, …).
+    settings_source = (ROOT / "src" / "parcelwatch" / "settings.py").read_text() + (DEPLOY / "gunicorn.conf.py").read_text()
     names = [line.split("=", 1)[0] for line in (DEPLOY / "parcelwatch.env.example").read_text().splitlines()
              if line and not line.startswith("#")]
     runtime = {"DJANGO_SETTINGS_MODULE", "PYTHONPATH", "WEB_CONCURRENCY"}  # read by Django itself and gunicorn

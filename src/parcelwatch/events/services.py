@@ -15,7 +15,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from parcelwatch.accounts.access import granting_role, scoped
+from parcelwatch.accounts.access import granting_role
 from parcelwatch.accounts.models import Role, User
 from parcelwatch.accounts.permissions import EVENTS_REPORT
 from parcelwatch.accounts.selectors import city_of
@@ -31,7 +31,7 @@ from parcelwatch.notifications.services import notify as notify_users
 from parcelwatch.notifications.services import on_commit as notify_on_commit
 from parcelwatch.notifications.services import users_with_role_covering
 from parcelwatch.registry.models import Site
-from parcelwatch.registry.selectors import SITE_SCOPE
+from parcelwatch.registry.selectors import sites_visible_to
 from parcelwatch.workdays.services import add_working_days, working_days_between
 
 from .models import Event, EventCategory
@@ -95,8 +95,8 @@ def report_event(
     # The site's row is held until commit: two reports of one site are counted one after the other, so the
     # second sees the first (a repeat within the year; analytics.services). Only sites the actor may report on
     # are found, so this is also the authorisation.
-    site = scoped(Site.objects.select_for_update(of=("self",), no_key=True).select_related(
-        "jurisdiction", "district__parent", "enterprise"), actor, EVENTS_REPORT, SITE_SCOPE).filter(pk=site.pk).first()
+    site = sites_visible_to(actor, EVENTS_REPORT).select_for_update(of=("self",), no_key=True).select_related(
+        "district__parent").filter(pk=site.pk).first()
     if site is None:
         raise TransitionError(_("You cannot report events for this site."), code="forbidden")
     if not category.active:

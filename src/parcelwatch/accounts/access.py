@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from .models import Membership, Role, User
+from .models import Membership, Role, User, ancestor_paths
 from .permissions import permissions_for_role
 
 M = TypeVar("M", bound=models.Model)
@@ -123,8 +123,7 @@ def scope_q(user: User, perm: str, scope: Scope, *, model: type[models.Model] | 
                 merged.setdefault(scope.department_field, set()).add(m.partner_department_id)
             continue
         if scope.upward and scope.path_field:
-            parts = m.jurisdiction.path.strip("/").split("/")
-            ancestors = ["/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+            ancestors = ancestor_paths(m.jurisdiction.path)
             if ancestors:
                 q |= Q(**{f"{scope.path_field}__in": ancestors})
         for field in (scope.path_field, *scope.extra):
@@ -230,8 +229,7 @@ def jurisdictions_q(user: User, perm: str) -> Q:
         if perm not in permissions_for_role(m.role):
             continue
         q |= Q(path__startswith=m.jurisdiction.path)
-        parts = m.jurisdiction.path.strip("/").split("/")
-        ancestors = ["/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+        ancestors = ancestor_paths(m.jurisdiction.path)
         if ancestors:
             q |= Q(path__in=ancestors)
     return q

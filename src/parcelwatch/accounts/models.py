@@ -7,6 +7,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of the nodes above the node at `path` (a materialised path, "350300/350303/"), root first."""
+    parts = path.strip("/").split("/")
+    return ["/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+
+
 class Jurisdiction(models.Model):
     """A node of the jurisdiction tree: city → district/zone → town → grid.
 

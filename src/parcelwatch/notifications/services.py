@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from parcelwatch.accounts.models import Membership, Role, User
+from parcelwatch.accounts.models import Membership, Role, User, ancestor_paths
 
 from .models import Notification
 
@@ -81,7 +81,6 @@ def mark_read(user: User, notification_ids: list[int] | None = None) -> int:
 
 def users_with_role_covering(role: str, path: str) -> list[User]:
     """Active users holding `role` at a node whose subtree contains `path`."""
-    # The nodes whose subtree contains `path` are the path's own prefixes (every node's path ends with "/").
-    prefixes = [path[:i + 1] for i, char in enumerate(path) if char == "/"]
-    memberships = Membership.objects.filter(role=role, user__is_active=True, jurisdiction__path__in=prefixes)
+    memberships = Membership.objects.filter(role=role, user__is_active=True,
+                                            jurisdiction__path__in=[*ancestor_paths(path), path])
     return list({m.user.pk: m.user for m in memberships.select_related("user").order_by("user_id")}.values())

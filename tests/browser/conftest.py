@@ -1,6 +1,7 @@
 """Browser tests: Playwright driving Debian's Chromium, headless."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -55,3 +56,12 @@ def login(page, live_server, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+def arrive(page, path_pattern: str) -> None:
+    """Wait until the page has navigated to a URL whose path matches `path_pattern` and that document has loaded.
+
+    Needed before `locator.all()`, which does not wait: called right after a click that navigates, it would list
+    what the old page had (or nothing)."""
+    page.wait_for_url(re.compile(rf"^[^?#]*{path_pattern}(?:[?#].*)?$"))
+    page.wait_for_load_state("load")

@@ -40,7 +40,7 @@ def test_a_leader_clicks_a_district_bar_and_sees_exactly_its_events(transactiona
     page.mouse.click(box["x"] + bar["x"], box["y"] + bar["y"])
     page.wait_for_url(re.compile(r"/events/\?.*district=350303"))
     expect(page.get_by_test_id("result-count")).to_contain_text("7")
-    assert page.locator("[data-testid=event-row]").count() == 7
+    expect(page.get_by_test_id("event-row")).to_have_count(7)
 
 
 @pytest.mark.usefixtures("history")

@@ -9,7 +9,7 @@ from parcelwatch.enforcement.models import Inspection, InspectionPlan
 from parcelwatch.events.models import Event
 from tests.evidence_files import jpeg
 
-from .conftest import login
+from .conftest import arrive, login
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +42,7 @@ def test_hanjiang_officer_draws_inspects_and_raises_an_event_and_the_public_chec
     page.get_by_test_id("inspections-due").click()
     expect(page.get_by_test_id("inspection-row")).to_have_count(2)
     page.get_by_role("link", name="中通涵东营业部").click()
+    arrive(page, r"/enforcement/inspections/\d+/")
 
     form = page.get_by_test_id("record-form")
     for item in form.locator("li").all():

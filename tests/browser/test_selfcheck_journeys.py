@@ -12,7 +12,7 @@ from parcelwatch.selfcheck import services
 from parcelwatch.selfcheck.models import Circular, DutyReport, OfficerFiling, SpotCheck, month_start, previous_month
 from tests.evidence_files import jpeg
 
-from .conftest import login
+from .conftest import arrive, login
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +52,7 @@ def test_zto_safety_files_an_officer_sends_the_monthly_report_and_signs_for_a_ci
     # Last month's report is due: answer the checklist, attach a photo, send it.
     page.goto(f"{live_server.url}/selfcheck/reports/")
     page.get_by_test_id("reports-due").get_by_role("link").last.click()
+    arrive(page, r"/selfcheck/reports/new/")
     checklist = page.get_by_test_id("checklist")
     for radio in checklist.get_by_label("已落实").all():
         radio.check()

@@ -72,3 +72,27 @@ def test_the_gunicorn_configuration_loads_the_application(tmp_path):
                              "parcelwatch.wsgi:application"], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert re.search(r"^workers\s+= 3$", result.stdout, re.M)
+
+
+def _database_options(tmp_path, **env) -> str:
+    """The default database's OPTIONS as the settings compute them from this environment (in a fresh process)."""
+    import os
+
+    code = ("import django, json; django.setup(); from django.conf import settings; "
+            "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {}), sort_keys=True))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT, env={
+        **os.environ, "DJANGO_SETTINGS_MODULE": "parcelwatch.settings", "PYTHONPATH": str(ROOT / "src"),
+        "PW_VAR_DIR": str(tmp_path), "DATABASE_PREPARED_STATEMENTS": "", **env})
+    assert run.returncode == 0 or "ImproperlyConfigured" in run.stderr, run.stderr
+    return run.stdout.strip() if run.returncode == 0 else run.stderr
+
+
+def test_postgresql_prepares_repeated_statements_unless_told_not_to(tmp_path):
+    pg = {"DATABASE_URL": "postgres://parcelwatch:secret@db.internal:5432/parcelwatch"}
+    assert _database_options(tmp_path, **pg) == '{"prepare_threshold": 5, "server_side_binding": true}'
+    assert _database_options(tmp_path, **pg, DATABASE_PREPARED_STATEMENTS="false") == "{}"
+    assert "DATABASE_PREPARED_STATEMENTS must be true or false" in _database_options(
+        tmp_path, **pg, DATABASE_PREPARED_STATEMENTS="sometimes")
+    # Not for SQLite, which has no such option.
+    sqlite = {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "DATABASE_PREPARED_STATEMENTS": "true"}
+    assert _database_options(tmp_path, **sqlite) == "{}"

@@ -13,6 +13,7 @@ from parcelwatch.enforcement.models import EnforcementCase
 from parcelwatch.events.models import Event, EventCategory
 from parcelwatch.events.services import TransitionError, perform, report_event
 from parcelwatch.evidence.attachments import store_attachment
+from tests import factories as f
 from tests.evidence_files import PDF, jpeg
 
 
@@ -393,6 +394,36 @@ def test_the_people_told_are_those_whose_area_holds_the_place(cast):
     assert users_with_role_covering(Role.CITY_OFFICER, path) == [cast.city_officer]
     assert users_with_role_covering(Role.CITY_OFFICER, cast.city.path) == [cast.city_officer]
     assert users_with_role_covering(Role.GRID_WORKER, cast.licheng.path) == []
+
+
+def test_notifying_a_role_covering_a_place_in_one_statement_tells_the_same_people(cast):
+    from parcelwatch.accounts.models import Membership, Role
+    from parcelwatch.notifications.models import Notification
+    from parcelwatch.notifications.services import muted, notify_role_covering, users_with_role_covering
+
+    Membership.objects.create(user=cast.hanjiang_officer, jurisdiction=cast.city, role=Role.DISTRICT_OFFICER)
+    gone = f.user("left_the_bureau", (Role.DISTRICT_OFFICER, cast.hanjiang))
+    gone.is_active = False
+    gone.save(update_fields=["is_active"])
+    for role, path, exclude in ((Role.DISTRICT_OFFICER, cast.hanjiang_outlet.jurisdiction.path, None),
+                                (Role.DISTRICT_OFFICER, cast.licheng.path, cast.licheng_officer),
+                                (Role.CITY_OFFICER, cast.city.path, None),
+                                (Role.GRID_WORKER, cast.licheng.path, None)):
+        Notification.objects.all().delete()
+        sent = notify_role_covering(role, path, kind="event_task", url="/events/1/", exclude=exclude,
+                                    number="SJ1", site="中通涵东营业部", action="上报")
+        expected = [u.pk for u in users_with_role_covering(role, path) if u != exclude]
+        assert sent == len(expected)
+        assert sorted(Notification.objects.values_list("recipient_id", flat=True)) == sorted(expected)
+        for n in Notification.objects.all():
+            assert (n.kind, n.url, n.dedupe_key, n.read_at) == ("event_task", "/events/1/", "", None)
+            assert n.params == {"number": "SJ1", "site": "中通涵东营业部", "action": "上报"}
+            assert abs((timezone.now() - n.created_at).total_seconds()) < 60
+    assert gone.pk not in Notification.objects.values_list("recipient_id", flat=True)
+    Notification.objects.all().delete()
+    with muted():
+        assert notify_role_covering(Role.CITY_OFFICER, cast.city.path, kind="event_task") == 0
+    assert not Notification.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -17,6 +17,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.lib.net import client_ip
+from parcelwatch.lib.queries import unique_or_none
 from parcelwatch.lib.text import clean_text
 
 from .models import (
@@ -310,11 +311,8 @@ def token_for_key(key: str) -> ApiToken | None:
     """The live token for a key: not expired, its user active, issued under the user's current password."""
     if not key or len(key) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash_key(key), expires_at__gt=timezone.now(), user__is_active=True)
-        .first()
-    )
+    token = unique_or_none(ApiToken.objects.select_related("user").filter(
+        key_hash=ApiToken.hash_key(key), expires_at__gt=timezone.now(), user__is_active=True))
     if token is None or not hmac.compare_digest(token.password_fingerprint, _fingerprint(token.user)):
         return None
     return token

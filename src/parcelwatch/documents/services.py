@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.accounts.models import User
 from parcelwatch.evidence.attachments import store_attachment
+from parcelwatch.lib.queries import unique_or_none
 
 from .models import Counter, DocumentKind, NumberTemplate, OfficialDocument
 
@@ -57,7 +58,7 @@ def template_problem(text: str, *, needs_issuer: bool = False) -> str | None:
 
 def number_template(kind: str) -> tuple[str, bool]:
     """The administrator's template, or the default when the stored one cannot be used (never a failure)."""
-    stored = NumberTemplate.objects.filter(kind=kind).first()
+    stored = unique_or_none(NumberTemplate.objects.filter(kind=kind))
     if stored is None:
         return DEFAULT_TEMPLATES[kind]
     if template_problem(stored.template, needs_issuer=stored.per_issuer):

@@ -30,6 +30,7 @@ from parcelwatch.lib.apitypes import (
     Search,
     Year,
 )
+from parcelwatch.lib.queries import unique_or_none
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import sites_visible_to
 
@@ -174,7 +175,7 @@ def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFil
         raise HttpError(422, f"未知字段：{'、'.join(unknown or sorted(set(request.FILES) - {'photos'}))}")
     if len(photos) > MAX_PHOTOS:
         raise HttpError(422, f"最多上传 {MAX_PHOTOS} 张照片。")
-    category_obj = EventCategory.objects.filter(code=payload.category).first()
+    category_obj = unique_or_none(EventCategory.objects.filter(code=payload.category))
     if category_obj is None:
         raise HttpError(422, f"未知的事件类别：{payload.category}")
     try:

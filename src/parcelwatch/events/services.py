@@ -26,10 +26,11 @@ from parcelwatch.evidence import timeline
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import DESCRIPTION_MAX, NOTE_MAX
 from parcelwatch.lib.geo import clean_point
+from parcelwatch.lib.queries import unique_or_none
 from parcelwatch.lib.text import clean_text
 from parcelwatch.notifications.services import notify as notify_users
+from parcelwatch.notifications.services import notify_role_covering, users_with_role_covering
 from parcelwatch.notifications.services import on_commit as notify_on_commit
-from parcelwatch.notifications.services import users_with_role_covering
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import sites_visible_to
 from parcelwatch.workdays.services import add_working_days, working_days_between
@@ -95,8 +96,8 @@ def report_event(
     # The site's row is held until commit: two reports of one site are counted one after the other, so the
     # second sees the first (a repeat within the year; analytics.services). Only sites the actor may report on
     # are found, so this is also the authorisation.
-    site = sites_visible_to(actor, EVENTS_REPORT).select_for_update(of=("self",), no_key=True).select_related(
-        "district__parent").filter(pk=site.pk).first()
+    site = unique_or_none(sites_visible_to(actor, EVENTS_REPORT).select_for_update(of=("self",), no_key=True)
+                          .select_related("district__parent").filter(pk=site.pk))
     if site is None:
         raise TransitionError(_("You cannot report events for this site."), code="forbidden")
     if not category.active:
@@ -369,8 +370,7 @@ def _notify_state(event: Event, action_label, entry_data: dict | None = None, ac
     url = f"/events/{event.pk}/"
     state = event.state
     if state in (S.REPORTED, S.RECTIFICATION_SUBMITTED) or (state == S.ACCEPTED and action == "dispute"):
-        recipients = users_with_role_covering(Role.DISTRICT_OFFICER, path)
-        notify(recipients, kind="event_task", url=url, **params)
+        notify_role_covering(Role.DISTRICT_OFFICER, path, kind="event_task", url=url, exclude=actor, **params)
     elif state == S.RECTIFYING:
         letter = (entry_data or {}).get("document", "")
         if letter:
@@ -383,7 +383,7 @@ def _notify_state(event: Event, action_label, entry_data: dict | None = None, ac
             Role.DISTRICT_OFFICER, path)
         notify(recipients, kind="escalated", url=url, number=event.number, site=event.site.name)
     elif state == S.AWAITING_CONFIRMATION:
-        notify(users_with_role_covering(Role.GRID_WORKER, path), kind="event_task", url=url, **params)
+        notify_role_covering(Role.GRID_WORKER, path, kind="event_task", url=url, exclude=actor, **params)
 
 
 # --- the deadline sweep --------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Queue periodic work for the task workers: the deadline sweep every SWEEP_INTERVAL_SECONDS, the camera
-health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping, duty-report, emergency-plan and memorandum reminders hourly, every credit
-grade daily.
+health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping, duty-report, emergency-plan and memorandum reminders hourly, the credit
+grades still waiting for a recalculation every ten minutes, every credit grade daily.
 
 Run one scheduler per deployment; run as many `db_worker` processes as needed.
 Queuing twice is harmless: the sweep locks each event and re-checks its state, and each camera probe is
@@ -13,7 +13,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from parcelwatch.assessment.tasks import recalculate_all_credit
+from parcelwatch.assessment.tasks import recalculate_all_credit, recalculate_requested_credit
 from parcelwatch.collaboration.tasks import remind_expiring_memoranda
 from parcelwatch.emergency.tasks import remind_expiring_plans
 from parcelwatch.events.tasks import sweep_deadlines
@@ -24,6 +24,9 @@ from parcelwatch.video.tasks import probe_cameras
 
 HOUSEKEEPING_EVERY = 3600
 CREDIT_EVERY = 24 * 3600  # old records leave the credit windows by the day
+# Enterprises waiting for a recalculation whose task was lost (the queue was unreachable, a backup restored) are
+# recomputed within this time; a run with nothing waiting costs one query.
+CREDIT_WAITING_EVERY = 600
 
 
 class Command(BaseCommand):
@@ -48,6 +51,7 @@ class Command(BaseCommand):
                 (remind_duty_reports, HOUSEKEEPING_EVERY, "duty report reminders"),
                 (remind_expiring_plans, HOUSEKEEPING_EVERY, "emergency plan expiry reminders"),
                 (remind_expiring_memoranda, HOUSEKEEPING_EVERY, "memorandum expiry reminders"),
+                (recalculate_requested_credit, CREDIT_WAITING_EVERY, "credit grades waiting"),
                 (recalculate_all_credit, CREDIT_EVERY, "credit grades")]
         last: dict[str, float] = {}
         while not stop:

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from parcelwatch.assessment import credit, services
 from parcelwatch.assessment import selectors as sel
-from parcelwatch.assessment.models import CreditRating, Evaluation, ScoringSheet
+from parcelwatch.assessment.models import CreditRating, CreditRecalculation, Evaluation, ScoringSheet
 from parcelwatch.enforcement.models import EnforcementCase
 from parcelwatch.events.models import Event, EventCategory
 from parcelwatch.events.services import perform, report_event
@@ -197,11 +197,14 @@ def test_credit_history_keeps_a_row_per_change_and_inputs_trigger_the_worker(dat
     credit.recalculate([cast.zto_hanjiang.pk])
     credit.recalculate([cast.zto_hanjiang.pk])  # the same result refreshes the row
     assert CreditRating.objects.filter(enterprise=cast.zto_hanjiang, site=None).count() == 1
+    credit.recalculate_requested()  # the worker answers what the history's events asked for
+    assert not CreditRecalculation.objects.exists()
     DBTaskResult.objects.all().delete()
-    _event(cast, cast.hanjiang_outlet, missed=True)  # committed at once: the task is queued
-    queued = DBTaskResult.objects.get(task_path__endswith="recalculate_credit")
-    assert queued.args_kwargs["args"] == [[cast.zto_hanjiang.pk]]
-    credit.recalculate([cast.zto_hanjiang.pk])
+    _event(cast, cast.hanjiang_outlet, missed=True)  # committed at once: the enterprise waits, a task is queued
+    assert list(CreditRecalculation.objects.values_list("enterprise_id", flat=True)) == [cast.zto_hanjiang.pk]
+    assert DBTaskResult.objects.get().task_path.endswith("recalculate_requested_credit")
+    assert credit.recalculate_requested() == 3  # what the task does: the enterprise and its two sites
+    assert not CreditRecalculation.objects.exists()
     rows = list(CreditRating.objects.filter(enterprise=cast.zto_hanjiang, site=None).order_by("pk"))
     assert [r.current for r in rows] == [False, True] and rows[1].score < rows[0].score
     current, history, detailed = sel.rating_of(cast.zto_safety, cast.zto_hanjiang)
@@ -499,7 +502,7 @@ def test_a_stalled_computation_can_be_asked_again_and_a_second_start_is_refused(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_enterprises_touched_in_a_rolled_back_transaction_are_not_regraded(cast):
+def test_enterprises_touched_in_a_rolled_back_transaction_are_not_regraded(cast, monkeypatch):
     from django.db import transaction
     from django_tasks_db.models import DBTaskResult
 
@@ -512,10 +515,69 @@ def test_enterprises_touched_in_a_rolled_back_transaction_are_not_regraded(cast)
             raise RuntimeError("rolled back")
     except RuntimeError:
         pass
+    assert not CreditRecalculation.objects.exists() and not DBTaskResult.objects.exists()
     with transaction.atomic():
         touch(cast.zto_hanjiang.pk)
-    queued = DBTaskResult.objects.get(task_path__endswith="recalculate_credit")
-    assert queued.args_kwargs["args"] == [[cast.zto_hanjiang.pk]]
+    assert list(CreditRecalculation.objects.values_list("enterprise_id", flat=True)) == [cast.zto_hanjiang.pk]
+    assert DBTaskResult.objects.count() == 1
+    # More changes before the worker gets to it: still one recalculation waiting, one task.
+    for _ in range(3):
+        _event(cast, cast.hanjiang_outlet)
+    with transaction.atomic():
+        touch(cast.zto_hanjiang.pk)
+        touch(cast.yto_licheng.pk)  # a new one in the same transaction: one more task
+    assert sorted(CreditRecalculation.objects.values_list("enterprise_id", flat=True)) == sorted(
+        [cast.zto_hanjiang.pk, cast.yto_licheng.pk])
+    assert DBTaskResult.objects.count() == 2
+    from parcelwatch.assessment.tasks import recalculate_requested_credit
+
+    assert recalculate_requested_credit.call() == 3 + 2  # 中通 and its two sites, 圆通 and its site
+    assert not CreditRecalculation.objects.exists()
+    assert recalculate_requested_credit.call() == 0  # the second task finds nothing left
+    # Asked again once taken off the list: a new task.
+    _event(cast, cast.hanjiang_outlet)
+    assert DBTaskResult.objects.count() == 3 and CreditRecalculation.objects.count() == 1
+    # The daily run answers whatever waits; a change that comes in while it runs asks again.
+    DBTaskResult.objects.all().delete()
+    recalculate = credit.recalculate
+
+    def a_report_lands_meanwhile(ids):
+        done = recalculate(ids)
+        if cast.yto_licheng.pk in ids:
+            credit.request_recalculation([cast.zto_hanjiang.pk])  # what a report's commit does
+        return done
+
+    monkeypatch.setattr(credit, "recalculate", a_report_lands_meanwhile)
+    credit.recalculate_all()
+    assert list(CreditRecalculation.objects.values_list("enterprise_id", flat=True)) == [cast.zto_hanjiang.pk]
+    monkeypatch.setattr(credit, "recalculate", recalculate)
+    credit.recalculate_requested()
+
+    # The queue unreachable when a report commits: the report stands, the enterprise waits on the list, and the
+    # scheduler's regular look recomputes it.
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("queue down")
+
+    from types import SimpleNamespace
+
+    from parcelwatch.assessment import tasks
+
+    monkeypatch.setattr(tasks, "recalculate_requested_credit", SimpleNamespace(enqueue=unreachable))
+    event = _event(cast, cast.hanjiang_outlet)
+    assert Event.objects.filter(pk=event.pk).exists()
+    assert list(CreditRecalculation.objects.values_list("enterprise_id", flat=True)) == [cast.zto_hanjiang.pk]
+    monkeypatch.undo()
+    assert not DBTaskResult.objects.exists()
+    import io
+
+    from django.core.management import call_command
+
+    call_command("run_scheduler", "--once", stdout=io.StringIO())
+    assert DBTaskResult.objects.filter(task_path__endswith="recalculate_requested_credit").exists()
+    # A hundred at a time: here one at a time, two waiting, both done by one task.
+    credit.request_recalculation([cast.yto_licheng.pk])
+    monkeypatch.setattr(credit, "CLAIM", 1)
+    assert recalculate_requested_credit.call() == 3 + 2 and not CreditRecalculation.objects.exists()
 
 
 @NOV

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from parcelwatch.registry.models import Enterprise, Site
 
-from .models import CreditRating, Evaluation, EvaluationResult, Grade
+from .models import CreditRating, CreditRecalculation, Evaluation, EvaluationResult, Grade
 
 logger = logging.getLogger(__name__)
 
@@ -205,8 +205,62 @@ def _recalculate_one(enterprise: Enterprise) -> int:
     return count
 
 
+def request_recalculation(enterprise_ids) -> int:
+    """Ask the worker to recompute these enterprises' grades; how many were not already waiting (for those, a
+    task must be queued; the others' task is queued and has not started on them yet).
+
+    One statement per 500 enterprises, in autocommit after the change that asked for it. An enterprise deleted
+    meanwhile is skipped."""
+    ids = sorted({int(i) for i in enterprise_ids})
+    ops = connection.ops
+    table = ops.quote_name(CreditRecalculation._meta.db_table)
+    column = ops.quote_name(CreditRecalculation._meta.pk.column)
+    at = ops.quote_name(CreditRecalculation._meta.get_field("requested_at").column)
+    enterprises, pk = ops.quote_name(Enterprise._meta.db_table), ops.quote_name(Enterprise._meta.pk.column)
+    now = ops.adapt_datetimefield_value(timezone.now())
+    added = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            cursor.execute(f"INSERT INTO {table} ({column}, {at}) SELECT {pk}, %s FROM {enterprises} "
+                           f"WHERE {pk} IN ({', '.join(['%s'] * len(chunk))}) ON CONFLICT ({column}) DO NOTHING",
+                           [now, *chunk])
+            added += max(cursor.rowcount, 0)
+    return added
+
+
+CLAIM = 100  # enterprises taken off the waiting list at a time
+
+
+def _claim(limit: int | None = CLAIM) -> list[int]:
+    """Take waiting enterprises off the list (committed before they are recomputed: a change that comes in
+    meanwhile asks again, and gets its own task). Rows another worker is taking are skipped."""
+    with transaction.atomic():
+        waiting = CreditRecalculation.objects.select_for_update(skip_locked=True).order_by("pk")
+        ids = list((waiting[:limit] if limit else waiting).values_list("pk", flat=True))
+        CreditRecalculation.objects.filter(pk__in=ids).delete()
+    return ids
+
+
+def recalculate_requested() -> int:
+    """Recompute the grades of the enterprises waiting for it (the worker's task), a hundred at a time, so that a
+    worker stopped midway loses at most those, and several workers share a long list. It stops at as many as
+    were waiting when it started: those that ask again meanwhile have their own task."""
+    todo = CreditRecalculation.objects.count()
+    count = 0
+    while todo > 0:
+        ids = _claim(min(CLAIM, todo))
+        if not ids:
+            break
+        todo -= len(ids)
+        count += recalculate(ids)
+    return count
+
+
 def recalculate_all() -> int:
-    """Every operating enterprise, and every one that still holds a current grade (closed since)."""
+    """Every operating enterprise, and every one that still holds a current grade (closed since). Whatever waits
+    on the list is taken off it first, as it is answered here (a change made afterwards asks again)."""
+    _claim(None)
     ids = sorted(set(Enterprise.objects.filter(status=Enterprise.Status.OPERATING).values_list("pk", flat=True))
                  | set(CreditRating.objects.filter(current=True).values_list("enterprise_id", flat=True)))
     count = 0

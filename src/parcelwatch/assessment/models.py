@@ -183,3 +183,21 @@ class CreditRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site or self.enterprise}: {self.grade}"
+
+
+class CreditRecalculation(models.Model):
+    """An enterprise whose credit grades wait for the worker to recompute them, because an input of theirs changed.
+
+    One row per enterprise however many changes come in before the worker gets to it: a busy district's reports
+    ask for one recalculation of each enterprise, not one per report."""
+
+    enterprise = models.OneToOneField(Enterprise, primary_key=True, on_delete=models.CASCADE, related_name="+",
+                                      verbose_name=_("enterprise"))
+    requested_at = models.DateTimeField(_("requested at"))
+
+    class Meta:
+        verbose_name = _("credit recalculation waiting")
+        verbose_name_plural = _("credit recalculations waiting")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} @ {self.requested_at}"

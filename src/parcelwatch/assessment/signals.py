@@ -1,7 +1,8 @@
 """Credit ratings follow their inputs: a saved event, case or duty report marks its enterprise for recalculation.
 
-The enterprises touched in one transaction are recalculated by one task queued after it commits (nothing is
-queued for a transaction that rolls back).
+The enterprises touched in one transaction are put on the list of those waiting for the worker after it commits
+(nothing for a transaction that rolls back), and a task is queued if one of them was not on the list yet: an
+enterprise that already waits has its task queued, so a hundred reports at its sites ask for one recalculation.
 """
 
 from __future__ import annotations
@@ -11,17 +12,16 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 PENDING = "pw_credit_pending"
-MANY = 200  # enterprises per recalculation task
 
 
 def _flush() -> None:
-    from .tasks import recalculate_credit
+    from .credit import request_recalculation
+    from .tasks import recalculate_requested_credit
 
     ids = getattr(connection, PENDING, set())
     setattr(connection, PENDING, set())
-    ids = sorted(ids)
-    for start in range(0, len(ids), MANY):  # a task per batch of the enterprises touched, however many
-        recalculate_credit.enqueue(ids[start:start + MANY])
+    if ids and request_recalculation(ids):
+        recalculate_requested_credit.enqueue()
 
 
 def touch(enterprise_id: int | None) -> None:
@@ -33,7 +33,9 @@ def touch(enterprise_id: int | None) -> None:
         setattr(connection, PENDING, set())
     getattr(connection, PENDING).add(enterprise_id)
     if not registered:
-        transaction.on_commit(_flush)
+        # Robust: the change is committed; a failure here (the queue unreachable) is logged, and the enterprise
+        # stays on the list for the scheduler's next look (run_scheduler), instead of failing the request.
+        transaction.on_commit(_flush, robust=True)
 
 
 def _connect():

@@ -16,6 +16,12 @@ def recalculate_credit(enterprise_ids: list[int]) -> int:
 
 
 @task()
+def recalculate_requested_credit() -> int:
+    """Recompute the credit grades of the enterprises whose inputs changed since the last run."""
+    return credit.recalculate_requested()
+
+
+@task()
 def recalculate_all_credit() -> int:
     """Recompute every credit grade (nightly: old events, cases and reports age out of the windows)."""
     return credit.recalculate_all()

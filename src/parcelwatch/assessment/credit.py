@@ -206,8 +206,8 @@ def _recalculate_one(enterprise: Enterprise) -> int:
 
 
 def request_recalculation(enterprise_ids) -> int:
-    """Ask the worker to recompute these enterprises' grades; how many were not already waiting (for those, a
-    task must be queued; the others' task is queued and has not started on them yet).
+    """Put these enterprises on the list of those waiting for a recalculation (the worker takes the list every
+    minute); how many were not on it yet.
 
     One statement per 500 enterprises, in autocommit after the change that asked for it. An enterprise deleted
     meanwhile is skipped."""
@@ -234,7 +234,7 @@ CLAIM = 100  # enterprises taken off the waiting list at a time
 
 def _claim(limit: int | None = CLAIM) -> list[int]:
     """Take waiting enterprises off the list (committed before they are recomputed: a change that comes in
-    meanwhile asks again, and gets its own task). Rows another worker is taking are skipped."""
+    meanwhile puts the enterprise back on it). Rows another worker is taking are skipped."""
     with transaction.atomic():
         waiting = CreditRecalculation.objects.select_for_update(skip_locked=True).order_by("pk")
         ids = list((waiting[:limit] if limit else waiting).values_list("pk", flat=True))
@@ -243,9 +243,9 @@ def _claim(limit: int | None = CLAIM) -> list[int]:
 
 
 def recalculate_requested() -> int:
-    """Recompute the grades of the enterprises waiting for it (the worker's task), a hundred at a time, so that a
-    worker stopped midway loses at most those, and several workers share a long list. It stops at as many as
-    were waiting when it started: those that ask again meanwhile have their own task."""
+    """Recompute the grades of the enterprises waiting for it (the worker's task, every minute), a hundred at a
+    time, so that a worker stopped midway loses at most those (until the nightly run), and several workers share a
+    long list. It stops at as many as were waiting when it started: those put back meanwhile wait for the next."""
     todo = CreditRecalculation.objects.count()
     count = 0
     while todo > 0:

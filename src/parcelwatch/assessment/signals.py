@@ -1,8 +1,9 @@
 """Credit ratings follow their inputs: a saved event, case or duty report marks its enterprise for recalculation.
 
-The enterprises touched in one transaction are put on the list of those waiting for the worker after it commits
-(nothing for a transaction that rolls back), and a task is queued if one of them was not on the list yet: an
-enterprise that already waits has its task queued, so a hundred reports at its sites ask for one recalculation.
+The enterprises touched in one transaction are put on the list of those waiting for a recalculation after it
+commits (nothing for a transaction that rolls back). The scheduler has the worker take the list every minute
+(run_scheduler), so a hundred reports at an enterprise's sites within the minute ask for one recalculation, and
+a busy day costs the worker one pass a minute over the enterprises that changed, not one per change.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ PENDING = "pw_credit_pending"
 
 def _flush() -> None:
     from .credit import request_recalculation
-    from .tasks import recalculate_requested_credit
 
     ids = getattr(connection, PENDING, set())
     setattr(connection, PENDING, set())
-    if ids and request_recalculation(ids):
-        recalculate_requested_credit.enqueue()
+    if ids:
+        request_recalculation(ids)
 
 
 def touch(enterprise_id: int | None) -> None:
@@ -33,8 +33,8 @@ def touch(enterprise_id: int | None) -> None:
         setattr(connection, PENDING, set())
     getattr(connection, PENDING).add(enterprise_id)
     if not registered:
-        # Robust: the change is committed; a failure here (the queue unreachable) is logged, and the enterprise
-        # stays on the list for the scheduler's next look (run_scheduler), instead of failing the request.
+        # Robust: the change is committed; a failure here is logged (the nightly run regrades everybody) instead of
+        # failing the request that made the change.
         transaction.on_commit(_flush, robust=True)
 
 

@@ -17,7 +17,8 @@ def recalculate_credit(enterprise_ids: list[int]) -> int:
 
 @task()
 def recalculate_requested_credit() -> int:
-    """Recompute the credit grades of the enterprises whose inputs changed since the last run."""
+    """Recompute the credit grades of the enterprises whose inputs changed since the last run (queued every minute
+    by the scheduler)."""
     return credit.recalculate_requested()
 
 

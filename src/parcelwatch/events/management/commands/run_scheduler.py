@@ -1,6 +1,6 @@
 """Queue periodic work for the task workers: the deadline sweep every SWEEP_INTERVAL_SECONDS, the camera
 health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping, duty-report, emergency-plan and memorandum reminders hourly, the credit
-grades still waiting for a recalculation every ten minutes, every credit grade daily.
+grades of the enterprises that changed every minute, every credit grade daily.
 
 Run one scheduler per deployment; run as many `db_worker` processes as needed.
 Queuing twice is harmless: the sweep locks each event and re-checks its state, and each camera probe is
@@ -24,9 +24,9 @@ from parcelwatch.video.tasks import probe_cameras
 
 HOUSEKEEPING_EVERY = 3600
 CREDIT_EVERY = 24 * 3600  # old records leave the credit windows by the day
-# Enterprises waiting for a recalculation whose task was lost (the queue was unreachable, a backup restored) are
-# recomputed within this time; a run with nothing waiting costs one query.
-CREDIT_WAITING_EVERY = 600
+# The enterprises whose credit inputs changed are regraded within this time, each once however many changes (a run
+# with nothing waiting costs one query).
+CREDIT_WAITING_EVERY = 60
 
 
 class Command(BaseCommand):

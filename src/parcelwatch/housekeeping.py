@@ -1,4 +1,5 @@
-"""Periodic clean-up queued by the scheduler: expired exports, old rate-limit windows, old login failures."""
+"""Periodic clean-up queued by the scheduler: expired exports, old rate-limit windows, old login failures, and the
+results of background tasks done long ago (the scheduler queues several a minute)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,18 @@ from django_tasks import task
 
 @task()
 def housekeeping() -> dict[str, int]:
+    from django_tasks_db.compat import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
     from parcelwatch.accounts.models import LoginFailure, LoginThrottle
     from parcelwatch.accounts.services import forget_old_rate_buckets
     from parcelwatch.exports.services import delete_old_exports
 
     now = timezone.now()
+    done = DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - timedelta(days=7))
+    failed = DBTaskResult.objects.filter(status=TaskResultStatus.FAILED, finished_at__lt=now - timedelta(days=90))
     return {
+        "task_results": done.delete()[0] + failed.delete()[0],
         "exports": delete_old_exports(),
         "rate_buckets": forget_old_rate_buckets(),
         "login_failures": LoginFailure.objects.filter(at__lt=now - timedelta(days=180)).delete()[0],

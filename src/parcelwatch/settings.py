@@ -135,8 +135,8 @@ if DATABASE_URL:
     try:
         DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
         # Server-side binding, so that psycopg prepares a statement once a connection has run it a few times and
-        # PostgreSQL stops planning it again: planning was two thirds of the database's time per report. Switch it
-        # off (DATABASE_PREPARED_STATEMENTS=false) behind a pooler in transaction mode, which cannot keep them.
+        # PostgreSQL usually stops planning it again: planning was two thirds of the database's time per report.
+        # Switch it off (DATABASE_PREPARED_STATEMENTS=false) behind a transaction-mode pooler that cannot keep them.
         if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DATABASE_PREPARED_STATEMENTS", True):
             options = DATABASES["default"].setdefault("OPTIONS", {})
             options.setdefault("server_side_binding", True)

@@ -68,3 +68,14 @@ def test_a_report_repeats_an_earlier_one_of_the_same_problem_at_the_same_site_wi
     within_year.delete()
     assert not _is_repeat(next_year, timezone.localdate(next_year.reported_at))
     assert _reference(next_year) is False
+
+
+def test_the_rollup_upsert_stays_short_enough_for_psycopg_to_cache_its_parsing():
+    """Every report runs it five times; past these limits psycopg parses it again each time (a measure or a
+    dimension more can cross them: then split the statement)."""
+    from psycopg import _queries
+
+    from parcelwatch.analytics.services import KEY_COLUMNS, MEASURES, _upsert_sql
+
+    assert len(_upsert_sql().encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+    assert _upsert_sql().count("%s") == len(KEY_COLUMNS) + len(MEASURES) <= _queries.MAX_CACHED_STATEMENT_PARAMS

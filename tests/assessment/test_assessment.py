@@ -114,8 +114,9 @@ def test_hand_scores_are_bounded_rerank_and_publishing_needs_them_all(data, djan
     assert services.after_publication(evaluation.pk) == 1  # what the worker does: 中通's safety officer is told
     assert Notification.objects.filter(recipient=cast.zto_safety, kind="evaluation_published").exists()
     assert services.after_publication(evaluation.pk) == 0  # once
-    regrade = DBTaskResult.objects.filter(task_path__endswith="recalculate_credit").first()
-    assert regrade.args_kwargs["args"] == [sorted([cast.zto_hanjiang.pk, cast.yto_licheng.pk])]
+    # Their grades take the published scores: both enterprises wait for the minute's recalculation.
+    assert sorted(CreditRecalculation.objects.values_list("enterprise_id", flat=True)) == sorted(
+        [cast.zto_hanjiang.pk, cast.yto_licheng.pk])
     with pytest.raises(ValidationError):
         services.score_by_hand(zto, actor=cast.city_officer, scores={"three_rules": "20"})  # published
 

@@ -3,8 +3,8 @@
 A rating starts from 100 points; each input deducts with its reason: the latest published assessment, the same
 problem found again within twelve months, rectifications past their deadline, enforcement cases and their
 fines, and the monthly duty reports missed or sent late. A ≥ 90, B ≥ 75, C ≥ 60, D below. The worker recomputes
-an enterprise's ratings (and its sites') whenever one of these inputs changes, and all of them nightly, since
-old records age out of the windows.
+an enterprise's ratings (and its sites') within a minute of a change of one of these inputs, and all of them
+nightly, since old records age out of the windows.
 """
 
 from __future__ import annotations
@@ -232,12 +232,12 @@ def request_recalculation(enterprise_ids) -> int:
 CLAIM = 100  # enterprises taken off the waiting list at a time
 
 
-def _claim(limit: int | None = CLAIM) -> list[int]:
+def _claim(limit: int) -> list[int]:
     """Take waiting enterprises off the list (committed before they are recomputed: a change that comes in
     meanwhile puts the enterprise back on it). Rows another worker is taking are skipped."""
     with transaction.atomic():
-        waiting = CreditRecalculation.objects.select_for_update(skip_locked=True).order_by("pk")
-        ids = list((waiting[:limit] if limit else waiting).values_list("pk", flat=True))
+        ids = list(CreditRecalculation.objects.select_for_update(skip_locked=True).order_by("pk")
+                   .values_list("pk", flat=True)[:limit])
         CreditRecalculation.objects.filter(pk__in=ids).delete()
     return ids
 
@@ -258,14 +258,16 @@ def recalculate_requested() -> int:
 
 
 def recalculate_all() -> int:
-    """Every operating enterprise, and every one that still holds a current grade (closed since). Whatever waits
-    on the list is taken off it first, as it is answered here (a change made afterwards asks again)."""
-    _claim(None)
+    """Every operating enterprise, and every one that still holds a current grade (closed since). Each hundred is
+    taken off the waiting list just before it is recomputed (a change made afterwards puts it back; a run stopped
+    midway leaves the others waiting for the minute's task)."""
     ids = sorted(set(Enterprise.objects.filter(status=Enterprise.Status.OPERATING).values_list("pk", flat=True))
                  | set(CreditRating.objects.filter(current=True).values_list("enterprise_id", flat=True)))
     count = 0
-    for start in range(0, len(ids), 100):
-        count += recalculate(ids[start:start + 100])
+    for start in range(0, len(ids), CLAIM):
+        chunk = ids[start:start + CLAIM]
+        CreditRecalculation.objects.filter(pk__in=chunk).delete()
+        count += recalculate(chunk)
     return count
 
 

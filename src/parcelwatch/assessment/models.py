@@ -3,8 +3,8 @@
 A scoring sheet is configuration: criteria with their points, each scored by hand or computed from the data.
 An evaluation applies a sheet to every enterprise (or site) of an area for a year; its results carry each
 criterion's score with the figures behind it, a total, a grade and a rank. Credit ratings are recomputed by
-the worker whenever an input changes; a new row is kept only when the grade or the score changes, so the rows
-are the rating's history.
+the worker within a minute of a change of an input; a new row is kept only when the grade or the score changes,
+so the rows are the rating's history.
 """
 
 from __future__ import annotations

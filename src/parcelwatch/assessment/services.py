@@ -450,13 +450,12 @@ def after_publication(evaluation_id: int) -> int:
     from parcelwatch.notifications.services import notify
     from parcelwatch.selfcheck.services import _enterprise_users
 
-    from .tasks import recalculate_credit
+    from .credit import request_recalculation
 
     evaluation = Evaluation.objects.select_related("area").get(pk=evaluation_id)
     enterprise_ids = sorted(set(evaluation.results.values_list("enterprise_id", flat=True)))
     sent = notify(_enterprise_users(enterprise_ids), kind="evaluation_published", url=f"/assessment/{evaluation.pk}/",
                   dedupe_key=f"evaluation_published:{evaluation.pk}", year=str(evaluation.year),
                   area=evaluation.area.name)
-    for start in range(0, len(enterprise_ids), 200):
-        recalculate_credit.enqueue(enterprise_ids[start:start + 200])
+    request_recalculation(enterprise_ids)  # their grades take the published scores within a minute
     return sent

@@ -11,7 +11,8 @@ def compute_evaluation_task(evaluation_id: int) -> int:
 
 @task()
 def recalculate_credit(enterprise_ids: list[int]) -> int:
-    """Recompute the credit grades of these enterprises and their sites (an input of theirs changed)."""
+    """Recompute the credit grades of these enterprises and their sites (queued by earlier versions for each
+    change; changes now put the enterprise on the waiting list, see recalculate_requested_credit)."""
     return credit.recalculate(enterprise_ids)
 
 

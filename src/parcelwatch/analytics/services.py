@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from parcelwatch.events.models import Event
+from parcelwatch.lib.queries import unique_or_none
 
 from . import grains
 from .measures import MEASURES, event_measures, month_of
@@ -52,17 +53,16 @@ def _repeat_sql() -> str:
         ("fact_event", EventFact._meta.get_field("event")), ("site", EventFact._meta.get_field("site_id")),
         ("category", EventFact._meta.get_field("category_id")), ("day", EventFact._meta.get_field("reported_on")),
         ("at", Event._meta.get_field("reported_at")), ("pk", Event._meta.pk))}
-    sql = (f"SELECT 1 FROM {fact} INNER JOIN {ev} ON {fact}.{col['fact_event']} = {ev}.{col['pk']} "
+    return (f"SELECT 1 FROM {fact} INNER JOIN {ev} ON {fact}.{col['fact_event']} = {ev}.{col['pk']} "
            f"WHERE {fact}.{col['site']} = %s AND {fact}.{col['category']} = %s AND {fact}.{col['day']} >= %s "
            f"AND {fact}.{col['day']} <= %s AND {fact}.{col['fact_event']} <> %s "
            f"AND ({ev}.{col['at']} < %s OR ({ev}.{col['at']} = %s AND {fact}.{col['fact_event']} < %s)) LIMIT 1")
-    return sql
 
 
 def record_event_facts(event: Event, *, created: bool = False) -> None:
     """Bring the event's facts and every rollup it counts in up to date (call inside the event's transaction,
     with the event row locked). `created`: the event was created in this transaction, so it has no facts yet."""
-    fact = None if created else EventFact.objects.select_for_update().filter(event_id=event.pk).first()
+    fact = None if created else unique_or_none(EventFact.objects.select_for_update().filter(event_id=event.pk))
     if fact is None:
         reported_on = timezone.localdate(event.reported_at)
         dims = _dimensions(event)

@@ -180,3 +180,34 @@ def test_loaddemo_if_empty_loads_once_and_then_only_what_was_added_later(db, cap
     assert InspectionPlan.objects.filter(state="published").exists() and EmergencyPlan.objects.exists()
     call_command("loaddemo", "--if-empty")
     assert "already loaded" in capsys.readouterr().out and Camera.objects.count() == 296
+
+
+def test_demo_fines_fall_within_every_case_category_range(db):
+    """This year's demo cases draw their categories by the day the demo is loaded on: whatever they draw, the fine
+    must be one the bureau can set without a justification (a fine outside the range broke loading on some days)."""
+    from random import Random
+    from types import SimpleNamespace
+
+    from parcelwatch.demo.history import CASE_CATEGORIES, case_fine
+    from parcelwatch.enforcement.services import _check_range
+    from parcelwatch.events.models import EventCategory
+
+    categories = {c.code: c for c in EventCategory.objects.filter(code__in=CASE_CATEGORIES)}
+    assert sorted(categories) == sorted(CASE_CATEGORIES)
+    for code, category in categories.items():
+        drawn = {case_fine(category, Random(seed)) for seed in range(40)}
+        for fine in drawn:
+            _check_range(SimpleNamespace(category=category), fine, "")  # raises when outside the range
+        assert len(drawn) > 1, code  # the cases vary
+
+
+def test_a_category_with_no_demo_fine_in_its_range_is_refused(db):
+    from random import Random
+
+    import pytest
+
+    from parcelwatch.demo.history import case_fine
+    from parcelwatch.events.models import EventCategory
+
+    with pytest.raises(ValueError, match="ZZ99"):
+        case_fine(EventCategory(code="ZZ99", fine_min=Decimal(60000), fine_max=Decimal(70000)), Random(1))

@@ -41,6 +41,23 @@ FINES_2019 = (
 )
 DISTRICT_CATEGORIES = ["BA01", "BA02", "AJ01", "AJ02", "SP01", "FW01", "FW02", "FW03", "AQ01", "AQ02", "AQ03", "XF01",
                        "YS01", "RS02", "XX02"]
+# What the city fines this year: the district categories with a fine in their penalty (XF01, a fire hazard, is
+# referred to the fire service instead).
+CASE_CATEGORIES = [code for code in DISTRICT_CATEGORIES if code != "XF01"]
+# The round amounts a demo case may be fined; a case takes one within its category's range.
+CASE_FINES = (2000, 5000, 10000, 20000, 50000, 100000, 200000)
+
+
+def case_fine(category: EventCategory, rng: random.Random) -> Decimal:
+    """A round fine within `category`'s range, so the case needs no justification for leaving it, whatever the
+    day the demo is loaded on (the day decides which categories this year's cases draw)."""
+    low, high = category.fine_min, category.fine_max
+    allowed = [Decimal(f) for f in CASE_FINES if (low is None or f >= low) and (high is None or f <= high)]
+    if not allowed:
+        raise ValueError(f"no demo fine falls within {category.code}'s range ({low}–{high})")
+    return rng.choice(allowed)
+
+
 DESCRIPTIONS = {
     "BA01": "末端网点已营业但未办理备案", "BA02": "网点备案地址与实际经营地址不符", "BA03": "分支机构未办理备案",
     "AJ01": "部分快件未过机安检，无安检标识", "AJ02": "安检机未开机或无人值守", "SP01": "视频监控未覆盖收寄区域",
@@ -160,7 +177,7 @@ class HistoryLoader:
         return perform(event, "confirm", actor=grid, note="现场复核，已整改", attachments=[self._p("复核")],
                        when=_at(confirm_day, 11))
 
-    def city_case(self, site: Site, code: str, day: date, fine: int, *, documents: bool = False,
+    def city_case(self, site: Site, code: str, day: date, fine: int | Decimal, *, documents: bool = False,
                   description: str = "", findings: str = "") -> Event:
         event, grid = self._report(site, code, day, description=description)
         officer, ent_user = self._officer(site), self._enterprise_user(site)
@@ -252,7 +269,8 @@ class HistoryLoader:
             if kind == "district":
                 self.district_closed(site, code, day, rework=n % 9 == 0, on_spot=n % 4 == 0)
             elif kind == "case":
-                event, case, ent_user, grid, t = self.city_case(site, code, day, rng.choice([10000, 20000, 50000]))
+                code = rng.choice(CASE_CATEGORIES)
+                event, case, ent_user, grid, t = self.city_case(site, code, day, case_fine(self.categories[code], rng))
                 self.finish_case(event, case, ent_user, grid, t)
             else:
                 event, _grid = self._report(site, code, day)

@@ -134,3 +134,17 @@ def _private_cache(settings):
     caches["default"].clear()
     yield
     caches["default"].clear()
+
+
+# The day tests with data fixed in 2026 run on, whatever day the suite runs: their figures are "this year's".
+DAY_IN_2026 = "2026-11-20 10:00 +0800"
+
+
+@pytest.fixture
+def clock_2026():
+    """The clock of a day in late 2026, still running (use with `pytest.mark.usefixtures`, so it is set before the
+    data are made): for tests whose fixtures are dated in 2026 and whose pages count "this year"."""
+    import time_machine
+
+    with time_machine.travel(DAY_IN_2026, tick=True):
+        yield

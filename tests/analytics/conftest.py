@@ -13,6 +13,11 @@ from tests.evidence_files import jpeg
 SH = ZoneInfo("Asia/Shanghai")
 
 
+@pytest.fixture(autouse=True)
+def _in_2026(clock_2026):
+    """The shared history is of March 2026, and the pages count this year's events: run on a day of 2026."""
+
+
 def at(day, hour=9):
     return datetime(2026, 3, day, hour, tzinfo=SH)
 

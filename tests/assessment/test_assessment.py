@@ -23,6 +23,8 @@ from tests.conftest import login
 from tests.evidence_files import jpeg
 
 NOV = time_machine.travel("2026-11-20 10:00 +0800", tick=False)
+# The fixtures are the 2026 reports and events, assessed for 2026: every test runs on a day of 2026.
+pytestmark = pytest.mark.usefixtures("clock_2026")
 
 
 def _yes():

@@ -2,6 +2,8 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+import time_machine
 from django.core.management import call_command
 from django.db.models import Count
 
@@ -22,6 +24,7 @@ ACCOUNTS = ["sysadmin", "city_leader", "city_officer", "hanjiang_officer", "lich
             "zto_safety", "police_partner"]
 
 
+@pytest.mark.usefixtures("clock_2026")  # its figures for "this year" are those of a day late in the year
 def test_demo_data_matches_the_article_and_is_idempotent(db, client):
     call_command("loaddemo")
     counts = dict(Site.objects.values_list("kind").annotate(n=Count("pk")))
@@ -204,10 +207,22 @@ def test_demo_fines_fall_within_every_case_category_range(db):
 def test_a_category_with_no_demo_fine_in_its_range_is_refused(db):
     from random import Random
 
-    import pytest
-
     from parcelwatch.demo.history import case_fine
     from parcelwatch.events.models import EventCategory
 
     with pytest.raises(ValueError, match="ZZ99"):
         case_fine(EventCategory(code="ZZ99", fine_min=Decimal(60000), fine_max=Decimal(70000)), Random(1))
+
+
+def test_the_demo_loads_in_the_first_days_of_a_year(db, client):
+    """The demo is loaded on whatever day someone first runs it: its history is drawn from that day. In the first
+    working days of a year there is no earlier work this year, and this year's open work began last year."""
+    with time_machine.travel("2027-01-04 09:30 +0800", tick=True):
+        call_command("loaddemo")
+        cases_2019 = filter_cases(EnforcementCase.objects.all(), year=2019)
+        assert cases_2019.count() == 32 and fines_total(cases_2019) == Decimal("1182500")
+        assert Event.objects.filter(reported_at__date__gte=date(2026, 12, 1)).exclude(state="closed").exists()
+        checked, broken = verify()
+        assert broken is None and checked > 2000
+        client.force_login(User.objects.get(username="hanjiang_officer"))
+        assert client.get("/").status_code == 200

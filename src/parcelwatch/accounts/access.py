@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from parcelwatch.lib.queries import PreparedSelect
+
 from .models import Membership, Role, User, ancestor_paths
 from .permissions import permissions_for_role
 
@@ -78,6 +80,11 @@ def _place(m: Membership, field: str, scope: Scope) -> tuple[str | None, list[in
     return None, []
 
 
+# Every request reads the user's memberships: compiled once.
+_MEMBERSHIPS = PreparedSelect(lambda user_id: Membership.objects.filter(user_id=user_id).select_related(
+    "jurisdiction", "enterprise", "partner_department").order_by(), int)
+
+
 def memberships(user: User) -> list[Membership]:
     """The user's memberships, loaded once per request/user object."""
     if not user.is_authenticated or not user.is_active:
@@ -85,8 +92,7 @@ def memberships(user: User) -> list[Membership]:
     cached = getattr(user, "_pw_memberships", None)
     if cached is None:
         # Sorted here rather than by the query: an ORDER BY through the relation costs every request its compilation.
-        cached = sorted(user.memberships.select_related("jurisdiction", "enterprise", "partner_department").order_by(),
-                        key=lambda m: (m.jurisdiction.path, m.pk))
+        cached = sorted(_MEMBERSHIPS.all(user.pk), key=lambda m: (m.jurisdiction.path, m.pk))
         user._pw_memberships = cached
     return cached
 

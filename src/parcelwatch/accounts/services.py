@@ -17,7 +17,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.lib.net import client_ip
-from parcelwatch.lib.queries import unique_or_none
+from parcelwatch.lib.queries import PreparedSelect
 from parcelwatch.lib.text import clean_text
 
 from .models import (
@@ -307,13 +307,18 @@ def issue_api_token(user: User, *, days: int | None = None, name: str = "") -> t
     return key, token
 
 
+# Every API request looks its token up: compiled once (a key hash is unique).
+_TOKEN_BY_HASH = PreparedSelect(lambda key_hash: ApiToken.objects.select_related("user").filter(key_hash=key_hash), str)
+
+
 def token_for_key(key: str) -> ApiToken | None:
     """The live token for a key: not expired, its user active, issued under the user's current password."""
     if not key or len(key) > 200:
         return None
-    token = unique_or_none(ApiToken.objects.select_related("user").filter(
-        key_hash=ApiToken.hash_key(key), expires_at__gt=timezone.now(), user__is_active=True))
-    if token is None or not hmac.compare_digest(token.password_fingerprint, _fingerprint(token.user)):
+    token = _TOKEN_BY_HASH.one(ApiToken.hash_key(key))
+    if token is None or token.expires_at <= timezone.now() or not token.user.is_active:
+        return None
+    if not hmac.compare_digest(token.password_fingerprint, _fingerprint(token.user)):
         return None
     return token
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.accounts.models import User
 from parcelwatch.evidence.attachments import store_attachment
-from parcelwatch.lib.queries import unique_or_none
+from parcelwatch.lib.queries import PreparedSelect
 
 from .models import Counter, DocumentKind, NumberTemplate, OfficialDocument
 
@@ -56,9 +56,13 @@ def template_problem(text: str, *, needs_issuer: bool = False) -> str | None:
     return None
 
 
+# Read by every report: compiled once.
+_TEMPLATE_OF_KIND = PreparedSelect(lambda kind: NumberTemplate.objects.filter(kind=kind), str)
+
+
 def number_template(kind: str) -> tuple[str, bool]:
     """The administrator's template, or the default when the stored one cannot be used (never a failure)."""
-    stored = unique_or_none(NumberTemplate.objects.filter(kind=kind))
+    stored = _TEMPLATE_OF_KIND.one(str(kind))
     if stored is None:
         return DEFAULT_TEMPLATES[kind]
     if template_problem(stored.template, needs_issuer=stored.per_issuer):

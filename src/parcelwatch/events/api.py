@@ -30,7 +30,7 @@ from parcelwatch.lib.apitypes import (
     Search,
     Year,
 )
-from parcelwatch.lib.queries import unique_or_none
+from parcelwatch.lib.queries import PreparedSelect
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import sites_visible_to
 
@@ -166,6 +166,10 @@ class ReportIn(In):
     lat: Coordinate | None = None
 
 
+# Read by every report: compiled once.
+_CATEGORY_BY_CODE = PreparedSelect(lambda code: EventCategory.objects.filter(code=code), str)
+
+
 @router.post("/events", response={201: EventDetailOut})
 def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFile]]):
     """Report an event (multipart): the site, the category code, a description and at least one photo."""
@@ -175,7 +179,7 @@ def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFil
         raise HttpError(422, f"未知字段：{'、'.join(unknown or sorted(set(request.FILES) - {'photos'}))}")
     if len(photos) > MAX_PHOTOS:
         raise HttpError(422, f"最多上传 {MAX_PHOTOS} 张照片。")
-    category_obj = unique_or_none(EventCategory.objects.filter(code=payload.category))
+    category_obj = _CATEGORY_BY_CODE.one(payload.category)
     if category_obj is None:
         raise HttpError(422, f"未知的事件类别：{payload.category}")
     try:

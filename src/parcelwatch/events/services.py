@@ -26,13 +26,12 @@ from parcelwatch.evidence import timeline
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import DESCRIPTION_MAX, NOTE_MAX
 from parcelwatch.lib.geo import clean_point
-from parcelwatch.lib.queries import unique_or_none
+from parcelwatch.lib.queries import PreparedSelect
 from parcelwatch.lib.text import clean_text
 from parcelwatch.notifications.services import notify as notify_users
 from parcelwatch.notifications.services import notify_role_covering, users_with_role_covering
 from parcelwatch.notifications.services import on_commit as notify_on_commit
 from parcelwatch.registry.models import Site
-from parcelwatch.registry.selectors import sites_visible_to
 from parcelwatch.workdays.services import add_working_days, working_days_between
 
 from .models import Event, EventCategory
@@ -70,6 +69,11 @@ def _today(when: datetime | None) -> date:
 # --- reporting -------------------------------------------------------------------------------------------------
 
 
+# The site of a report, locked until commit, with what the report reads of it: compiled once.
+_SITE_TO_REPORT = PreparedSelect(lambda pk: Site.objects.select_for_update(of=("self",), no_key=True).select_related(
+    "enterprise", "jurisdiction", "district__parent").filter(pk=pk), int)
+
+
 @transaction.atomic
 def report_event(
     *,
@@ -85,8 +89,8 @@ def report_event(
 ) -> Event:
     """`source` says how the problem was found when it is not the reporter's role (a video patrol).
 
-    Only `site.pk` is read from `site`: the site is read again, authorised and locked in one query. The returned
-    event carries the timeline entry of its report as `report_entry`.
+    Only `site.pk` is read from `site`: the site is read again and locked, then authorised. The returned event
+    carries the timeline entry of its report as `report_entry`.
 
     One report per transaction: the event is numbered last, after its rollups are locked, so a transaction that
     reported a second event would wait for rollups while holding the year's counter (a deadlock with another
@@ -94,11 +98,12 @@ def report_event(
     microsecond; they are unique and gapless.
     """
     # The site's row is held until commit: two reports of one site are counted one after the other, so the
-    # second sees the first (a repeat within the year; analytics.services). Only sites the actor may report on
-    # are found, so this is also the authorisation.
-    site = unique_or_none(sites_visible_to(actor, EVENTS_REPORT).select_for_update(of=("self",), no_key=True)
-                          .select_related("district__parent").filter(pk=site.pk))
-    if site is None:
+    # second sees the first (a repeat within the year; analytics.services). The role that lets the actor report
+    # at the site is the authorisation (the site's place, or its enterprise for enterprise staff), as
+    # sites_visible_to(actor, EVENTS_REPORT) would find it; a site outside it is released at rollback.
+    site = _SITE_TO_REPORT.one(site.pk)
+    role = site and granting_role(actor, EVENTS_REPORT, path=site.jurisdiction.path, enterprise_id=site.enterprise_id)
+    if not role:
         raise TransitionError(_("You cannot report events for this site."), code="forbidden")
     if not category.active:
         raise TransitionError(_("This category is no longer in use."))
@@ -114,7 +119,6 @@ def report_event(
         lng, lat = clean_point(lng, lat, bounds=city.bounds, place=city.name)
     except ValidationError as exc:
         raise TransitionError(_("Location: %(reason)s") % {"reason": exc.messages[0]}) from None
-    role = granting_role(actor, EVENTS_REPORT, path=site.jurisdiction.path)
     numbering = number_template(DocumentKind.EVENT)
     event = Event.objects.create(
         number=f"~{uuid.uuid4().hex[:30]}",  # numbered last, below; never seen outside this transaction

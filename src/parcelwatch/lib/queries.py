@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
+from django.db.transaction import TransactionManagementError
+
+M = TypeVar("M", bound=Model)
 
 
 def unique_or_none(queryset: QuerySet) -> Model | None:
@@ -11,3 +22,104 @@ def unique_or_none(queryset: QuerySet) -> Model | None:
     Like `.first()` without the ORDER BY that `.first()` adds (the model's ordering, or the primary key): one
     row cannot need ordering, and an ordering through a relation costs a join and its compilation on every call."""
     return next(iter(queryset.order_by()[:1]), None)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple
+    slots: tuple[int, ...]
+    locks: bool
+    compiler: Any
+    model: type[Model]
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list
+    annotations: dict
+    converters: dict
+
+
+class PreparedSelect(Generic[M]):
+    """A query for model instances that the ORM compiles once per database connection and then only runs.
+
+    Building and compiling a queryset costs more CPU than the database spends answering a lookup by key, on every
+    request. `build(*values)` returns the queryset for the values; its SQL must be the same whatever they are.
+    The first call builds it with stand-in values, has Django compile it, and notes where each value lands among
+    the SQL parameters; later calls execute that SQL with the new values and make the instances exactly as the
+    queryset would (select_related objects, database converters, annotations).
+
+    `kinds` gives each value's type: int or str only, the types no field converts on its way to either database
+    (a datetime or a decimal would be adapted by the field at compile time, which this skips), and each must
+    reach the SQL exactly once. Both are checked: at compile time for the SQL, at every call for the values.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *kinds: type) -> None:
+        if any(kind not in (int, str) for kind in kinds):
+            raise ImproperlyConfigured("PreparedSelect takes int and str values only.")
+        self.build = build
+        self.kinds = kinds
+        # Per connection object (one per thread and alias): the compiler's converters are bound to its connection.
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def _stand_ins(self) -> list:
+        # Within a 32-bit integer's range, so that no lookup turns a stand-in into a constant "matches nothing".
+        return [-(1_987_654_000 + i) if kind is int else f"\x1fprepared-stand-in-{i}\x1f"
+                for i, kind in enumerate(self.kinds)]
+
+    def _compile(self, alias: str) -> _Compiled:
+        stand_ins = self._stand_ins()
+        queryset = self.build(*stand_ins)
+        if queryset._iterable_class is not ModelIterable or queryset._prefetch_related_lookups:
+            raise ImproperlyConfigured("PreparedSelect runs plain model querysets (no values(), no prefetch).")
+        compiler = queryset.query.get_compiler(using=alias)
+        sql, params = compiler.as_sql()
+        params = tuple(params)
+        slots = []
+        for stand_in in stand_ins:
+            found = [n for n, p in enumerate(params) if type(p) is type(stand_in) and p == stand_in]
+            if len(found) != 1:
+                raise ImproperlyConfigured(f"A value of a prepared query must reach its SQL once, unchanged: {sql}")
+            slots.append(found[0])
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        return _Compiled(
+            sql=sql, params=params, slots=tuple(slots), compiler=compiler, model=klass_info["model"],
+            locks=bool(queryset.query.select_for_update and compiler.connection.features.has_select_for_update
+                       and compiler.connection.features.supports_transactions),
+            init_list=[f[0].target.attname for f in select[start:end]], start=start, end=end,
+            populators=get_related_populators(klass_info, select, alias), annotations=compiler.annotation_col_map,
+            converters=compiler.get_converters([s[0] for s in select[:compiler.col_count]]),
+        )
+
+    def all(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> list[M]:
+        if len(values) != len(self.kinds) or any(type(v) is not k for v, k in zip(values, self.kinds, strict=True)):
+            raise TypeError(f"PreparedSelect expects values of types {self.kinds}, got {values!r}")
+        connection = connections[using]
+        compiled = self._compiled.get(connection)
+        if compiled is None:
+            compiled = self._compiled[connection] = self._compile(using)
+        if compiled.locks and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        params = list(compiled.params)
+        for slot, value in zip(compiled.slots, values, strict=True):
+            params[slot] = value
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        if compiled.converters:
+            rows = compiled.compiler.apply_converters(rows, compiled.converters)
+        objects = []
+        for row in rows:
+            obj = compiled.model.from_db(using, compiled.init_list, row[compiled.start:compiled.end])
+            for populator in compiled.populators:
+                populator.populate(row, obj)
+            for name, position in compiled.annotations.items():
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects
+
+    def one(self, *values: Any, using: str = DEFAULT_DB_ALIAS) -> M | None:
+        """The row a lookup on a unique key matches, or None."""
+        objects = self.all(*values, using=using)
+        return objects[0] if objects else None

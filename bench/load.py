@@ -6,7 +6,8 @@
 Migrates the database and loads the Putian demo if it is empty, starts gunicorn with two worker processes on
 127.0.0.1 (sync workers; --threads N runs N threads in each instead), and has --clients concurrent clients
 (threads of this process) report events as
-grid workers do: a multipart POST /api/v1/events with a photo, at the sites of 涵江. Prints throughput, latency
+grid workers do: a multipart POST /api/v1/events with a photo, at the sites of 涵江. Every photo is a new file (a
+unique JPEG comment), so each report stores its photo and makes its thumbnail as in real use. Prints throughput, latency
 percentiles (p50/p95/p99) and errors; the soak also samples the app processes' memory (RSS) every 15 seconds and
 prints its first, middle and last values and the growth per minute.
 
@@ -18,8 +19,10 @@ from __future__ import annotations
 import argparse
 import http.client
 import io
+import itertools
 import os
 import random
+import secrets
 import signal
 import socket
 import statistics
@@ -62,10 +65,24 @@ def prepare() -> tuple[str, list[int]]:
     return issue_api_token(user, days=1)[0], sites
 
 
+# Each photo carries this JPEG comment; every request writes a new value over it, of the same length, so no two
+# reports send the same file (the store keeps one copy of identical files and its thumbnail: a repeated photo
+# would cost the server neither).
+STAMP = b"pw-bench-photo:" + b"0" * 20
+
+
 def photo(seed: int) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (640, 480), (seed % 256, (seed // 256) % 256, 120)).save(out, "JPEG", quality=80)
-    return out.getvalue()
+    jpeg = out.getvalue()
+    comment = b"\xff\xfe" + (len(STAMP) + 2).to_bytes(2, "big") + STAMP  # a COM segment, right after SOI
+    return jpeg[:2] + comment + jpeg[2:]
+
+
+def stamps():
+    """New values for STAMP, unique across runs (a random prefix) and within one (a counter)."""
+    prefix = secrets.token_hex(4)
+    return (f"pw-bench-photo:{prefix}{n:012d}".encode() for n in itertools.count())
 
 
 def bodies(sites: list[int], count: int = 64) -> list[bytes]:
@@ -85,6 +102,21 @@ def waiting_for_credit() -> int:
     from parcelwatch.assessment.models import CreditRecalculation
 
     return CreditRecalculation.objects.count()
+
+
+def thumbnails_after(sample: int = 500) -> str:
+    """The photos left waiting for their thumbnail, and what the worker's job costs: it is run here on a sample."""
+    from parcelwatch.evidence.models import Attachment
+    from parcelwatch.evidence.thumbnails import make_waiting_thumbnails
+
+    waiting = Attachment.objects.filter(thumbnail_pending=True).count()
+    cpu, wall = time.process_time(), time.monotonic()
+    made = make_waiting_thumbnails(limit=sample)
+    cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+    if not made:
+        return f"{waiting} photos waiting for their thumbnail"
+    return (f"{waiting} photos waiting for their thumbnail; the worker's job made {made} of them in {wall:.1f} s "
+            f"({cpu / made * 1000:.1f} ms of CPU each, {made / wall:.0f} a second on one core)")
 
 
 def free_port() -> int:
@@ -132,12 +164,15 @@ def run(port: int, token: str, payloads: list[bytes], seconds: float, clients: i
     lock = threading.Lock()
     stop = time.monotonic() + seconds
     headers = {"Authorization": f"Bearer {token}", "Content-Type": MULTIPART_CONTENT}
+    unique = stamps()
 
     def client(n: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         i = n
         while time.monotonic() < stop:
-            body = payloads[i % len(payloads)]
+            with lock:
+                stamp = next(unique)
+            body = payloads[i % len(payloads)].replace(STAMP, stamp, 1)
             i += clients
             started = time.monotonic()
             try:
@@ -200,7 +235,7 @@ def main() -> None:
               f"p99 {result['p99']:.0f} ms  ({result['events']} events, errors: {result['errors'] or 'none'})")
         print("  targets: >= 200 events/s, p99 <= 250 ms")
         print(f"  left for the worker: {waiting_for_credit()} enterprises waiting for their credit recalculation "
-              f"(one each, however many reports)")
+              f"(one each, however many reports); {thumbnails_after()}")
         if args.soak:
             pids = app_pids(server.pid)
             samples: list[tuple[float, float]] = [(0.0, rss_mb(pids))]

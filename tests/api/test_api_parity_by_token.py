@@ -11,6 +11,7 @@ from parcelwatch.enforcement.models import EnforcementCase
 from parcelwatch.events.models import Event, EventCategory
 from parcelwatch.events.services import perform, report_event
 from parcelwatch.evidence.attachments import store_attachment
+from parcelwatch.evidence.thumbnails import make_waiting_thumbnails
 from parcelwatch.exports.models import ExportJob
 from parcelwatch.exports.services import run_export
 from parcelwatch.notifications.models import Notification
@@ -31,6 +32,7 @@ def escalated(cast, django_capture_on_commit_callbacks):
         perform(event, "issue_letter", actor=cast.hanjiang_officer)
         perform(event, "escalate", actor=cast.hanjiang_officer, note="逾期")
         perform(event, "open_case", actor=cast.city_officer, note="立案")
+    make_waiting_thumbnails()  # the worker's job, seconds after the upload
     return event
 
 

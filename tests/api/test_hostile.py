@@ -740,6 +740,9 @@ def _evidence_file(world, ctx):
 
 @setup_for("GET", "/api/v1/evidence/{attachment_id}/thumbnail")
 def _evidence_thumbnail(world, ctx):
+    from parcelwatch.evidence.thumbnails import make_waiting_thumbnails
+
+    make_waiting_thumbnails()  # the worker's job, seconds after the upload
     ctx.verify = _magic(b"\xff\xd8\xff", "a JPEG")
 
 

@@ -121,6 +121,9 @@ def test_evidence_files_follow_event_visibility(client, cast, event):
     client.force_login(cast.hanjiang_officer)
     response = client.get(url)
     assert response.status_code == 200 and response["X-Evidence-SHA256"] == attachment.sha256
+    from parcelwatch.evidence.thumbnails import make_waiting_thumbnails
+
+    make_waiting_thumbnails()
     assert client.get(reverse("evidence:thumb", args=[attachment.pk])).status_code == 200
     client.force_login(cast.licheng_officer)
     assert client.get(url).status_code == 404

@@ -15,7 +15,11 @@ def test_same_bytes_are_stored_once_but_each_upload_is_its_own_record(cast):
     assert first.pk != again.pk and first.kind == Attachment.Kind.IMAGE
     assert again.uploaded_by == cast.zto_safety and again.original_name == "另一个名字.jpg"
     assert first.file.name == again.file.name and first.sha256 == again.sha256
-    assert default_storage.exists(first.thumbnail.name)
+    from parcelwatch.evidence.thumbnails import make_waiting_thumbnails
+
+    make_waiting_thumbnails()
+    first.refresh_from_db()
+    assert first.thumbnail.name and default_storage.exists(first.thumbnail.name)
     assert file_sha256(first) == first.sha256
     assert store_attachment(png(), name="p.png", actor=None).content_type == "image/png"
 

@@ -23,7 +23,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _history(cast):
+    from parcelwatch.evidence.thumbnails import make_waiting_thumbnails
+
     shot = store_attachment(jpeg((1, 2, 3)), name="现场.jpg", actor=cast.hanjiang_grid)
+    make_waiting_thumbnails()
     event = report_event(actor=cast.hanjiang_grid, site=cast.hanjiang_outlet, photos=[shot], description="备案地址不符",
                          category=EventCategory.objects.get(code="BA02"))
     perform(event, "accept", actor=cast.hanjiang_officer)

@@ -15,6 +15,7 @@ from parcelwatch.events.models import EventCategory
 from parcelwatch.events.services import perform, report_event
 from parcelwatch.evidence.attachments import store_attachment
 from parcelwatch.evidence.models import Attachment
+from parcelwatch.evidence.thumbnails import make_waiting_thumbnails
 from tests.evidence_files import jpeg
 from tests.exporting import export
 
@@ -72,7 +73,10 @@ def _keys(client) -> set[str]:
 
 def test_evidence_letters_and_exports_live_in_the_bucket(cast, s3, client):
     photo = store_attachment(jpeg((5, 6, 7)), name="现场.jpg", actor=cast.hanjiang_grid)
-    assert photo.file.name in _keys(s3) and photo.thumbnail.name in _keys(s3)
+    assert photo.file.name in _keys(s3) and photo.thumbnail_pending
+    make_waiting_thumbnails()  # the worker reads the photo from the bucket and writes its thumbnail there
+    photo.refresh_from_db()
+    assert photo.thumbnail.name and photo.thumbnail.name in _keys(s3)
     event = report_event(actor=cast.hanjiang_grid, site=cast.hanjiang_outlet, photos=[photo],
                          category=EventCategory.objects.get(code="BA02"), description="备案地址不符")
     perform(event, "accept", actor=cast.hanjiang_officer)

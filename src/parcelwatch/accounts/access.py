@@ -227,6 +227,8 @@ def get_object_for_user(
 
 
 def user_can(user: User, perm: str, obj: models.Model, *, scope: Scope) -> bool:
+    if not has_permission(user, perm):
+        return False  # no membership grants it: it reaches nothing (scope_q would match nothing), no query to build
     return scoped(type(obj).objects.filter(pk=obj.pk), user, perm, scope).exists()
 
 

@@ -17,7 +17,6 @@ from typing import IO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
@@ -93,6 +92,10 @@ def _check_image(fh: IO[bytes], name: str) -> None:
         raise ValidationError(_("“%(name)s” has far too many pixels to be a photo.") % {"name": name}) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise ValidationError(_("The photo “%(name)s” is damaged or not really an image.") % {"name": name}) from None
+
+
+def thumbnail_path(sha: str) -> str:
+    return f"evidence/thumbs/{sha[:2]}/{sha}.jpg"
 
 
 def _thumbnail(fh: IO[bytes]) -> bytes | None:
@@ -217,15 +220,16 @@ def store_attachment(content: bytes | IO[bytes], *, name: str = "", actor: User 
     if not default_storage.exists(path):
         fh.seek(0)
         path = default_storage.save(path, File(fh, name=path))
-    thumb_path = ""
+    # A photo's thumbnail is the worker's job (make_waiting_thumbnails): a phone photo takes tens of milliseconds
+    # of CPU to scale, which the upload need not wait for. The same bytes seen before already have theirs.
+    thumb_path, pending = "", False
     if sniffed.kind == Attachment.Kind.IMAGE:
-        thumb_path = f"evidence/thumbs/{sha[:2]}/{sha}.jpg"
+        thumb_path = thumbnail_path(sha)
         if not default_storage.exists(thumb_path):
-            thumb = _thumbnail(fh)
-            thumb_path = default_storage.save(thumb_path, ContentFile(thumb)) if thumb else ""
+            thumb_path, pending = "", True
     attachment = Attachment(
         sha256=sha, kind=sniffed.kind, content_type=sniffed.content_type, size=size, file=path,
-        thumbnail=thumb_path, original_name=name[:255], uploaded_by=actor,
+        thumbnail=thumb_path, thumbnail_pending=pending, original_name=name[:255], uploaded_by=actor,
     )
     attachment.save()
     return attachment

@@ -22,6 +22,9 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField()
     file = models.FileField(upload_to="evidence/", max_length=255)
     thumbnail = models.FileField(upload_to="evidence/thumbs/", max_length=255, blank=True)
+    # A photo's thumbnail is made by the worker after the upload (evidence.thumbnails), unless the same bytes
+    # already have one: True until it has been made (or found impossible to make).
+    thumbnail_pending = models.BooleanField(default=False)
     original_name = models.CharField(max_length=255, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -31,6 +34,8 @@ class Attachment(models.Model):
     class Meta:
         verbose_name = _("evidence file")
         verbose_name_plural = _("evidence files")
+        indexes = [models.Index(fields=["id"], condition=models.Q(thumbnail_pending=True),
+                                name="evidence_thumbnail_waiting")]
 
     def __str__(self) -> str:
         return self.original_name or self.sha256[:12]

@@ -1,6 +1,7 @@
 """Queue periodic work for the task workers: the deadline sweep every SWEEP_INTERVAL_SECONDS, the camera
 health probes every VIDEO_PROBE_INTERVAL_SECONDS, housekeeping, duty-report, emergency-plan and memorandum reminders hourly, the credit
-grades of the enterprises that changed every minute, every credit grade daily.
+grades of the enterprises that changed every minute, every credit grade daily, and the thumbnails of new photos
+every few seconds.
 
 Run one scheduler per deployment; run as many `db_worker` processes as needed.
 Queuing twice is harmless: the sweep locks each event and re-checks its state, and each camera probe is
@@ -17,6 +18,7 @@ from parcelwatch.assessment.tasks import recalculate_all_credit, recalculate_req
 from parcelwatch.collaboration.tasks import remind_expiring_memoranda
 from parcelwatch.emergency.tasks import remind_expiring_plans
 from parcelwatch.events.tasks import sweep_deadlines
+from parcelwatch.evidence.tasks import make_thumbnails
 from parcelwatch.housekeeping import housekeeping
 from parcelwatch.ops.tasks import heartbeat
 from parcelwatch.selfcheck.tasks import remind_duty_reports
@@ -27,6 +29,8 @@ CREDIT_EVERY = 24 * 3600  # old records leave the credit windows by the day
 # The enterprises whose credit inputs changed are regraded within this time, each once however many changes (a run
 # with nothing waiting costs one query).
 CREDIT_WAITING_EVERY = 60
+# New photos get their thumbnails within this time (a run with nothing waiting costs one query).
+THUMBNAILS_EVERY = 10
 
 
 class Command(BaseCommand):
@@ -52,6 +56,7 @@ class Command(BaseCommand):
                 (remind_expiring_plans, HOUSEKEEPING_EVERY, "emergency plan expiry reminders"),
                 (remind_expiring_memoranda, HOUSEKEEPING_EVERY, "memorandum expiry reminders"),
                 (recalculate_requested_credit, CREDIT_WAITING_EVERY, "credit grades waiting"),
+                (make_thumbnails, THUMBNAILS_EVERY, "thumbnails of new photos"),
                 (recalculate_all_credit, CREDIT_EVERY, "credit grades")]
         last: dict[str, float] = {}
         while not stop:

@@ -80,27 +80,65 @@ def test_the_scheduler_has_the_worker_make_them(cast):
     assert queued.task.call() == 1 and _settled(photo).thumbnail
 
 
-def test_the_event_page_and_the_api_say_a_thumbnail_is_on_its_way(cast, client):
+def test_a_thumbnail_asked_for_before_the_worker_made_it_is_made_then(cast, client):
+    """The grid worker sees their photo on the event's page straight after reporting, as do the API's clients."""
+    from parcelwatch.accounts.services import issue_api_token
     from parcelwatch.events.models import EventCategory
     from parcelwatch.events.services import report_event
 
     photo = store_attachment(jpeg((30, 60, 90)), name="现场.jpg", actor=cast.hanjiang_grid)
     event = report_event(actor=cast.hanjiang_grid, site=cast.hanjiang_outlet, photos=[photo],
                          category=EventCategory.objects.get(code="BA02"), description="备案地址不符")
-    from parcelwatch.accounts.services import issue_api_token
-
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {issue_api_token(cast.hanjiang_officer)[0]}"}
-    client.force_login(cast.hanjiang_officer)
+    client.force_login(cast.hanjiang_grid)
     page = client.get(f"/events/{event.pk}/").content.decode()
-    assert 'data-testid="thumbnail-pending"' in page and "缩略图生成中" in page
-    detail = client.get(f"/api/v1/events/{event.pk}", **bearer).json()
-    shown = detail["timeline"][0]["attachments"][0]
-    assert shown["thumbnail_pending"] is True and shown["thumbnail_url"] is None
-    assert client.get(f"/api/v1/evidence/{photo.pk}/thumbnail", **bearer).status_code == 404
-    make_waiting_thumbnails()
-    page = client.get(f"/events/{event.pk}/").content.decode()
-    assert 'data-testid="thumbnail-pending"' not in page and f"/evidence/{photo.pk}/thumb" in page
+    assert page.count(f'src="/evidence/{photo.pk}/thumb/"') == 2  # the evidence gallery and the timeline
     shown = client.get(f"/api/v1/events/{event.pk}", **bearer).json()["timeline"][0]["attachments"][0]
-    assert shown["thumbnail_pending"] is False and shown["thumbnail_url"] == f"/api/v1/evidence/{photo.pk}/thumbnail"
-    thumb = client.get(shown["thumbnail_url"], **bearer)
+    assert shown["thumbnail_pending"] is True and shown["thumbnail_url"] == f"/api/v1/evidence/{photo.pk}/thumbnail"
+    thumb = client.get(f"/evidence/{photo.pk}/thumb/")
     assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
+    assert b"".join(thumb.streaming_content).startswith(b"\xff\xd8\xff")
+    assert not _settled(photo).thumbnail_pending and _settled(photo).thumbnail  # made once, recorded
+    assert make_waiting_thumbnails() == 0
+    api = client.get(shown["thumbnail_url"], **bearer)
+    assert api.status_code == 200 and api["Content-Type"] == "image/jpeg"
+    # A photo that cannot be scaled: settled on request, 404 like any file without a thumbnail.
+    heic = store_attachment(HEIC, name="iphone.heic", actor=cast.hanjiang_grid)  # its uploader may see it
+    assert client.get(f"/evidence/{heic.pk}/thumb/").status_code == 404 and not _settled(heic).thumbnail_pending
+
+
+def test_damage_the_upload_check_does_not_read_settles_without_a_thumbnail(cast):
+    whole = jpeg((120, 10, 200), size=(400, 300))
+    cut = whole[: len(whole) * 2 // 3]  # the scan data stops short: the header is sound
+    photo = store_attachment(cut, name="截断.jpg", actor=cast.hanjiang_grid)
+    assert photo.thumbnail_pending
+    assert make_waiting_thumbnails() == 1
+    assert not _settled(photo).thumbnail_pending
+
+
+def test_a_file_unreadable_for_a_day_is_given_up(cast, caplog):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    lost = store_attachment(jpeg((3, 3, 3)), name="lost.jpg", actor=cast.hanjiang_grid)
+    default_storage.delete(lost.file.name)
+    Attachment.objects.filter(pk=lost.pk).update(uploaded_at=timezone.now() - timedelta(days=1, minutes=1))
+    assert make_waiting_thumbnails() == 1
+    lost = _settled(lost)
+    assert not lost.thumbnail_pending and not lost.thumbnail and "given up" in caplog.text
+
+
+def test_a_batch_locks_its_photos_without_holding_up_reports(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    store_attachment(jpeg((44, 44, 44)), name="a.jpg", actor=None)
+    with CaptureQueriesContext(connection) as queries:
+        make_waiting_thumbnails()
+    claims = [q["sql"] for q in queries if "evidence_attachment" in q["sql"] and "ORDER BY" in q["sql"]]
+    assert claims
+    if connection.features.has_select_for_update_skip_locked:  # PostgreSQL: a key-share lock (a foreign key
+        assert all("FOR NO KEY UPDATE SKIP LOCKED" in sql for sql in claims)  # check) is not in conflict
+    else:  # SQLite: no transaction held while scaling (it would lock the whole database)
+        assert not any("FOR" in sql.split("ORDER BY")[-1] for sql in claims)

@@ -186,7 +186,7 @@ def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFil
         # All or nothing: a refused report leaves no stored photo behind (the client still has them).
         with transaction.atomic():
             stored = store_uploads(photos, actor=request.user)
-            # The service reads the site again, authorised and locked, in one query.
+            # The service reads the site again, locks it and authorises the report.
             event = services.report_event(actor=request.user, site=Site(pk=payload.site), category=category_obj,
                                           description=payload.description, photos=stored, lng=payload.lng,
                                           lat=payload.lat)

@@ -99,7 +99,9 @@ def thumbnail_path(sha: str) -> str:
 
 
 def _thumbnail(fh: IO[bytes]) -> bytes | None:
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    """A JPEG of at most THUMBNAIL_SIZE, or None when the image cannot be scaled. Give it the bytes in memory:
+    then any failure is the image's (a format without a decoder here, damage past what the upload's check reads)."""
+    from PIL import Image, ImageOps
 
     fh.seek(0)
     try:
@@ -111,7 +113,7 @@ def _thumbnail(fh: IO[bytes]) -> bytes | None:
             out = io.BytesIO()
             img.convert("RGB").save(out, "JPEG", quality=80)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except Exception:  # noqa: BLE001 - see above: whatever the decoder raises, there is no thumbnail to make
         return None
 
 
@@ -221,8 +223,9 @@ def store_attachment(content: bytes | IO[bytes], *, name: str = "", actor: User 
     if not default_storage.exists(path):
         fh.seek(0)
         path = default_storage.save(path, File(fh, name=path))
-    # A photo's thumbnail is the worker's job (make_waiting_thumbnails): a phone photo takes tens of milliseconds
-    # of CPU to scale, which the upload need not wait for. The same bytes seen before already have theirs.
+    # A photo's thumbnail is made after the upload (evidence.thumbnails: by the worker, or by the first request
+    # that shows it): a phone photo takes tens of milliseconds of CPU to scale, which the upload need not wait
+    # for. The same bytes seen before already have theirs.
     thumb_path, pending = "", False
     if sniffed.kind == Attachment.Kind.IMAGE:
         thumb_path = thumbnail_path(sha)

@@ -14,7 +14,7 @@ def file_url(attachment: Attachment) -> str:
 
 def attachment_json(a: Attachment) -> dict:
     return {"id": a.pk, "sha256": a.sha256, "kind": a.kind, "name": a.original_name, "url": file_url(a),
-            "thumbnail_url": f"/api/v1/evidence/{a.pk}/thumbnail" if a.thumbnail else None,
+            "thumbnail_url": f"/api/v1/evidence/{a.pk}/thumbnail" if a.thumbnail or a.thumbnail_pending else None,
             "thumbnail_pending": a.thumbnail_pending}
 
 
@@ -25,8 +25,8 @@ class AttachmentOut(Schema):
     name: str
     url: str
     thumbnail_url: str | None = None
-    thumbnail_pending: bool = Field(False, description="A photo whose thumbnail the server is still making (within "
-                                                         "seconds); thumbnail_url is null until then.")
+    thumbnail_pending: bool = Field(False, description="A photo whose thumbnail the server has not made yet (it does "
+                                                         "within seconds, or when thumbnail_url is first asked for).")
 
 
 class UploadedOut(AttachmentOut):

@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest
@@ -7,6 +9,9 @@ from parcelwatch.lib.spreadsheets import content_disposition
 
 from .models import Attachment
 from .selectors import get_attachment_for_user
+from .thumbnails import settle
+
+logger = logging.getLogger(__name__)
 
 
 def file_response(attachment: Attachment, variant: str = "file") -> FileResponse:
@@ -15,6 +20,12 @@ def file_response(attachment: Attachment, variant: str = "file") -> FileResponse
     Shared by the pages (session) and the API (bearer token), which differ only in how the user is known.
     """
     if variant == "thumb":
+        if not attachment.thumbnail and attachment.thumbnail_pending:
+            try:
+                settle(attachment)  # asked for before the worker made it: made now, once
+            except Exception as exc:  # noqa: BLE001 - the photo cannot be read now: it stays waiting
+                logger.warning("Thumbnail of evidence file %s not made on request (%s).", attachment.pk, exc)
+                raise Http404 from None
         if not attachment.thumbnail:
             raise Http404
         name, content_type = attachment.thumbnail.name, "image/jpeg"

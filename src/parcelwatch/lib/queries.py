@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -59,8 +58,6 @@ class PreparedSelect(Generic[M]):
             raise ImproperlyConfigured("PreparedSelect takes int and str values only.")
         self.build = build
         self.kinds = kinds
-        # Per connection object (one per thread and alias): the compiler's converters are bound to its connection.
-        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def _stand_ins(self) -> list:
         # Within a 32-bit integer's range, so that no lookup turns a stand-in into a constant "matches nothing".
@@ -96,9 +93,12 @@ class PreparedSelect(Generic[M]):
         if len(values) != len(self.kinds) or any(type(v) is not k for v, k in zip(values, self.kinds, strict=True)):
             raise TypeError(f"PreparedSelect expects values of types {self.kinds}, got {values!r}")
         connection = connections[using]
-        compiled = self._compiled.get(connection)
+        # Kept on the connection object (one per thread and alias), whose converters the compiler holds: it goes
+        # with the connection.
+        cache = connection.__dict__.setdefault("_pw_prepared", {})
+        compiled = cache.get(self)
         if compiled is None:
-            compiled = self._compiled[connection] = self._compile(using)
+            compiled = cache[self] = self._compile(using)
         if compiled.locks and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         params = list(compiled.params)

@@ -22,8 +22,8 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField()
     file = models.FileField(upload_to="evidence/", max_length=255)
     thumbnail = models.FileField(upload_to="evidence/thumbs/", max_length=255, blank=True)
-    # A photo's thumbnail is made by the worker after the upload (evidence.thumbnails), unless the same bytes
-    # already have one: True until it has been made (or found impossible to make).
+    # A photo's thumbnail is made after the upload (evidence.thumbnails: by the worker, or by the first request
+    # that shows it), unless the same bytes already have one: True until it has been made (or found impossible).
     thumbnail_pending = models.BooleanField(default=False)
     original_name = models.CharField(max_length=255, blank=True)
     uploaded_by = models.ForeignKey(

@@ -25,7 +25,6 @@ from parcelwatch.lib.text import clean_text
 
 from .models import Attachment
 
-THUMBNAIL_SIZE = (480, 480)
 CHUNK = 1 << 20
 
 
@@ -96,25 +95,6 @@ def _check_image(fh: IO[bytes], name: str) -> None:
 
 def thumbnail_path(sha: str) -> str:
     return f"evidence/thumbs/{sha[:2]}/{sha}.jpg"
-
-
-def _thumbnail(fh: IO[bytes]) -> bytes | None:
-    """A JPEG of at most THUMBNAIL_SIZE, or None when the image cannot be scaled. Give it the bytes in memory:
-    then any failure is the image's (a format without a decoder here, damage past what the upload's check reads)."""
-    from PIL import Image, ImageOps
-
-    fh.seek(0)
-    try:
-        with Image.open(fh) as img:
-            img.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at reduced size, not the full photo
-            img = ImageOps.exif_transpose(img)
-            # Bilinear after the reducing step: as sharp as bicubic at this size, a quarter cheaper.
-            img.thumbnail(THUMBNAIL_SIZE, Image.Resampling.BILINEAR, reducing_gap=2.0)
-            out = io.BytesIO()
-            img.convert("RGB").save(out, "JPEG", quality=80)
-            return out.getvalue()
-    except Exception:  # noqa: BLE001 - see above: whatever the decoder raises, there is no thumbnail to make
-        return None
 
 
 # --- PDFs ---------------------------------------------------------------------------------------------------

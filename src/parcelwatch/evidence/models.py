@@ -45,6 +45,11 @@ class Attachment(models.Model):
             raise RuntimeError("Evidence files are immutable.")
         super().save(*args, **kwargs)
 
+    @property
+    def shows_thumbnail(self) -> bool:
+        """It has a thumbnail to show: made, or made by the request that asks for it (evidence.thumbnails)."""
+        return bool(self.thumbnail) or self.thumbnail_pending
+
 
 class TimelineEntry(models.Model):
     """One step in the legal record of an event or a case. Never updated or deleted.

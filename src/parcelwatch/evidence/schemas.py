@@ -14,7 +14,7 @@ def file_url(attachment: Attachment) -> str:
 
 def attachment_json(a: Attachment) -> dict:
     return {"id": a.pk, "sha256": a.sha256, "kind": a.kind, "name": a.original_name, "url": file_url(a),
-            "thumbnail_url": f"/api/v1/evidence/{a.pk}/thumbnail" if a.thumbnail or a.thumbnail_pending else None,
+            "thumbnail_url": f"/api/v1/evidence/{a.pk}/thumbnail" if a.shows_thumbnail else None,
             "thumbnail_pending": a.thumbnail_pending}
 
 

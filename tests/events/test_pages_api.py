@@ -348,6 +348,40 @@ def test_the_answer_to_a_report_is_the_event_as_its_detail_shows_it(client, cast
     assert created["cases"] == [] and len(created["timeline"][0]["attachments"]) == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_api_report_commits_once_with_its_notification_and_no_savepoint(client, cast):
+    """The photos, the event, its rollups and the district's notification are one transaction: one commit and no
+    savepoint (each costs every report a round trip). A report refused after its photos were stored leaves nothing."""
+    from django.test.utils import CaptureQueriesContext
+
+    from parcelwatch.evidence.models import Attachment
+    from parcelwatch.notifications.models import Notification
+
+    headers = bearer(cast.hanjiang_grid)
+
+    def report(photo):
+        return client.post("/api/v1/events", {"site": cast.hanjiang_outlet.pk, "category": "BA02",
+                                              "description": "备案地址不符", "photos": [photo]}, **headers)
+
+    assert report(SimpleUploadedFile("o.jpg", jpeg((1, 2, 3)))).status_code == 201  # the year's first makes its counter
+    Notification.objects.all().delete()
+    with CaptureQueriesContext(connection) as captured:
+        response = report(SimpleUploadedFile("p.jpg", jpeg()))
+    assert response.status_code == 201, response.content
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert not [s for s in sql if "SAVEPOINT" in s.upper()]
+    assert sql.count("COMMIT") == 1
+    notified = [i for i, s in enumerate(sql) if s.startswith("INSERT") and Notification._meta.db_table in s]
+    assert len(notified) == 1 and notified[0] < sql.index("COMMIT")
+    assert Notification.objects.get(recipient=cast.hanjiang_officer).url == f"/events/{response.json()['id']}/"
+
+    kept = (Attachment.objects.count(), Event.objects.count(), Notification.objects.count())
+    response = client.post("/api/v1/events", {"site": cast.licheng_outlet.pk, "category": "BA02", "description": "x",
+                                              "photos": [SimpleUploadedFile("q.jpg", jpeg((9, 8, 7)))]}, **headers)
+    assert response.status_code == 404
+    assert (Attachment.objects.count(), Event.objects.count(), Notification.objects.count()) == kept
+
+
 def test_reporting_at_a_site_one_cannot_see_is_404_and_one_cannot_report_on_is_403(client, cast):
     from parcelwatch.accounts.models import Membership, Role
 

@@ -189,7 +189,7 @@ def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFil
             # The service reads the site again, locks it and authorises the report.
             event = services.report_event(actor=request.user, site=Site(pk=payload.site), category=category_obj,
                                           description=payload.description, photos=stored, lng=payload.lng,
-                                          lat=payload.lat)
+                                          lat=payload.lat, savepoint=False)
     except DjangoValidationError as exc:
         raise HttpError(422, "；".join(exc.messages)) from None
     except services.TransitionError as exc:

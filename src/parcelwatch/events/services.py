@@ -74,7 +74,6 @@ _SITE_TO_REPORT = PreparedSelect(lambda pk: Site.objects.select_for_update(of=("
     "enterprise", "jurisdiction", "district__parent").filter(pk=pk), int)
 
 
-@transaction.atomic
 def report_event(
     *,
     actor: User,
@@ -86,6 +85,7 @@ def report_event(
     lat: Decimal | None = None,
     when: datetime | None = None,
     source: str | None = None,
+    savepoint: bool = True,
 ) -> Event:
     """`source` says how the problem was found when it is not the reporter's role (a video patrol).
 
@@ -96,48 +96,55 @@ def report_event(
     reported a second event would wait for rollups while holding the year's counter (a deadlock with another
     report). Numbers therefore follow the order in which reports commit, not their `reported_at` to the
     microsecond; they are unique and gapless.
+
+    `savepoint=False` is for a caller whose transaction holds this report and nothing else it would keep: it rolls
+    back whatever this raises (the API, which stores the photos in the same transaction). It saves the two round
+    trips of a savepoint on every report.
     """
-    # The site's row is held until commit: two reports of one site are counted one after the other, so the
-    # second sees the first (a repeat within the year; analytics.services). The role that lets the actor report
-    # at the site is the authorisation (the site's place, or its enterprise for enterprise staff), as
-    # sites_visible_to(actor, EVENTS_REPORT) would find it; a site outside it is released at rollback.
-    site = _SITE_TO_REPORT.one(site.pk)
-    role = site and granting_role(actor, EVENTS_REPORT, path=site.jurisdiction.path, enterprise_id=site.enterprise_id)
-    if not role:
-        raise TransitionError(_("You cannot report events for this site."), code="forbidden")
-    if not category.active:
-        raise TransitionError(_("This category is no longer in use."))
-    description = clean_text(description)
-    if not description:
-        raise TransitionError(_("Describe what you found."))
-    _check_length(description, DESCRIPTION_MAX, _("The description"))
-    if not any(a.kind == Attachment.Kind.IMAGE for a in photos):
-        raise TransitionError(_("Take at least one photo of the problem."))
-    when = when or timezone.now()
-    city = city_of(site.district)
-    try:
-        lng, lat = clean_point(lng, lat, bounds=city.bounds, place=city.name)
-    except ValidationError as exc:
-        raise TransitionError(_("Location: %(reason)s") % {"reason": exc.messages[0]}) from None
-    numbering = number_template(DocumentKind.EVENT)
-    event = Event.objects.create(
-        number=f"~{uuid.uuid4().hex[:30]}",  # numbered last, below; never seen outside this transaction
-        site=site, category=category, description=description.strip(), jurisdiction=site.jurisdiction,
-        district=site.district, reported_by=actor, reported_at=when, lng=lng, lat=lat,
-        source=source if source in Event.Source.values else (
-            Event.Source.GRID if role == Role.GRID_WORKER else Event.Source.INSPECTION),
-    )
-    event.report_entry = timeline.append(
-        event, action=REPORT, actor=actor, actor_role=role, to_state=S.REPORTED, note=event.description,
-        attachments=list(photos), data={"lng": str(lng) if lng is not None else None,
-                                        "lat": str(lat) if lat is not None else None}, at=when, first=True)
-    record_event_facts(event, created=True)
-    # The number last: the year's counter is one row that every report locks until it commits, so the counter is
-    # taken as late as possible (numbers stay gapless: a report that rolls back gives its number back).
-    event.number = next_number(DocumentKind.EVENT, year=timezone.localtime(when).year, template=numbering)
-    Event.objects.filter(pk=event.pk).update(number=event.number)
-    notify_on_commit(lambda: _notify_state(event, ACTION_LABELS[REPORT], actor=actor))
-    return event
+    with transaction.atomic(savepoint=savepoint):
+        # The site's row is held until commit: two reports of one site are counted one after the other, so the
+        # second sees the first (a repeat within the year; analytics.services). The role that lets the actor report
+        # at the site is the authorisation (the site's place, or its enterprise for enterprise staff), as
+        # sites_visible_to(actor, EVENTS_REPORT) would find it; a site outside it is released at rollback.
+        site = _SITE_TO_REPORT.one(site.pk)
+        role = site and granting_role(actor, EVENTS_REPORT, path=site.jurisdiction.path, enterprise_id=site.enterprise_id)
+        if not role:
+            raise TransitionError(_("You cannot report events for this site."), code="forbidden")
+        if not category.active:
+            raise TransitionError(_("This category is no longer in use."))
+        description = clean_text(description)
+        if not description:
+            raise TransitionError(_("Describe what you found."))
+        _check_length(description, DESCRIPTION_MAX, _("The description"))
+        if not any(a.kind == Attachment.Kind.IMAGE for a in photos):
+            raise TransitionError(_("Take at least one photo of the problem."))
+        when = when or timezone.now()
+        city = city_of(site.district)
+        try:
+            lng, lat = clean_point(lng, lat, bounds=city.bounds, place=city.name)
+        except ValidationError as exc:
+            raise TransitionError(_("Location: %(reason)s") % {"reason": exc.messages[0]}) from None
+        numbering = number_template(DocumentKind.EVENT)
+        event = Event.objects.create(
+            number=f"~{uuid.uuid4().hex[:30]}",  # numbered last, below; never seen outside this transaction
+            site=site, category=category, description=description.strip(), jurisdiction=site.jurisdiction,
+            district=site.district, reported_by=actor, reported_at=when, lng=lng, lat=lat,
+            source=source if source in Event.Source.values else (
+                Event.Source.GRID if role == Role.GRID_WORKER else Event.Source.INSPECTION),
+        )
+        event.report_entry = timeline.append(
+            event, action=REPORT, actor=actor, actor_role=role, to_state=S.REPORTED, note=event.description,
+            attachments=list(photos), data={"lng": str(lng) if lng is not None else None,
+                                            "lat": str(lat) if lat is not None else None}, at=when, first=True)
+        record_event_facts(event, created=True)
+        # The number last: the year's counter is one row that every report locks until it commits, so the counter is
+        # taken as late as possible (numbers stay gapless: a report that rolls back gives its number back).
+        event.number = next_number(DocumentKind.EVENT, year=timezone.localtime(when).year, template=numbering)
+        Event.objects.filter(pk=event.pk).update(number=event.number)
+        # Notified in the report's own transaction (it names the number), not after it as other actions are: one
+        # commit for the report instead of two, and no report without its notification.
+        _notify_state(event, ACTION_LABELS[REPORT], actor=actor)
+        return event
 
 
 # --- the workflow ----------------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""PreparedSelect: the hot lookups compiled once give exactly what their querysets give."""
+"""PreparedSelect and PreparedInsert: the hot lookups and inserts compiled once send and give exactly what the ORM
+would."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from parcelwatch.accounts.access import _MEMBERSHIPS
 from parcelwatch.accounts.models import ApiToken, Membership
@@ -125,3 +127,80 @@ def test_a_token_is_live_only_unexpired_for_an_active_user_under_the_same_passwo
     user.set_password("另一个密码-2026")
     user.save()
     assert token_for_key(key) is None
+
+
+# --- PreparedInsert ---------------------------------------------------------------------------------------------
+
+
+def _plain(params) -> list:
+    return [getattr(p, "obj", p) for p in params]  # psycopg's Jsonb wrapper compares by identity
+
+
+def test_prepared_inserts_send_the_statement_and_values_the_orm_compiles(client, cast, monkeypatch):
+    """Every model that reuses its INSERT, through two API reports (the first compiles, the second reuses): the
+    statement and parameters are those Django compiles for the same object, and the rows read back are whole."""
+    import time_machine
+    from django.apps import apps
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db.models.sql.subqueries import InsertQuery
+
+    from parcelwatch.analytics.models import EventFact
+    from parcelwatch.events.models import Event
+    from parcelwatch.evidence.models import Attachment, TimelineEntry
+    from parcelwatch.lib import queries
+    from tests.evidence_files import jpeg
+
+    prepared = {m for m in apps.get_models() if issubclass(m, queries.PreparedInsert)}
+    assert prepared == {Attachment, Event, TimelineEntry, EventFact}
+    checked = []
+    real = queries._insert_plan
+
+    def checking(obj, using, fields, returning_fields):
+        plan = real(obj, using, fields, returning_fields)
+        assert plan is not None, type(obj)
+        query = InsertQuery(type(obj))
+        query.insert_values(fields, [obj])
+        compiler = query.get_compiler(using=using)
+        compiler.returning_fields = returning_fields
+        [(sql, params)] = compiler.as_sql()
+        ours = [plan.compiler.prepare_value(f, plan.compiler.pre_save_val(f, obj)) for f in fields]
+        assert plan.sql == sql and _plain(ours) == _plain(params), type(obj)
+        checked.append(type(obj))
+        return plan
+
+    monkeypatch.setattr(queries, "_insert_plan", checking)
+    key, _ = issue_api_token(cast.hanjiang_grid)
+    with time_machine.travel("2026-11-20 10:00 +0800", tick=False):  # auto_now_add: one instant for both compiles
+        for n in range(2):
+            response = client.post("/api/v1/events", {
+                "site": cast.hanjiang_outlet.pk, "category": "BA02", "description": f"备案地址不符 {n}",
+                "photos": [SimpleUploadedFile("p.jpg", jpeg((n, 2, 3)))]}, HTTP_AUTHORIZATION=f"Bearer {key}")
+            assert response.status_code == 201, response.content
+    assert set(checked) == prepared and len(checked) == 2 * len(prepared)
+    event = Event.objects.get(pk=response.json()["id"])
+    fact = EventFact.objects.get(event=event)
+    assert (event.description, event.site_id, event.reported_by_id) == ("备案地址不符 1", cast.hanjiang_outlet.pk,
+                                                                        cast.hanjiang_grid.pk)
+    assert (fact.district_id, fact.category_id, fact.reported) == (event.district_id, event.category_id, 1)
+    entry = TimelineEntry.objects.get(subject_type="event", subject_id=event.pk)
+    assert entry.data == response.json()["timeline"][0]["data"] and entry.attachments.get().original_name == "p.jpg"
+
+
+def test_an_insert_holding_an_sql_expression_takes_the_orm_s_path(cast):
+    from django.db.models.functions import Now
+
+    from parcelwatch.evidence.models import TimelineEntry
+
+    def entry(seq, created_at):
+        return TimelineEntry(subject_type="case", subject_id=99, seq=seq, action="note", actor_name="system",
+                             actor_role="system", created_at=created_at, data={"a": [1, "二"]}, entry_hash="x" * 64)
+
+    first = entry(1, timezone.now())
+    first.save(force_insert=True)  # compiles the plain statement
+    second = entry(2, Now())
+    second.save(force_insert=True)
+    third = entry(3, timezone.now())
+    third.save(force_insert=True)
+    rows = {e.seq: e for e in TimelineEntry.objects.filter(subject_type="case", subject_id=99)}
+    assert sorted(rows) == [1, 2, 3] and all(r.data == {"a": [1, "二"]} for r in rows.values())
+    assert rows[2].created_at is not None and rows[3].pk == third.pk

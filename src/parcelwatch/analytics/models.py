@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.events.models import Event
+from parcelwatch.lib.queries import PreparedInsert
 
 from .measures import MEASURES
 
@@ -38,7 +39,7 @@ class Dimensions(models.Model):
         abstract = True
 
 
-class EventFact(Dimensions):
+class EventFact(PreparedInsert, Dimensions):
     event = models.OneToOneField(Event, primary_key=True, on_delete=models.CASCADE, related_name="fact",
                                  verbose_name=_("event"))
     jurisdiction_id = models.PositiveBigIntegerField()

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.accounts.models import Jurisdiction
+from parcelwatch.lib.queries import PreparedInsert
 from parcelwatch.registry.models import Site
 
 
@@ -41,7 +42,7 @@ class EventCategory(models.Model):
         return f"{self.code} {self.name}"
 
 
-class Event(models.Model):
+class Event(PreparedInsert, models.Model):
     """A problem found at a site, followed from report to on-site confirmation."""
 
     class State(models.TextChoices):

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from parcelwatch.lib.queries import PreparedInsert
 
-class Attachment(models.Model):
+
+class Attachment(PreparedInsert, models.Model):
     """An uploaded evidence file, never changed. The bytes are stored once under their SHA-256; each upload
     (even of the same bytes) is its own record, owned by its uploader."""
 
@@ -51,7 +53,7 @@ class Attachment(models.Model):
         return bool(self.thumbnail) or self.thumbnail_pending
 
 
-class TimelineEntry(models.Model):
+class TimelineEntry(PreparedInsert, models.Model):
     """One step in the legal record of an event or a case. Never updated or deleted.
 
     `entry_hash` covers the entry's canonical content, the SHA-256 of each

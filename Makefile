@@ -23,7 +23,7 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 system-packages:
-	@bash scripts/system-packages.sh
+	@PYTHON=$(PYTHON) bash scripts/system-packages.sh
 
 install: system-packages $(VENV)/.installed node_modules/.installed
 

@@ -119,6 +119,17 @@ def thumbnails_after(sample: int = 500) -> str:
             f"({cpu / made * 1000:.1f} ms of CPU each, {made / wall:.0f} a second on one core)")
 
 
+def calibration_ms() -> float:
+    """The CPU time of a fixed pure-Python loop (best of five): how fast this machine runs Python at the time of the
+    run. The same machine has given figures a third apart from one day to the next; this says which kind of day."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.process_time()
+        sum(i * i for i in range(1_000_000))
+        best = min(best, time.process_time() - started)
+    return best * 1000
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -234,6 +245,8 @@ def main() -> None:
         print(f"  {result['per_second']:.1f} events/s  p50 {result['p50']:.0f} ms  p95 {result['p95']:.0f} ms  "
               f"p99 {result['p99']:.0f} ms  ({result['events']} events, errors: {result['errors'] or 'none'})")
         print("  targets: >= 200 events/s, p99 <= 250 ms")
+        print(f"  this machine's Python speed at the time: a fixed loop took {calibration_ms():.1f} ms of CPU "
+              f"({sys.implementation.name} {sys.version.split()[0]}, {os.path.realpath(sys.executable)})")
         print(f"  left for the worker: {waiting_for_credit()} enterprises waiting for their credit recalculation "
               f"(one each, however many reports); {thumbnails_after()}")
         if args.soak:

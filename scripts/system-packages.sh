@@ -14,7 +14,7 @@ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missi
 # Background work on Redis (django-tasks-rq) is tested against a real redis-server.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # The virtualenv is made from Debian's python3.11 where there is one (Makefile): venv needs its ensurepip.
-if [ -x /usr/bin/python3.11 ] && ! /usr/bin/python3.11 -c "import ensurepip" >/dev/null 2>&1; then
+if [ "${PYTHON:-}" = /usr/bin/python3.11 ] && ! /usr/bin/python3.11 -c "import ensurepip" >/dev/null 2>&1; then
   missing+=(python3.11-venv)
 fi
 # WeasyPrint renders official documents (PDF) with Pango.

@@ -155,10 +155,10 @@ def test_prepared_inserts_send_the_statement_and_values_the_orm_compiles(client,
     checked = []
     real = queries._insert_plan
 
-    def checking(obj, using, fields, returning_fields):
-        plan = real(obj, using, fields, returning_fields)
+    def checking(obj, manager, using, fields, returning_fields):
+        plan = real(obj, manager, using, fields, returning_fields)
         assert plan is not None, type(obj)
-        query = InsertQuery(type(obj))
+        query = InsertQuery(manager.model)
         query.insert_values(fields, [obj])
         compiler = query.get_compiler(using=using)
         compiler.returning_fields = returning_fields

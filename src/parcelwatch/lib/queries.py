@@ -144,7 +144,7 @@ class PreparedInsert:
     """
 
     def _do_insert(self, manager, using, fields, returning_fields, raw):
-        plan = None if raw else _insert_plan(self, using, fields, returning_fields)
+        plan = None if raw else _insert_plan(self, manager, using, fields, returning_fields)
         if plan is None:
             return super()._do_insert(manager, using, fields, returning_fields, raw)
         compiler = plan.compiler
@@ -163,13 +163,13 @@ class PreparedInsert:
         return list(rows)
 
 
-def _insert_plan(obj: Model, using: str, fields, returning_fields) -> _InsertPlan | None:
+def _insert_plan(obj: Model, manager, using: str, fields, returning_fields) -> _InsertPlan | None:
     from django.db.models.sql.subqueries import InsertQuery
 
     if any(hasattr(getattr(obj, f.attname, None), "resolve_expression") for f in fields):
         return None  # compiled with this object, the SQL would hold its expression
     connection = connections[using]
-    model = type(obj)
+    model = manager.model  # the table being written: Django's own _do_insert inserts through this manager
     key = ("insert", model, tuple(f.attname for f in fields), tuple(f.attname for f in returning_fields or ()))
     cache = connection.__dict__.setdefault("_pw_prepared", {})
     if key in cache:

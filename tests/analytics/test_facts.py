@@ -77,5 +77,9 @@ def test_the_rollup_upsert_stays_short_enough_for_psycopg_to_cache_its_parsing()
 
     from parcelwatch.analytics.services import KEY_COLUMNS, MEASURES, _upsert_sql
 
-    assert len(_upsert_sql().encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
-    assert _upsert_sql().count("%s") == len(KEY_COLUMNS) + len(MEASURES) <= _queries.MAX_CACHED_STATEMENT_PARAMS
+    everything = _upsert_sql(MEASURES)  # the longest: a change of every measure
+    assert len(everything.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH
+    assert everything.count("%s") == len(KEY_COLUMNS) + len(MEASURES) <= _queries.MAX_CACHED_STATEMENT_PARAMS
+    # A report's: its two changed measures as parameters, the others as constants that the update leaves alone.
+    report = _upsert_sql(("reported", "st_reported"))
+    assert report.count("%s") == len(KEY_COLUMNS) + 2 and report.count(" + EXCLUDED.") == 2

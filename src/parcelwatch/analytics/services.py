@@ -4,6 +4,7 @@ inside the transaction of that change."""
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 from collections import defaultdict
 from datetime import timedelta
@@ -110,22 +111,26 @@ def _add_all(rows: list[tuple[dict, dict[str, int]]]) -> None:
     SQLite and PostgreSQL both have ON CONFLICT), in the order given.
 
     One statement of one row, executed for each row (psycopg sends them together): a statement of all the rows
-    had too many parameters for psycopg to cache its parsing, which cost more than running it."""
+    had too many parameters for psycopg to cache its parsing, which cost more than running it. A statement carries
+    only the measures its rows change (a report changes two or three of the 37): the others are constants, and the
+    update leaves them alone."""
     if not rows:
         return
     with connection.cursor() as cursor:
-        cursor.executemany(_upsert_sql(), [[key[n] for n in KEY_COLUMNS] + [delta.get(m, 0) for m in MEASURES]
-                                            for key, delta in rows])
+        for changed, run in itertools.groupby(rows, key=lambda row: tuple(m for m in MEASURES if row[1].get(m, 0))):
+            cursor.executemany(_upsert_sql(changed), [[key[n] for n in KEY_COLUMNS] + [delta[m] for m in changed]
+                                                      for key, delta in run])
 
 
-@functools.cache
-def _upsert_sql() -> str:
+@functools.lru_cache(maxsize=512)
+def _upsert_sql(changed: tuple[str, ...]) -> str:
     table = connection.ops.quote_name(StatsCube._meta.db_table)
     column = {f.name: connection.ops.quote_name(f.column) for f in StatsCube._meta.concrete_fields}
     names = [*KEY_COLUMNS, *MEASURES]
-    return (f"INSERT INTO {table} ({', '.join(column[n] for n in names)}) VALUES ({', '.join(['%s'] * len(names))})"
+    values = ["%s"] * len(KEY_COLUMNS) + ["%s" if m in changed else "0" for m in MEASURES]
+    return (f"INSERT INTO {table} ({', '.join(column[n] for n in names)}) VALUES ({', '.join(values)})"
             + f" ON CONFLICT ({', '.join(column[n] for n in KEY_COLUMNS)}) DO UPDATE SET "
-            + ", ".join(f"{column[m]} = {table}.{column[m]} + EXCLUDED.{column[m]}" for m in MEASURES))
+            + ", ".join(f"{column[m]} = {table}.{column[m]} + EXCLUDED.{column[m]}" for m in changed))
 
 
 # --- rebuilding -----------------------------------------------------------------------------------------------

@@ -235,7 +235,7 @@ def test_the_demo_load_counts_its_own_rows_when_an_outside_analyze_saw_none(cast
     three); the loader's own ANALYZE counts the rows only its transaction sees."""
     from django.db import connection
 
-    from parcelwatch.demo.history import refresh_planner_statistics
+    from parcelwatch.lib.queries import analyze_own_rows
     from parcelwatch.notifications.models import Notification
 
     if connection.vendor != "postgresql":
@@ -256,5 +256,5 @@ def test_the_demo_load_counts_its_own_rows_when_an_outside_analyze_saw_none(cast
     with psycopg.connect(**outside, autocommit=True) as other:
         other.execute(f'ANALYZE "{Notification._meta.db_table}"')
     assert estimated() < 100  # what the planner would go by: the rows are not there for anybody else
-    refresh_planner_statistics()
+    analyze_own_rows()
     assert estimated() >= 2900

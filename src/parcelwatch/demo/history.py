@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import connection
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
@@ -25,6 +24,7 @@ from parcelwatch.enforcement.services import perform_case
 from parcelwatch.events.models import Event, EventCategory
 from parcelwatch.events.services import perform, report_event
 from parcelwatch.evidence.attachments import store_attachment
+from parcelwatch.lib.queries import analyze_own_rows
 from parcelwatch.notifications.services import muted
 from parcelwatch.registry.models import Site
 from parcelwatch.workdays.services import add_working_days
@@ -87,19 +87,8 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SH)
 
 
-REFRESH_EVERY = 200  # reports between two refreshes of the planner's statistics
-
-
-def refresh_planner_statistics() -> None:
-    """PostgreSQL: bring the planner's statistics up to date inside the demo's one long transaction.
-
-    An ANALYZE by another session meanwhile (autovacuum: earlier work left it dead rows to clear) sees none of the
-    load's rows and records its tables as empty. The plans PostgreSQL then keeps for the load's prepared statements
-    scan whole tables for lookups by key, over ever more rows: one ANALYZE early in the load took it from under a
-    minute to more than three. An ANALYZE in this transaction counts its own rows and replaces those plans."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+# Reports between two refreshes of the planner's statistics: the demo loads in one transaction (analyze_own_rows).
+REFRESH_EVERY = 200
 
 
 class HistoryLoader:
@@ -160,7 +149,7 @@ class HistoryLoader:
     # -- one event ---------------------------------------------------------------------------------------------
     def _report(self, site: Site, code: str, day: date, *, description: str = "") -> tuple[Event, User]:
         if self.reports % REFRESH_EVERY == 0:
-            refresh_planner_statistics()
+            analyze_own_rows()
         self.reports += 1
         grid = self._grid_worker(site)
         event = report_event(actor=grid, site=site, category=self.categories[code],

@@ -188,3 +188,18 @@ def _insert_plan(obj: Model, manager, using: str, fields, returning_fields) -> _
             plan = _InsertPlan(sql=statements[0][0], compiler=compiler, converters=compiler.get_converters(columns))
     cache[key] = plan  # None: this model's inserts take Django's own path on this connection
     return plan
+
+
+def analyze_own_rows(using: str = DEFAULT_DB_ALIAS) -> None:
+    """PostgreSQL: bring the planner's statistics up to date inside a long transaction that writes many rows (the
+    demo's load).
+
+    An ANALYZE by another session meanwhile (autovacuum, when earlier work left dead rows to clear) sees none of the
+    transaction's rows and records its tables as empty. The plans PostgreSQL then keeps for the transaction's
+    prepared statements scan whole tables for lookups by key, over ever more rows: one ANALYZE early in the demo's
+    load took it from under a minute to more than three. An ANALYZE in the transaction counts its own rows and
+    replaces those plans. (SQLite: nothing; lib.apps refreshes its statistics after migrations.)"""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-os.environ.setdefault("PW_VAR_DIR", tempfile.mkdtemp(prefix="pw-bench-"))
+if not os.environ.get("PW_VAR_DIR"):  # a new folder only when none is given
+    os.environ["PW_VAR_DIR"] = tempfile.mkdtemp(prefix="pw-bench-")
 Path(os.environ["PW_VAR_DIR"], "static").mkdir(exist_ok=True)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "parcelwatch.settings")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")

@@ -149,3 +149,42 @@ def test_a_manifest_naming_a_file_outside_the_backup_is_refused(cast, tmp_path):
     with pytest.raises(CommandError, match="not a storage file name"):
         call_command("restore", str(backup_dir), "--replace", stdout=io.StringIO())
     assert _snapshot() == before
+
+
+def test_no_other_session_can_analyse_a_table_while_a_restore_loads_it(cast, tmp_path):
+    """A restore loads every record in one transaction. An outside ANALYZE meanwhile would record the tables as
+    empty and turn the load's lookups into whole-table scans (it happened to the demo's load); the restore's flush
+    keeps every table locked until the commit, so none can run."""
+    from django.db import connection
+    from django.db.models.signals import post_save
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    import psycopg
+
+    _history(cast)
+    call_command("backup", str(tmp_path / "backups"), stdout=io.StringIO())
+    backup_dir = next((tmp_path / "backups").iterdir())
+    settings = connection.settings_dict
+    outside = {k: v for k, v in {"dbname": settings["NAME"], "user": settings["USER"], "password": settings["PASSWORD"],
+                                 "host": settings["HOST"], "port": settings["PORT"]}.items() if v}
+    tried = []
+
+    def analyse_from_outside(sender, raw, **kwargs):
+        if not raw or tried:
+            return
+        with psycopg.connect(**outside, autocommit=True) as other:
+            other.execute("SET lock_timeout = '200ms'")
+            for model in (Event, TimelineEntry, User):
+                try:
+                    other.execute(f'ANALYZE "{model._meta.db_table}"')
+                    tried.append((model.__name__, "analysed"))
+                except psycopg.errors.LockNotAvailable:
+                    tried.append((model.__name__, "locked"))
+
+    post_save.connect(analyse_from_outside, dispatch_uid="test-outside-analyze")
+    try:
+        call_command("restore", str(backup_dir), "--replace", stdout=io.StringIO())
+    finally:
+        post_save.disconnect(dispatch_uid="test-outside-analyze")
+    assert tried == [("Event", "locked"), ("TimelineEntry", "locked"), ("User", "locked")]

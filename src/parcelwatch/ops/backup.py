@@ -218,7 +218,11 @@ def restore(source: str | Path, *, replace: bool = False) -> Report:
             raise BackupError(f"storage would not keep the name {name} (gave {saved}): restore stopped")
         report.files += 1
         report.bytes += local.stat().st_size
-    # 3. The records, all or nothing.
+    # 3. The records, all or nothing. The flush empties every table inside the transaction, and so holds each one
+    # locked until the commit: no other session's ANALYZE (autovacuum's) can record a table as empty while its rows
+    # are loading, which would leave the load's cached plans scanning whole tables (the demo's load, which cannot
+    # lock its tables, refreshes the statistics itself: lib.queries.analyze_own_rows). After the commit the
+    # tables count as never analysed, and the planner goes by their size.
     with transaction.atomic():
         call_command("flush", interactive=False, verbosity=0)
         call_command("loaddata", str(path / "data.exactjson.gz"), verbosity=0)

@@ -218,6 +218,18 @@ def test_verify_timeline_reports_tampering(cast, ba02, capsys):
         call_command("verify_timeline")
 
 
+def test_an_entry_links_each_of_its_photos_once_and_its_hash_covers_them(cast, ba02):
+    first, second = photo(cast.hanjiang_grid, (1, 2, 3)), photo(cast.hanjiang_grid, (4, 5, 6))
+    event = report_event(actor=cast.hanjiang_grid, site=cast.hanjiang_outlet, category=ba02, description="x",
+                         photos=[first, second, first])  # the same photo chosen twice
+    entry = entries_for(event).get()
+    assert sorted(entry.attachments.values_list("pk", flat=True)) == sorted([first.pk, second.pk])
+    assert verify(check_files=True) == (1, None)
+    entry.attachments.remove(second)  # a link lost: the entry no longer matches its hash
+    checked, broken = verify()
+    assert broken is not None and broken.entry.pk == entry.pk and "hash" in broken.reason
+
+
 def test_timeline_rows_cannot_be_changed_through_the_orm(cast, ba02):
     event = report(cast, ba02)
     entry = entries_for(event).first()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 from parcelwatch.accounts.models import User
@@ -66,6 +67,9 @@ def append(
     refuse a second #1).
     """
     subject_type, subject_id = subject_key(subject)
+    # Each file is linked once, and the hash covers the links as they are stored (a file named twice would
+    # otherwise count twice in the hash and once in the links, and the entry would never verify).
+    attachments = list({a.pk: a for a in attachments}.values())
     last = None if first else (
         TimelineEntry.objects.filter(subject_type=subject_type, subject_id=subject_id).order_by("-seq").first()
     )
@@ -90,11 +94,20 @@ def append(
     entry.entry_hash = compute_hash(entry, [a.sha256 for a in attachments])
     entry.save(force_insert=True)
     if attachments:
-        # A new entry has no links yet: one insert (the manager's set() would first read the links there are).
-        through = TimelineEntry.attachments.through
-        through.objects.bulk_create([through(timelineentry_id=entry.pk, attachment_id=a.pk)
-                                     for a in {a.pk: a for a in attachments}.values()])
+        # A new entry has no links yet: one plain insert (the manager's set() would first read the links there
+        # are, and bulk_create costs as much again as the insert itself).
+        with connection.cursor() as cursor:
+            cursor.execute(_link_sql(len(attachments)), [value for a in attachments for value in (entry.pk, a.pk)])
     return entry
+
+
+@functools.lru_cache(maxsize=32)
+def _link_sql(count: int) -> str:
+    through = TimelineEntry.attachments.through
+    quote = connection.ops.quote_name
+    columns = (through._meta.get_field("timelineentry").column, through._meta.get_field("attachment").column)
+    return (f"INSERT INTO {quote(through._meta.db_table)} ({', '.join(map(quote, columns))}) VALUES "
+            + ", ".join(["(%s, %s)"] * count))
 
 
 def entries_for(subject: models.Model):

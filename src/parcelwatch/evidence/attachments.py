@@ -16,11 +16,11 @@ from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
 from parcelwatch.accounts.models import User
+from parcelwatch.lib.storage import save_by_content
 from parcelwatch.lib.text import clean_text
 
 from .models import Attachment
@@ -200,16 +200,14 @@ def store_attachment(content: bytes | IO[bytes], *, name: str = "", actor: User 
         digest.update(chunk)
     sha = digest.hexdigest()
     path = f"evidence/{sha[:2]}/{sha}{sniffed.extension}"
-    if not default_storage.exists(path):
-        fh.seek(0)
-        path = default_storage.save(path, File(fh, name=path))
+    written = save_by_content(path, fh)
     # A photo's thumbnail is made after the upload (evidence.thumbnails: by the worker, or by the first request
     # that shows it): a phone photo takes tens of milliseconds of CPU to scale, which the upload need not wait
-    # for. The same bytes seen before already have theirs.
+    # for. The same bytes seen before may have theirs already.
     thumb_path, pending = "", False
     if sniffed.kind == Attachment.Kind.IMAGE:
         thumb_path = thumbnail_path(sha)
-        if not default_storage.exists(thumb_path):
+        if written or not default_storage.exists(thumb_path):
             thumb_path, pending = "", True
     attachment = Attachment(
         sha256=sha, kind=sniffed.kind, content_type=sniffed.content_type, size=size, file=path,

@@ -17,6 +17,8 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from parcelwatch.lib.storage import save_by_content
+
 from .attachments import thumbnail_path
 from .models import Attachment
 
@@ -60,9 +62,8 @@ def _scaled(content: bytes) -> bytes | None:
 
 
 def _store(path: str, thumb: bytes) -> str:
-    saved = default_storage.save(path, ContentFile(thumb))
-    if saved != path:  # the same bytes' thumbnail was stored meanwhile (another worker, a viewer): keep one
-        default_storage.delete(saved)
+    # The same bytes' thumbnail may be stored meanwhile (another worker, a viewer): one copy is kept.
+    save_by_content(path, ContentFile(thumb), known_absent=True)
     return path
 
 

@@ -1,0 +1,74 @@
+"""Files stored under a name made from their content: written once, never seen half written, and the same on disk
+as in any other storage."""
+
+import io
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import FileSystemStorage, InMemoryStorage
+
+from parcelwatch.lib.storage import save_by_content
+
+
+@pytest.fixture
+def disk(tmp_path):
+    return FileSystemStorage(location=tmp_path / "media", file_permissions_mode=0o640)
+
+
+def _leftovers(storage) -> list[str]:
+    return sorted(str(p.relative_to(storage.location)) for p in Path(storage.location).rglob("*")
+                  if p.is_file())
+
+
+def test_a_new_file_is_written_whole_with_its_mode_and_nothing_else_is_left(disk):
+    assert save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"first"), storage=disk)  # its folder is new
+    assert save_by_content("evidence/ab/ab34.jpg", io.BytesIO(b"second" * 100_000), storage=disk)  # folder exists
+    assert disk.open("evidence/ab/ab12.jpg").read() == b"first"
+    assert disk.open("evidence/ab/ab34.jpg").read() == b"second" * 100_000
+    assert stat.S_IMODE(os.stat(disk.path("evidence/ab/ab34.jpg")).st_mode) == 0o640
+    assert _leftovers(disk) == ["evidence/ab/ab12.jpg", "evidence/ab/ab34.jpg"]
+
+
+def test_a_name_already_stored_is_not_written_again(disk):
+    assert save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"stored"), storage=disk)
+    assert save_by_content("evidence/ab/ab34.jpg", io.BytesIO(b"other"), storage=disk)
+    assert not save_by_content("evidence/ab/ab34.jpg", io.BytesIO(b"anything"), storage=disk)
+    assert disk.open("evidence/ab/ab34.jpg").read() == b"other"
+    assert _leftovers(disk) == ["evidence/ab/ab12.jpg", "evidence/ab/ab34.jpg"]
+
+
+def test_a_write_that_fails_halfway_leaves_no_file_under_the_name(disk):
+    save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"x"), storage=disk)
+
+    class Breaks(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() > 0:
+                raise OSError("the upload was cut off")
+            return super().read(4)
+
+    with pytest.raises(OSError, match="cut off"):
+        save_by_content("evidence/ab/ab34.jpg", Breaks(b"partial content"), storage=disk)
+    # A later upload of the same photo must not find (and trust) a truncated file under its hash.
+    assert not disk.exists("evidence/ab/ab34.jpg")
+    assert _leftovers(disk) == ["evidence/ab/ab12.jpg"]
+    assert save_by_content("evidence/ab/ab34.jpg", io.BytesIO(b"whole"), storage=disk)
+
+
+def test_a_name_outside_the_storage_is_refused(disk):
+    with pytest.raises(SuspiciousFileOperation):
+        save_by_content("../outside.jpg", io.BytesIO(b"x"), storage=disk)
+    assert not (disk.base_location.parent / "outside.jpg").exists()
+
+
+def test_another_storage_keeps_one_copy_when_the_name_was_taken_meanwhile():
+    memory = InMemoryStorage()
+    assert save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"one"), storage=memory)
+    assert not save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"one"), storage=memory)
+    # The caller had looked and found nothing, but another request stored it since: the storage's second copy
+    # (under a name it made up) is removed.
+    assert not save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"one"), storage=memory, known_absent=True)
+    assert memory.listdir("evidence/ab") == ([], ["ab12.jpg"])
+    assert memory.open("evidence/ab/ab12.jpg").read() == b"one"

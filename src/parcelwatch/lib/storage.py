@@ -36,12 +36,16 @@ def save_by_content(name: str, content: IO[bytes], *, storage: Storage = default
     except FileNotFoundError:  # the folder's first file: Django makes the folders, with their configured modes
         return _save(storage, name, content)
     try:
-        with os.fdopen(fd, "wb") as out:
+        try:
             content.seek(0)
             for chunk in iter(lambda: content.read(CHUNK), b""):
-                out.write(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view):]
             if storage.file_permissions_mode is not None:
-                os.fchmod(out.fileno(), storage.file_permissions_mode)
+                os.fchmod(fd, storage.file_permissions_mode)
+        finally:
+            os.close(fd)
         os.replace(partial, final)  # the same name holds the same bytes: replacing a twin changes nothing
     except BaseException:
         try:

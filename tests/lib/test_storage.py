@@ -40,21 +40,47 @@ def test_a_name_already_stored_is_not_written_again(disk):
     assert _leftovers(disk) == ["evidence/ab/ab12.jpg", "evidence/ab/ab34.jpg"]
 
 
-def test_a_write_that_fails_halfway_leaves_no_file_under_the_name(disk):
-    save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"x"), storage=disk)
+class Breaks(io.BytesIO):
+    """An upload cut off after its first bytes."""
 
-    class Breaks(io.BytesIO):
-        def read(self, size=-1):
-            if self.tell() > 0:
-                raise OSError("the upload was cut off")
-            return super().read(4)
+    def read(self, size=-1):
+        if self.tell() > 0:
+            raise OSError("the upload was cut off")
+        return super().read(4)
 
+
+@pytest.mark.parametrize("folder", ["a folder with files", "a new folder"])
+def test_a_write_that_fails_halfway_leaves_no_file_under_the_name(disk, folder):
+    if folder == "a folder with files":
+        save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"x"), storage=disk)
     with pytest.raises(OSError, match="cut off"):
         save_by_content("evidence/ab/ab34.jpg", Breaks(b"partial content"), storage=disk)
     # A later upload of the same photo must not find (and trust) a truncated file under its hash.
     assert not disk.exists("evidence/ab/ab34.jpg")
-    assert _leftovers(disk) == ["evidence/ab/ab12.jpg"]
+    assert _leftovers(disk) == (["evidence/ab/ab12.jpg"] if folder == "a folder with files" else [])
     assert save_by_content("evidence/ab/ab34.jpg", io.BytesIO(b"whole"), storage=disk)
+    assert disk.open("evidence/ab/ab34.jpg").read() == b"whole"
+
+
+def test_files_and_folders_get_the_modes_django_would_give_them(tmp_path, settings):
+    configured = FileSystemStorage(location=tmp_path / "configured", file_permissions_mode=0o604,
+                                   directory_permissions_mode=0o751)
+    save_by_content("evidence/cd/cd12.jpg", io.BytesIO(b"x"), storage=configured)
+    assert stat.S_IMODE(os.stat(configured.path("evidence/cd/cd12.jpg")).st_mode) == 0o604
+    assert stat.S_IMODE(os.stat(configured.path("evidence/cd")).st_mode) == 0o751
+    assert stat.S_IMODE(os.stat(configured.path("evidence")).st_mode) == 0o751
+    # No mode configured: what the process's umask leaves of 0o666, as for Django's own files.
+    settings.FILE_UPLOAD_PERMISSIONS = None
+    plain = FileSystemStorage(location=tmp_path / "plain")
+    assert plain.file_permissions_mode is None
+    previous = os.umask(0o027)
+    try:
+        save_by_content("evidence/cd/cd12.jpg", io.BytesIO(b"x"), storage=plain)
+        save_by_content("evidence/cd/cd34.jpg", io.BytesIO(b"y"), storage=plain)
+    finally:
+        os.umask(previous)
+    for name in ("evidence/cd/cd12.jpg", "evidence/cd/cd34.jpg"):
+        assert stat.S_IMODE(os.stat(plain.path(name)).st_mode) == 0o640
 
 
 def test_a_name_outside_the_storage_is_refused(disk):

@@ -19,13 +19,14 @@ from pathlib import Path
 
 from django.apps import apps
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.utils import validate_file_name
 from django.core.management import call_command
 from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+
+from parcelwatch.lib.storage import save_by_content
 
 FORMAT = 1
 CHUNK = 1 << 20
@@ -211,11 +212,10 @@ def restore(source: str | Path, *, replace: bool = False) -> Report:
                 raise BackupError(f"storage holds other content under {name}: restore stopped before any change")
             report.files += 1
             continue
+        # Written whole or not at all (an interrupted restore leaves no truncated file to stop the next one).
         with open(local, "rb") as handle:
-            saved = default_storage.save(name, File(handle, name=name))
-        if saved != name:
-            default_storage.delete(saved)
-            raise BackupError(f"storage would not keep the name {name} (gave {saved}): restore stopped")
+            if not save_by_content(name, handle, known_absent=True):
+                raise BackupError(f"storage would not keep the name {name}: restore stopped")
         report.files += 1
         report.bytes += local.stat().st_size
     # 3. The records, all or nothing. The flush empties every table inside the transaction, and so holds each one

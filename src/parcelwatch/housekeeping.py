@@ -1,5 +1,6 @@
-"""Periodic clean-up queued by the scheduler: expired exports, old rate-limit windows, old login failures, and the
-results of background tasks done long ago (the scheduler queues several a minute)."""
+"""Periodic clean-up queued by the scheduler: expired exports, old rate-limit windows, old login failures, the
+results of background tasks done long ago (the scheduler queues several a minute), and the temporary files of
+writes to the storage that never finished."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def housekeeping() -> dict[str, int]:
     from parcelwatch.accounts.models import LoginFailure, LoginThrottle
     from parcelwatch.accounts.services import forget_old_rate_buckets
     from parcelwatch.exports.services import delete_old_exports
+    from parcelwatch.lib.storage import remove_abandoned_partials
 
     now = timezone.now()
     done = DBTaskResult.objects.filter(status=TaskResultStatus.SUCCESSFUL, finished_at__lt=now - timedelta(days=7))
@@ -27,4 +29,5 @@ def housekeeping() -> dict[str, int]:
         "rate_buckets": forget_old_rate_buckets(),
         "login_failures": LoginFailure.objects.filter(at__lt=now - timedelta(days=180)).delete()[0],
         "login_throttles": LoginThrottle.objects.filter(last_failure_at__lt=now - timedelta(days=2)).delete()[0],
+        "unfinished_files": remove_abandoned_partials(),
     }

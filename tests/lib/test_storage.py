@@ -4,6 +4,7 @@ as in any other storage."""
 import io
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,21 @@ def test_another_storage_keeps_one_copy_when_the_name_was_taken_meanwhile():
     assert not save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"one"), storage=memory, known_absent=True)
     assert memory.listdir("evidence/ab") == ([], ["ab12.jpg"])
     assert memory.open("evidence/ab/ab12.jpg").read() == b"one"
+
+
+def test_the_temporary_files_of_writes_that_never_finished_are_removed_after_a_day(disk):
+    from parcelwatch.lib.storage import remove_abandoned_partials
+
+    save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"kept"), storage=disk)
+    folder = Path(disk.path("evidence/ab"))
+    stale = folder / ".ab34.jpg.0123456789ab.part"  # a process killed in mid-write, two days ago
+    fresh = folder / ".ab56.jpg.abcdef012345.part"  # a write in progress
+    dotfile = folder / ".keep"
+    for path in (stale, fresh, dotfile):
+        path.write_bytes(b"x")
+    two_days_ago = time.time() - 2 * 86_400
+    os.utime(stale, (two_days_ago, two_days_ago))
+    os.utime(dotfile, (two_days_ago, two_days_ago))
+    assert remove_abandoned_partials(storage=disk) == 1
+    assert sorted(p.name for p in folder.iterdir()) == [".ab56.jpg.abcdef012345.part", ".keep", "ab12.jpg"]
+    assert remove_abandoned_partials(storage=InMemoryStorage()) == 0  # on disk only

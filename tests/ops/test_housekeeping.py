@@ -27,3 +27,19 @@ def test_old_task_results_are_forgotten_failures_later():
     assert housekeeping.call()["task_results"] == 2
     kept = {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)}
     assert kept == {rows["done_recent"], rows["failed_recent"], rows["waiting"]}
+
+
+def test_housekeeping_removes_the_files_of_writes_that_never_finished(settings, tmp_path):
+    import os
+    import time
+
+    from parcelwatch.housekeeping import housekeeping
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    folder = tmp_path / "media" / "evidence" / "ab"
+    folder.mkdir(parents=True)
+    stale = folder / ".ab12.jpg.0123456789ab.part"
+    stale.write_bytes(b"half a photo")
+    os.utime(stale, (time.time() - 2 * 86_400,) * 2)
+    assert housekeeping.call()["unfinished_files"] == 1
+    assert not stale.exists()

@@ -6,7 +6,9 @@ way."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import time
 from typing import IO
 
 from django.core.files import File
@@ -14,6 +16,8 @@ from django.core.files.storage import FileSystemStorage, Storage, default_storag
 from django.utils._os import safe_makedirs
 
 CHUNK = 1 << 20
+# The temporary file of a write in progress: "." + final name + "." + 12 hex digits + ".part".
+PARTIAL = re.compile(r"^\..+\.[0-9a-f]{12}\.part$")
 
 
 def save_by_content(name: str, content: IO[bytes], *, storage: Storage = default_storage,
@@ -90,3 +94,25 @@ def _save(storage: Storage, name: str, content: IO[bytes]) -> bool:
         storage.delete(saved)
         return False
     return True
+
+
+def remove_abandoned_partials(*, older_than_seconds: float = 86_400, storage: Storage = default_storage) -> int:
+    """Delete the temporary files of writes that never finished (a process killed in mid-write leaves one beside
+    the final name; nothing reads them). A day old at least, so that no write in progress loses its file. On disk
+    only; it reads every folder of the storage, so it runs with the housekeeping, in the worker."""
+    if not isinstance(storage, FileSystemStorage) or not os.path.isdir(storage.location):
+        return 0
+    cutoff = time.time() - older_than_seconds
+    removed = 0
+    for folder, _subfolders, names in os.walk(storage.location):
+        for name in names:
+            if not PARTIAL.match(name):
+                continue
+            path = os.path.join(folder, name)
+            try:
+                if os.lstat(path).st_mtime < cutoff:
+                    os.unlink(path)
+                    removed += 1
+            except FileNotFoundError:
+                continue  # renamed onto its name, or removed, meanwhile
+    return removed

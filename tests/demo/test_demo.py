@@ -244,16 +244,13 @@ def test_the_demo_load_counts_its_own_rows_when_an_outside_analyze_saw_none(cast
 
     Notification.objects.bulk_create([Notification(recipient=cast.city_officer, kind="event_task", params={})
                                       for _ in range(3000)])
-    settings = connection.settings_dict
-    outside = {k: v for k, v in {"dbname": settings["NAME"], "user": settings["USER"], "password": settings["PASSWORD"],
-                                 "host": settings["HOST"], "port": settings["PORT"]}.items() if v}
 
     def estimated() -> float:
         with connection.cursor() as cursor:
             cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Notification._meta.db_table])
             return cursor.fetchone()[0]
 
-    with psycopg.connect(**outside, autocommit=True) as other:
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
         other.execute(f'ANALYZE "{Notification._meta.db_table}"')
     assert estimated() < 100  # what the planner would go by: the rows are not there for anybody else
     analyze_own_rows()

@@ -165,15 +165,12 @@ def test_no_other_session_can_analyse_a_table_while_a_restore_loads_it(cast, tmp
     _history(cast)
     call_command("backup", str(tmp_path / "backups"), stdout=io.StringIO())
     backup_dir = next((tmp_path / "backups").iterdir())
-    settings = connection.settings_dict
-    outside = {k: v for k, v in {"dbname": settings["NAME"], "user": settings["USER"], "password": settings["PASSWORD"],
-                                 "host": settings["HOST"], "port": settings["PORT"]}.items() if v}
     tried = []
 
     def analyse_from_outside(sender, raw, **kwargs):
         if not raw or tried:
             return
-        with psycopg.connect(**outside, autocommit=True) as other:
+        with psycopg.connect(**connection.get_connection_params(), autocommit=True) as other:
             other.execute("SET lock_timeout = '200ms'")
             for model in (Event, TimelineEntry, User):
                 try:

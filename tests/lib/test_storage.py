@@ -1,17 +1,21 @@
 """Files stored under a name made from their content: written once, never seen half written, and the same on disk
 as in any other storage."""
 
+import errno
 import io
 import os
 import stat
+import threading
 import time
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage, InMemoryStorage
+from django.db import transaction
 
-from parcelwatch.lib.storage import save_by_content
+from parcelwatch.accounts.models import Jurisdiction
+from parcelwatch.lib.storage import flushed_before_exit, save_by_content
 
 
 @pytest.fixture
@@ -117,3 +121,94 @@ def test_the_temporary_files_of_writes_that_never_finished_are_removed_after_a_d
     assert remove_abandoned_partials(storage=disk) == 1
     assert sorted(p.name for p in folder.iterdir()) == [".ab56.jpg.abcdef012345.part", ".keep", "ab12.jpg"]
     assert remove_abandoned_partials(storage=InMemoryStorage()) == 0  # on disk only
+
+
+# --- flushed beside the transaction's work ------------------------------------------------------------------------
+
+
+class HeldFlushes:
+    """os.fsync that records which thread calls it and waits until released (or fails, when told to)."""
+
+    def __init__(self, monkeypatch, *, fail: bool = False):
+        self.released, self.threads, self.fail, self._fsync = threading.Event(), [], fail, os.fsync
+        monkeypatch.setattr(os, "fsync", self)
+
+    def __call__(self, fd):
+        self.threads.append(threading.current_thread().name)
+        self.released.wait(10)
+        if self.fail:
+            raise OSError(errno.EIO, "the disk failed")
+        self._fsync(fd)
+
+
+@pytest.mark.django_db
+def test_within_the_block_a_file_is_flushed_beside_the_work_and_named_before_the_block_ends(disk, monkeypatch):
+    flushes = HeldFlushes(monkeypatch)
+    with transaction.atomic(), flushed_before_exit():
+        assert save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"photo"), storage=disk)
+        # Back while its flush waits: the name shows nothing until the file is on the disk.
+        assert not os.path.exists(disk.path("evidence/ab/ab12.jpg"))
+        flushes.released.set()
+    assert disk.open("evidence/ab/ab12.jpg").read() == b"photo"
+    assert _leftovers(disk) == ["evidence/ab/ab12.jpg"]
+    assert flushes.threads and all(name.startswith("storage-flush") for name in flushes.threads)
+
+
+@pytest.mark.django_db
+def test_a_flush_that_fails_fails_the_block_so_the_rows_naming_the_file_are_not_committed(disk, monkeypatch):
+    flushes = HeldFlushes(monkeypatch, fail=True)
+    flushes.released.set()
+    before = Jurisdiction.objects.count()
+    with pytest.raises(OSError, match="the disk failed"):
+        with transaction.atomic(), flushed_before_exit():
+            save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"photo"), storage=disk)
+            Jurisdiction.objects.create(code="350399", name="某区", level=Jurisdiction.Level.DISTRICT)
+    assert Jurisdiction.objects.count() == before
+    assert _leftovers(disk) == []  # neither the name nor the temporary file
+
+
+@pytest.mark.django_db
+def test_when_the_block_fails_its_flushes_still_finish_and_its_own_error_is_raised(disk, monkeypatch):
+    flushes = HeldFlushes(monkeypatch)
+    with pytest.raises(ValueError, match="refused"):
+        with transaction.atomic(), flushed_before_exit():
+            save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"photo"), storage=disk)
+            threading.Timer(0.05, flushes.released.set).start()
+            raise ValueError("refused")
+    # No thread is left writing once the block has ended (the file is kept, as a stored upload always was).
+    assert _leftovers(disk) == ["evidence/ab/ab12.jpg"]
+
+
+@pytest.mark.django_db
+def test_a_nested_block_leaves_the_waiting_to_the_outermost(disk, monkeypatch):
+    flushes = HeldFlushes(monkeypatch)
+    with transaction.atomic(), flushed_before_exit():
+        with flushed_before_exit():
+            save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"photo"), storage=disk)
+        assert not os.path.exists(disk.path("evidence/ab/ab12.jpg"))  # the inner end did not wait
+        flushes.released.set()
+    assert disk.open("evidence/ab/ab12.jpg").read() == b"photo"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_block_belongs_inside_a_transaction(disk):
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        with flushed_before_exit():
+            pass
+
+
+@pytest.mark.django_db
+def test_a_forked_process_flushes_with_threads_of_its_own(disk):
+    from parcelwatch.lib.storage import _flusher
+
+    with transaction.atomic(), flushed_before_exit():  # the parent's helper thread exists, idle, before the fork
+        save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"parent"), storage=disk)
+    pid = os.fork()
+    if pid == 0:  # as a gunicorn worker is made: the parent's threads are not in the child
+        code = 1
+        try:
+            code = 0 if _flusher().submit(os.getpid).result(timeout=10) == os.getpid() else 1
+        finally:
+            os._exit(code)
+    _pid, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

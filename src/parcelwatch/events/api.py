@@ -31,6 +31,7 @@ from parcelwatch.lib.apitypes import (
     Year,
 )
 from parcelwatch.lib.queries import PreparedSelect
+from parcelwatch.lib.storage import flushed_before_exit
 from parcelwatch.registry.models import Site
 from parcelwatch.registry.selectors import sites_visible_to
 
@@ -184,7 +185,8 @@ def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFil
         raise HttpError(422, f"未知的事件类别：{payload.category}")
     try:
         # All or nothing: a refused report leaves no stored photo behind (the client still has them).
-        with transaction.atomic():
+        # The photos reach the disk while the report's SQL runs, and before it commits.
+        with transaction.atomic(), flushed_before_exit():
             stored = store_uploads(photos, actor=request.user)
             # The service reads the site again, locks it and authorises the report.
             event = services.report_event(actor=request.user, site=Site(pk=payload.site), category=category_obj,

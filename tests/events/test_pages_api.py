@@ -1,5 +1,6 @@
 """Event and case pages and API with the cast; concurrency."""
 
+import re
 import threading
 
 import pytest
@@ -416,6 +417,38 @@ def test_event_numbers_are_gapless_when_a_report_rolls_back(cast):
     assert (first.number, second.number) == (f"SJ{year}00001", f"SJ{year}00002")
     assert Event.objects.get(pk=second.pk).number == second.number
     assert not Event.objects.filter(number__startswith="~").exists()
+
+
+def test_a_report_writes_its_event_row_once_numbered_by_the_administrators_template(cast):
+    """The row is inserted with its number (no placeholder rewritten afterwards), under the template of the day."""
+    from django.test.utils import CaptureQueriesContext
+
+    from parcelwatch.analytics.models import EventFact
+    from parcelwatch.documents.models import NumberTemplate
+    from parcelwatch.evidence.models import TimelineEntry
+
+    category = EventCategory.objects.get(code="BA02")
+    year = timezone.localdate().year
+
+    def reported():
+        return report_event(actor=cast.hanjiang_grid, site=cast.hanjiang_outlet, category=category, description="x",
+                            photos=[store_attachment(jpeg(), name="a.jpg", actor=cast.hanjiang_grid)])
+
+    NumberTemplate.objects.update_or_create(kind="event", defaults={"template": "莆邮事〔{year}〕{seq}号"})
+    with CaptureQueriesContext(connection) as queries:
+        event = reported()
+    writes = [m[1] for q in queries.captured_queries
+              if (m := re.match(r'(INSERT|UPDATE|DELETE)\s+(?:INTO\s+|FROM\s+)?"(\w+)"', q["sql"]))
+              and m[2] == Event._meta.db_table]
+    assert writes == ["INSERT"]
+    assert event.number == f"莆邮事〔{year}〕1号" == Event.objects.get(pk=event.pk).number
+    assert TimelineEntry.objects.get(subject_type="event", subject_id=event.pk).pk == event.report_entry.pk
+    assert EventFact.objects.get(event=event).site_id == cast.hanjiang_outlet.pk
+    # A template that became unusable: the default, never a failed report.
+    NumberTemplate.objects.filter(kind="event").update(template="SJ{year}{seq:05d}{oops}")
+    assert reported().number == f"SJ{year}00002"
+    NumberTemplate.objects.filter(kind="event").delete()
+    assert reported().number == f"SJ{year}00003"
 
 
 def test_the_people_told_are_those_whose_area_holds_the_place(cast):

@@ -63,12 +63,17 @@ _TEMPLATE_OF_KIND = PreparedSelect(lambda kind: NumberTemplate.objects.filter(ki
 def number_template(kind: str) -> tuple[str, bool]:
     """The administrator's template, or the default when the stored one cannot be used (never a failure)."""
     stored = _TEMPLATE_OF_KIND.one(str(kind))
-    if stored is None:
+    return usable_template(kind, stored.template if stored else None, stored.per_issuer if stored else False)
+
+
+def usable_template(kind: str, text: str | None, per_issuer: bool) -> tuple[str, bool]:
+    """A stored template as read (None: none stored), or the default when it cannot be used."""
+    if text is None:
         return DEFAULT_TEMPLATES[kind]
-    if template_problem(stored.template, needs_issuer=stored.per_issuer):
-        logger.error("Numbering template for %s is unusable (%r); using the default.", kind, stored.template)
+    if template_problem(text, needs_issuer=bool(per_issuer)):
+        logger.error("Numbering template for %s is unusable (%r); using the default.", kind, text)
         return DEFAULT_TEMPLATES[kind]
-    return stored.template, stored.per_issuer
+    return text, bool(per_issuer)
 
 
 def _bump(kind: str, scope: str, year: int) -> int | None:

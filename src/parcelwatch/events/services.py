@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -11,7 +10,9 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import BigIntegerField, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -20,8 +21,8 @@ from parcelwatch.accounts.models import Role, User
 from parcelwatch.accounts.permissions import EVENTS_REPORT
 from parcelwatch.accounts.selectors import city_of
 from parcelwatch.analytics.services import record_event_facts
-from parcelwatch.documents.models import DocumentKind
-from parcelwatch.documents.services import issue_document, next_number, number_template, record_paper_document
+from parcelwatch.documents.models import DocumentKind, NumberTemplate
+from parcelwatch.documents.services import issue_document, next_number, record_paper_document, usable_template
 from parcelwatch.evidence import timeline
 from parcelwatch.evidence.models import Attachment
 from parcelwatch.lib.apitypes import DESCRIPTION_MAX, NOTE_MAX
@@ -69,9 +70,23 @@ def _today(when: datetime | None) -> date:
 # --- reporting -------------------------------------------------------------------------------------------------
 
 
-# The site of a report, locked until commit, with what the report reads of it: compiled once.
-_SITE_TO_REPORT = PreparedSelect(lambda pk: Site.objects.select_for_update(of=("self",), no_key=True).select_related(
-    "enterprise", "jurisdiction", "district__parent").filter(pk=pk), int)
+def _site_to_report(pk: int):
+    """The site of a report, locked until commit, with what the report reads of it; and, in the same statement,
+    the event numbering template and (PostgreSQL) the new event's id, so that its row can be inserted last, whole.
+    """
+    numbering = NumberTemplate.objects.filter(kind=DocumentKind.EVENT).order_by()
+    queryset = Site.objects.select_for_update(of=("self",), no_key=True).select_related(
+        "enterprise", "jurisdiction", "district__parent").filter(pk=pk).annotate(
+        event_template=Subquery(numbering.values("template")[:1]),
+        event_template_per_issuer=Subquery(numbering.values("per_issuer")[:1]))
+    if connection.vendor == "postgresql":
+        queryset = queryset.annotate(next_event_id=RawSQL(
+            "nextval(pg_get_serial_sequence(%s, %s))", (Event._meta.db_table, Event._meta.pk.column),
+            output_field=BigIntegerField()))
+    return queryset
+
+
+_SITE_TO_REPORT = PreparedSelect(_site_to_report, int)  # compiled once
 
 
 def report_event(
@@ -95,7 +110,9 @@ def report_event(
     One report per transaction: the event is numbered last, after its rollups are locked, so a transaction that
     reported a second event would wait for rollups while holding the year's counter (a deadlock with another
     report). Numbers therefore follow the order in which reports commit, not their `reported_at` to the
-    microsecond; they are unique and gapless.
+    microsecond; they are unique and gapless. On PostgreSQL the event's row itself is inserted last, numbered
+    (its id is taken with the site; its facts name it before it exists, which the deferred foreign key allows),
+    instead of inserted first and updated: the update rewrote the row and all sixteen of its index entries.
 
     `savepoint=False` is for a caller whose transaction holds this report and nothing else it would keep: it rolls
     back whatever this raises (the API, which stores the photos in the same transaction). It saves the two round
@@ -124,23 +141,30 @@ def report_event(
             lng, lat = clean_point(lng, lat, bounds=city.bounds, place=city.name)
         except ValidationError as exc:
             raise TransitionError(_("Location: %(reason)s") % {"reason": exc.messages[0]}) from None
-        numbering = number_template(DocumentKind.EVENT)
-        event = Event.objects.create(
-            number=f"~{uuid.uuid4().hex[:30]}",  # numbered last, below; never seen outside this transaction
+        numbering = usable_template(DocumentKind.EVENT, site.event_template, site.event_template_per_issuer)
+        event = Event(
+            pk=getattr(site, "next_event_id", None),
             site=site, category=category, description=description.strip(), jurisdiction=site.jurisdiction,
             district=site.district, reported_by=actor, reported_at=when, lng=lng, lat=lat,
             source=source if source in Event.Source.values else (
                 Event.Source.GRID if role == Role.GRID_WORKER else Event.Source.INSPECTION),
         )
+        # The number last: the year's counter is one row that every report locks until it commits, so the counter is
+        # taken as late as possible (numbers stay gapless: a report that rolls back gives its number back). Without
+        # an id taken ahead (SQLite, where one writer works at a time anyway), the row is numbered and inserted
+        # first, to have its id.
+        year = timezone.localtime(when).year
+        if event.pk is None:
+            event.number = next_number(DocumentKind.EVENT, year=year, template=numbering)
+            event.save(force_insert=True)
         event.report_entry = timeline.append(
             event, action=REPORT, actor=actor, actor_role=role, to_state=S.REPORTED, note=event.description,
             attachments=list(photos), data={"lng": str(lng) if lng is not None else None,
                                             "lat": str(lat) if lat is not None else None}, at=when, first=True)
         record_event_facts(event, created=True)
-        # The number last: the year's counter is one row that every report locks until it commits, so the counter is
-        # taken as late as possible (numbers stay gapless: a report that rolls back gives its number back).
-        event.number = next_number(DocumentKind.EVENT, year=timezone.localtime(when).year, template=numbering)
-        Event.objects.filter(pk=event.pk).update(number=event.number)
+        if event._state.adding:
+            event.number = next_number(DocumentKind.EVENT, year=year, template=numbering)
+            event.save(force_insert=True)
         # Notified in the report's own transaction, not after it as other actions are: one commit for the report
         # instead of two, and no report without its notification. It names the number, so it comes after it, and
         # the counter is held for one statement more (a tenth of a millisecond or two: the counter, held from here

@@ -133,9 +133,9 @@ def flushed_before_exit() -> Iterator[None]:
     for every flush and rename, raising the first that failed. The transaction commits after the block, so a row
     that names such a file is never seen before the file is on the disk under its name, as without the block.
 
-    On this kind of machine a report's two flushes (the file, then its folder) are about a sixth of what its
-    request waits for; run beside its SQL, they cost it nothing. A nested block leaves the waiting to the
-    outermost one."""
+    Waiting for a report's two flushes (the file, then its folder) cost the intake about a sixth of its
+    throughput on a two-core machine; flushed beside the SQL, about a third of that came back (docs/benchmarks.md).
+    A nested block leaves the waiting to the outermost one."""
     if getattr(_deferred, "pending", None) is not None:
         yield
         return

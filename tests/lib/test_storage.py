@@ -197,18 +197,107 @@ def test_the_block_belongs_inside_a_transaction(disk):
             pass
 
 
+class QueuedForever:
+    """A pool whose threads are all busy: what is submitted waits and never starts (unless run by hand)."""
+
+    def __init__(self):
+        self.tasks = []
+
+    def submit(self, task):
+        from concurrent.futures import Future
+
+        self.tasks.append(task)
+        return Future()
+
+
+@pytest.mark.django_db
+def test_when_the_block_fails_the_flushes_not_yet_started_are_abandoned(disk, monkeypatch):
+    from parcelwatch.lib import storage
+
+    pool = QueuedForever()
+    monkeypatch.setattr(storage, "_flusher", lambda: pool)
+    with pytest.raises(ValueError, match="refused"):
+        with transaction.atomic(), flushed_before_exit():
+            save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"photo"), storage=disk)
+            raise ValueError("refused")  # the report is refused: nothing will name its photo
+    assert _leftovers(disk) == []  # no file under the name, no temporary file, and no wait for the flush
+    for task in pool.tasks:  # a thread that gets to it at last finds nothing left to do
+        task()
+    assert _leftovers(disk) == []
+
+
+@pytest.mark.django_db
+def test_without_a_helper_thread_the_file_is_flushed_by_the_request_itself(disk, monkeypatch):
+    from parcelwatch.lib import storage
+
+    class NoThreads:
+        def submit(self, task):
+            raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(storage, "_flusher", lambda: NoThreads())
+    with transaction.atomic(), flushed_before_exit():
+        assert save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"photo"), storage=disk)
+        assert disk.open("evidence/ab/ab12.jpg").read() == b"photo"  # named before save_by_content returned
+    assert _leftovers(disk) == ["evidence/ab/ab12.jpg"]
+
+
+def _flushed_paths(monkeypatch, *, folders_fail: bool = False) -> list[str]:
+    flushed, real = [], os.fsync
+
+    def fsync(fd):
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        flushed.append(path)
+        if folders_fail and os.path.isdir(path):
+            raise OSError(errno.EIO, "the disk failed")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return flushed
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names open files through /proc")
+def test_the_folders_a_write_makes_are_flushed_into_their_parents(disk, monkeypatch):
+    os.makedirs(disk.location)
+    flushed = _flushed_paths(monkeypatch)
+    save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"first"), storage=disk)  # makes evidence/ and evidence/ab/
+    root = str(Path(disk.location).resolve())
+    assert flushed[1:] == [f"{root}/evidence/ab", f"{root}/evidence", root]  # after the file itself
+    flushed.clear()
+    save_by_content("evidence/ab/ab34.jpg", io.BytesIO(b"second"), storage=disk)  # the folders are there
+    assert flushed[1:] == [f"{root}/evidence/ab"]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="names open files through /proc")
+def test_a_folder_flush_that_fails_fails_the_write(disk, monkeypatch):
+    _flushed_paths(monkeypatch, folders_fail=True)
+    with pytest.raises(OSError, match="the disk failed"):
+        save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"photo"), storage=disk)
+
+
 @pytest.mark.django_db
 def test_a_forked_process_flushes_with_threads_of_its_own(disk):
+    import traceback
+
     from parcelwatch.lib.storage import _flusher
 
     with transaction.atomic(), flushed_before_exit():  # the parent's helper thread exists, idle, before the fork
         save_by_content("evidence/ab/ab12.jpg", io.BytesIO(b"parent"), storage=disk)
     pid = os.fork()
     if pid == 0:  # as a gunicorn worker is made: the parent's threads are not in the child
+        # The child touches neither the database connection it shares with the parent nor pytest: it leaves by
+        # os._exit, whatever happens.
         code = 1
         try:
             code = 0 if _flusher().submit(os.getpid).result(timeout=10) == os.getpid() else 1
+        except BaseException:
+            traceback.print_exc()
         finally:
             os._exit(code)
-    _pid, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    deadline = time.monotonic() + 30
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked process hung")
+    assert os.waitstatus_to_exitcode(done[1]) == 0

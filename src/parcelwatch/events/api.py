@@ -184,8 +184,9 @@ def create_event(request, payload: Form[ReportIn], photos: File[list[UploadedFil
     if category_obj is None:
         raise HttpError(422, f"未知的事件类别：{payload.category}")
     try:
-        # All or nothing: a refused report leaves no stored photo behind (the client still has them).
-        # The photos reach the disk while the report's SQL runs, and before it commits.
+        # All or nothing: a refused report leaves no record of its photos (the client still has them). The photos
+        # reach the disk while the report's SQL runs, and before it commits; a refused report's files not yet
+        # flushed are dropped (one already on the disk stays, unnamed by any record).
         with transaction.atomic(), flushed_before_exit():
             stored = store_uploads(photos, actor=request.user)
             # The service reads the site again, locks it and authorises the report.

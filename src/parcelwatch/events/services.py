@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -107,12 +108,13 @@ def report_event(
     Only `site.pk` is read from `site`: the site is read again and locked, then authorised. The returned event
     carries the timeline entry of its report as `report_entry`.
 
-    One report per transaction: the event is numbered last, after its rollups are locked, so a transaction that
-    reported a second event would wait for rollups while holding the year's counter (a deadlock with another
-    report). Numbers therefore follow the order in which reports commit, not their `reported_at` to the
-    microsecond; they are unique and gapless. On PostgreSQL the event's row itself is inserted last, numbered
-    (its id is taken with the site; its facts name it before it exists, which the deferred foreign key allows),
-    instead of inserted first and updated: the update rewrote the row and all sixteen of its index entries.
+    One report per transaction: on PostgreSQL the event is numbered last, after its rollups are locked, so a
+    transaction that reported a second event would wait for rollups while holding the year's counter (a deadlock
+    with another report). Numbers therefore follow the order in which reports commit, not their `reported_at` to
+    the microsecond; they are unique and gapless. The event's row itself is inserted last, numbered (its id is
+    taken with the site; its facts name it before it exists, which the deferred foreign key allows), instead of
+    inserted first and updated: the update rewrote the row and all sixteen of its index entries. On SQLite, where
+    one writer works at a time, the row is numbered and inserted first.
 
     `savepoint=False` is for a caller whose transaction holds this report and nothing else it would keep: it rolls
     back whatever this raises (the API, which stores the photos in the same transaction). It saves the two round
@@ -154,6 +156,8 @@ def report_event(
         # an id taken ahead (SQLite, where one writer works at a time anyway), the row is numbered and inserted
         # first, to have its id.
         year = timezone.localtime(when).year
+        if event.pk is None and connection.vendor == "postgresql":
+            _warn_no_sequence()
         if event.pk is None:
             event.number = next_number(DocumentKind.EVENT, year=year, template=numbering)
             event.save(force_insert=True)
@@ -171,6 +175,13 @@ def report_event(
         # to the commit, still lets through over a thousand reports a second, far above a province's peak).
         _notify_state(event, ACTION_LABELS[REPORT], actor=actor)
         return event
+
+
+@functools.cache
+def _warn_no_sequence() -> None:
+    """Once per process: without the sequence, reports hold the year's counter for their whole transaction."""
+    logger.error("events_event.id owns no sequence (a schema changed by hand?): reports are numbered first and "
+                 "take turns on the year's counter; give the column its sequence back")
 
 
 # --- the workflow ----------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ way."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -50,9 +51,14 @@ def save_by_content(name: str, content: IO[bytes], *, storage: Storage = default
     directory, base = os.path.split(final)
     partial = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.part")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    made: list[str] = []  # the folders this write makes: each is flushed into its parent after the rename
     try:
         fd = os.open(partial, flags, 0o666)  # the umask applies, as to Django's own files
     except FileNotFoundError:  # the folder's first file: its folders made as Django makes them
+        folder = directory
+        while not os.path.isdir(folder):
+            made.append(folder)
+            folder = os.path.dirname(folder)
         if storage.directory_permissions_mode is not None:
             safe_makedirs(directory, storage.directory_permissions_mode, exist_ok=True)
         else:
@@ -69,16 +75,51 @@ def save_by_content(name: str, content: IO[bytes], *, storage: Storage = default
     except BaseException:
         _abandon(fd, partial)
         raise
+    job = _Flush(fd, partial, final, storage, made)
     pending = getattr(_deferred, "pending", None)
     if pending is None:
-        _finish(fd, partial, final, storage)
-    else:
-        pending.append(_flusher().submit(_finish, fd, partial, final, storage))
+        job.run()
+        return True
+    try:
+        future = _flusher().submit(job.run)
+    except BaseException:
+        # No helper thread to be had (the interpreter shutting down, or no thread could start): flushed here. If the
+        # task was queued all the same, whichever runs it first does it, once.
+        job.run()
+        future = None
+    pending.append((job, future))
     return True
 
 
-def _finish(fd: int, partial: str, final: str, storage: FileSystemStorage) -> None:
-    """Flush the written file to the disk, give it its name, and flush the folder (the new name)."""
+class _Flush:
+    """One written file's flush and rename, done exactly once: by a helper thread or the request's own, or, when the
+    block fails before anybody has started it, abandoned (the temporary file removed, never named)."""
+
+    def __init__(self, fd: int, partial: str, final: str, storage: FileSystemStorage, made: list[str]) -> None:
+        self.fd, self.partial, self.final, self.storage, self.made = fd, partial, final, storage, made
+        self._lock = threading.Lock()
+        self._taken = False
+
+    def _take(self) -> bool:
+        with self._lock:
+            taken, self._taken = self._taken, True
+            return not taken
+
+    def run(self) -> None:
+        if self._take():
+            _finish(self.fd, self.partial, self.final, self.storage, self.made)
+
+    def abandon(self) -> bool:
+        """True when it had not started, and never will; False when it is done or under way."""
+        if not self._take():
+            return False
+        _abandon(self.fd, self.partial)
+        return True
+
+
+def _finish(fd: int, partial: str, final: str, storage: FileSystemStorage, made: list[str] = ()) -> None:
+    """Flush the written file to the disk, give it its name, and flush the folder (the new name), and the parent of
+    each folder just made (the folder's own name)."""
     try:
         os.fsync(fd)
         fd, written = -1, fd
@@ -91,15 +132,23 @@ def _finish(fd: int, partial: str, final: str, storage: FileSystemStorage) -> No
         _abandon(fd, partial)
         raise
     _sync_folder(os.path.dirname(final))
+    for folder in made:
+        _sync_folder(os.path.dirname(folder))
 
 
 def _abandon(fd: int, partial: str) -> None:
-    if fd >= 0:
-        os.close(fd)
+    """Remove a write's temporary file after a failure (whose error the caller raises: a failure to close is not
+    that error)."""
     try:
-        os.unlink(partial)
-    except FileNotFoundError:
+        if fd >= 0:
+            os.close(fd)
+    except OSError:
         pass
+    finally:
+        try:
+            os.unlink(partial)
+        except FileNotFoundError:
+            pass
 
 
 # --- flushing while the transaction goes on -----------------------------------------------------------------------
@@ -118,9 +167,10 @@ def _flusher() -> ThreadPoolExecutor:
 
 
 def _forget_pool() -> None:
-    """In a forked child (a gunicorn worker) the parent's threads do not exist: it makes its own pool."""
-    global _pool, _pool_lock
-    _pool, _pool_lock = None, threading.Lock()
+    """In a forked child (a gunicorn worker) the parent's threads do not exist: it makes its own pool, and a block
+    the parent was in is not the child's."""
+    global _pool, _pool_lock, _deferred
+    _pool, _pool_lock, _deferred = None, threading.Lock(), threading.local()
 
 
 os.register_at_fork(after_in_child=_forget_pool)
@@ -133,30 +183,32 @@ def flushed_before_exit() -> Iterator[None]:
     for every flush and rename, raising the first that failed. The transaction commits after the block, so a row
     that names such a file is never seen before the file is on the disk under its name, as without the block.
 
-    Waiting for a report's two flushes (the file, then its folder) cost the intake about a sixth of its
-    throughput on a two-core machine; flushed beside the SQL, about a third of that came back (docs/benchmarks.md).
-    A nested block leaves the waiting to the outermost one."""
+    When the block fails, the files whose flush has not started are abandoned (the transaction that would have
+    named them rolls back); those under way are waited for. A nested block leaves the waiting to the outermost one.
+
+    Why: the two flushes of a report (the file, then its folder) made the intake wait (docs/benchmarks.md,
+    "second round")."""
     if getattr(_deferred, "pending", None) is not None:
         yield
         return
     if not connection.in_atomic_block:
         raise RuntimeError("flushed_before_exit() belongs inside the transaction of the rows that name the files")
-    pending: list[Future] = []
+    pending: list[tuple[_Flush, Future | None]] = []
     _deferred.pending = pending
     try:
         yield
     except BaseException:
         _deferred.pending = None
-        _wait(pending, quiet=True)  # no thread left writing; the block's own error is the one to tell
+        _wait([future for job, future in pending if not job.abandon()], quiet=True)  # no thread left writing
         raise
     _deferred.pending = None
-    _wait(pending, quiet=False)
+    _wait([future for _job, future in pending], quiet=False)
 
 
-def _wait(pending: list[Future], *, quiet: bool) -> None:
+def _wait(futures: list[Future | None], *, quiet: bool) -> None:
     failure = None
-    for future in pending:
-        error = future.exception()
+    for future in futures:
+        error = future.exception() if future is not None else None  # None: done in the request's own thread
         if error is not None:
             if quiet:
                 logger.warning("Storing a file failed after its request had failed: %s", error)
@@ -170,12 +222,14 @@ def _sync_folder(directory: str) -> None:
     """Flush a folder's entries (the new name) to the disk."""
     try:
         fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return  # a platform that cannot open a folder: its file system orders this itself
+    except (PermissionError, IsADirectoryError):
+        return  # a platform that cannot open a folder (Windows): its file system orders this itself
     try:
         os.fsync(fd)
-    except OSError:
-        pass  # some file systems refuse fsync on a folder; the file's own data is flushed already
+    except OSError as exc:
+        # Some file systems refuse fsync on a folder; any other failure (EIO) fails the write.
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF):
+            raise
     finally:
         os.close(fd)
 

@@ -156,9 +156,9 @@ def report_event(
         # an id taken ahead (SQLite, where one writer works at a time anyway), the row is numbered and inserted
         # first, to have its id.
         year = timezone.localtime(when).year
-        if event.pk is None and connection.vendor == "postgresql":
-            _warn_no_sequence()
         if event.pk is None:
+            if connection.vendor == "postgresql":
+                _warn_no_sequence()
             event.number = next_number(DocumentKind.EVENT, year=year, template=numbering)
             event.save(force_insert=True)
         event.report_entry = timeline.append(

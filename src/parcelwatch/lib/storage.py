@@ -117,7 +117,7 @@ class _Flush:
         return True
 
 
-def _finish(fd: int, partial: str, final: str, storage: FileSystemStorage, made: list[str] = ()) -> None:
+def _finish(fd: int, partial: str, final: str, storage: FileSystemStorage, made: list[str]) -> None:
     """Flush the written file to the disk, give it its name, and flush the folder (the new name), and the parent of
     each folder just made (the folder's own name)."""
     try:

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from parcelwatch.analytics.measures import LIST_FLAGS, MEASURES
-from parcelwatch.analytics.models import StatsCube
+from parcelwatch.analytics.models import EventFact, StatsCube
 from parcelwatch.analytics.selectors import Reach, StatsFilter, aggregate, breakdown, reach_of, stats_filter, with_rates
 from parcelwatch.analytics.services import rebuild_statistics
 from parcelwatch.events.models import Event
@@ -60,7 +60,6 @@ def test_a_period_inside_a_month_reads_the_events_themselves(cast, history):
 def test_a_period_with_two_partial_months_adds_both_ends_to_the_whole_month_between(cast, history, client):
     """20 Feb – 10 Apr: February's and April's days come from the facts (in one query), March from its rollup;
     the statistics page's totals, summed from its monthly trend, are the same figures."""
-    from parcelwatch.analytics.models import EventFact
 
     march = sorted(Event.objects.filter(district=cast.hanjiang).values_list("pk", flat=True))
     moved = {march[0]: at_month(2, 25), march[1]: at_month(2, 10), march[2]: at_month(4, 5), march[3]: at_month(4, 20)}
@@ -86,15 +85,20 @@ def at_month(month, day):
     return datetime(2026, month, day, 9, tzinfo=SH)
 
 
-def test_the_rollups_kept_by_the_workflow_equal_a_rebuild(cast, history):
+def test_the_facts_and_rollups_kept_by_the_workflow_equal_a_rebuild(cast, history):
     def snapshot():
         return {(c.grain, c.month, c.district_id, c.category_id, c.brand_id, c.enterprise_id, c.reporter_id,
                  c.source, c.level): tuple(getattr(c, m) for m in MEASURES)
                 for c in StatsCube.objects.all() if any(getattr(c, m) for m in MEASURES)}
 
-    live = snapshot()
+    def facts():  # every column of every event's facts (a new event's are written in SQL, a rebuild's by the ORM)
+        return {row["event_id"]: row for row in EventFact.objects.values()}
+
+    live, live_facts = snapshot(), facts()
+    assert len(live_facts) == Event.objects.count() > 5
+    assert {row["repeat"] for row in live_facts.values()} == {0, 1}  # a repeat among them (a measure set by a report)
     rebuild_statistics()
-    assert snapshot() == live
+    assert snapshot() == live and facts() == live_facts
 
 
 @pytest.mark.parametrize("flag", LIST_FLAGS)

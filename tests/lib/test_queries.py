@@ -3,7 +3,7 @@ would."""
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -151,7 +151,7 @@ def test_prepared_inserts_send_the_statement_and_values_the_orm_compiles(client,
     from tests.evidence_files import jpeg
 
     prepared = {m for m in apps.get_models() if issubclass(m, queries.PreparedInsert)}
-    assert prepared == {Attachment, Event, TimelineEntry, EventFact}
+    assert prepared == {Attachment, Event, TimelineEntry}
     checked = []
     real = queries._insert_plan
 
@@ -195,12 +195,78 @@ def test_an_insert_holding_an_sql_expression_takes_the_orm_s_path(cast):
         return TimelineEntry(subject_type="case", subject_id=99, seq=seq, action="note", actor_name="system",
                              actor_role="system", created_at=created_at, data={"a": [1, "二"]}, entry_hash="x" * 64)
 
+    connections["default"].__dict__.pop("_pw_prepared", None)  # the wrapper itself, not its proxy
+    zeroth = entry(0, Now())
+    zeroth.save(force_insert=True)  # the first on this connection: no statement is compiled with its expression
+    assert not [key for key in connection._pw_prepared if isinstance(key, tuple) and key[:2] == ("insert", TimelineEntry)]
     first = entry(1, timezone.now())
     first.save(force_insert=True)  # compiles the plain statement
     second = entry(2, Now())
     second.save(force_insert=True)
     third = entry(3, timezone.now())
     third.save(force_insert=True)
+    plans = [plan for key, plan in connection._pw_prepared.items()
+             if isinstance(key, tuple) and key[:2] == ("insert", TimelineEntry)]
+    assert len(plans) == 1 and plans[0] is not None and "NOW" not in plans[0].sql.upper()
     rows = {e.seq: e for e in TimelineEntry.objects.filter(subject_type="case", subject_id=99)}
-    assert sorted(rows) == [1, 2, 3] and all(r.data == {"a": [1, "二"]} for r in rows.values())
-    assert rows[2].created_at is not None and rows[3].pk == third.pk
+    assert sorted(rows) == [0, 1, 2, 3] and all(r.data == {"a": [1, "二"]} for r in rows.values())
+    assert rows[0].created_at is not None and rows[2].created_at is not None and rows[3].pk == third.pk
+
+
+def test_a_choice_label_is_the_one_django_gives_in_the_language_active_at_the_call():
+    from django.db import models
+    from django.utils import translation
+
+    from parcelwatch.enforcement.models import EnforcementCase
+    from parcelwatch.events.models import Event
+
+    for model, value in ((Event, Event.State.RECTIFYING), (EnforcementCase, EnforcementCase.State.PROPOSED)):
+        obj, field = model(state=value), model._meta.get_field("state")
+        labels = {}
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                labels[language] = obj.get_state_display()
+                assert labels[language] == models.Model._get_FIELD_display(obj, field)
+        assert labels["zh-hans"] != labels["en"] and isinstance(labels["en"], str)
+        obj.state = "no-such-state"  # a value outside the choices shows as itself, as Django shows it
+        assert obj.get_state_display() == "no-such-state"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="kept on PostgreSQL only")
+def test_the_kept_cursor_serves_one_connection_and_is_seen_by_logging_and_wrappers():
+    from django.db import DatabaseError
+
+    from parcelwatch.lib.queries import kept_cursor
+
+    first = kept_cursor()
+    first.execute("SELECT 1")
+    assert kept_cursor() is first and first.fetchall() == [(1,)]
+    seen = []
+    with connection.execute_wrapper(lambda execute, sql, *rest: seen.append(sql) or execute(sql, *rest)):
+        kept_cursor().execute("SELECT 2")
+    assert seen == ["SELECT 2"]
+    with CaptureQueriesContext(connection) as logged:  # logging on: a logging cursor, then back without
+        kept_cursor().execute("SELECT 3")
+    assert [q["sql"] for q in logged.captured_queries] == ["SELECT 3"]
+    assert kept_cursor() is not first and kept_cursor() is kept_cursor()
+    with pytest.raises(DatabaseError), transaction.atomic():  # the driver's error comes as Django's
+        kept_cursor().execute("SELECT no_such_column FROM no_such_table")
+    cursor = kept_cursor()
+    cursor.execute("SELECT 4")
+    assert cursor.fetchall() == [(4,)]
+    connection.close()  # a new connection gets a new cursor
+    again = kept_cursor()
+    assert again is not cursor
+    again.execute("SELECT 5")
+    assert again.fetchall() == [(5,)]
+    again.close()
+    assert kept_cursor() is not again
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="SQLite: nothing kept")
+def test_on_sqlite_each_statement_has_its_own_cursor():
+    from parcelwatch.lib.queries import kept_cursor
+
+    assert kept_cursor() is not kept_cursor()

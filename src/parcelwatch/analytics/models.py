@@ -12,7 +12,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.events.models import Event
-from parcelwatch.lib.queries import PreparedInsert
 
 from .measures import MEASURES
 
@@ -39,7 +38,7 @@ class Dimensions(models.Model):
         abstract = True
 
 
-class EventFact(PreparedInsert, Dimensions):
+class EventFact(Dimensions):
     event = models.OneToOneField(Event, primary_key=True, on_delete=models.CASCADE, related_name="fact",
                                  verbose_name=_("event"))
     jurisdiction_id = models.PositiveBigIntegerField()

@@ -14,7 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from parcelwatch.events.models import Event
-from parcelwatch.lib.queries import unique_or_none
+from parcelwatch.lib.queries import kept_cursor, unique_or_none
 
 from . import grains
 from .measures import MEASURES, event_measures, month_of
@@ -39,11 +39,11 @@ def _is_repeat(event: Event, reported_on) -> bool:
     it (tested against the ORM's answer in tests/analytics/test_facts.py)."""
     ops = connection.ops
     at = ops.adapt_datetimefield_value(event.reported_at)
-    with connection.cursor() as cursor:
-        cursor.execute(_repeat_sql(), [
-            event.site_id, event.category_id, ops.adapt_datefield_value(reported_on - REPEAT_WINDOW),
-            ops.adapt_datefield_value(reported_on), event.pk, at, at, event.pk])
-        return cursor.fetchone() is not None
+    cursor = kept_cursor()
+    cursor.execute(_repeat_sql(), [
+        event.site_id, event.category_id, ops.adapt_datefield_value(reported_on - REPEAT_WINDOW),
+        ops.adapt_datefield_value(reported_on), event.pk, at, at, event.pk])
+    return cursor.fetchone() is not None
 
 
 @functools.cache
@@ -66,37 +66,58 @@ def record_event_facts(event: Event, *, created: bool = False) -> None:
     fact = None if created else unique_or_none(EventFact.objects.select_for_update().filter(event_id=event.pk))
     if fact is None:
         reported_on = timezone.localdate(event.reported_at)
-        dims = _dimensions(event)
-        fact = EventFact(event_id=event.pk, jurisdiction_id=event.jurisdiction_id, site_id=event.site_id,
-                         reported_on=reported_on, month=month_of(event.reported_at), **dims)
+        month = month_of(event.reported_at)
+        new_dims = _dimensions(event)
         repeat = _is_repeat(event, reported_on)
+        new = event_measures(event, repeat=repeat)
+        _insert_fact(event, reported_on=reported_on, month=month, dims=new_dims, measures=new, repeat=repeat)
         old = None
     else:
-        repeat = _stored_repeat(fact)
+        month = fact.month
         old = ({d: getattr(fact, d) for d in grains.DIMENSIONS}, {m: getattr(fact, m) for m in MEASURES})
-    new_dims = {d: getattr(fact, d) for d in grains.DIMENSIONS}
-    new_dims["level"] = event.handled_level
-    new = event_measures(event, repeat=repeat)
-    if old is not None and old == (new_dims, new):
-        return
-    for name, value in {**new_dims, **new}.items():
-        setattr(fact, name, value)
-    fact.repeat_candidate = repeat
-    if old is None:
-        fact.save(force_insert=True)
-    else:
+        new_dims = {**old[0], "level": event.handled_level}
+        new = event_measures(event, repeat=_stored_repeat(fact))
+        if old == (new_dims, new):
+            return
+        for name, value in {**new_dims, **new}.items():
+            setattr(fact, name, value)
         fact.save()
     changes: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
     for grain in grains.GRAINS:
         if old is not None:
-            k = tuple(sorted(grains.key(grain, fact.month, old[0]).items()))
+            k = tuple(sorted(grains.key(grain, month, old[0]).items()))
             for m, v in old[1].items():
                 changes[k][m] -= v
-        k = tuple(sorted(grains.key(grain, fact.month, new_dims).items()))
+        k = tuple(sorted(grains.key(grain, month, new_dims).items()))
         for m, v in new.items():
             changes[k][m] += v
     # A fixed order of rows: two transactions updating the same rows never wait on each other in a cycle.
     _add_all([(dict(k), changes[k]) for k in sorted(changes) if any(changes[k].values())])
+
+
+def _insert_fact(event: Event, *, reported_on, month: int, dims: dict, measures: dict[str, int], repeat: bool) -> None:
+    """A new event's facts: one INSERT whose measures at zero are constants in the statement (as in _add_all).
+
+    Every report writes one; through the ORM, preparing the fifty values of the row cost more than the database
+    spends storing it."""
+    changed = tuple(m for m in MEASURES if measures[m])
+    row = {"event_id": event.pk, "jurisdiction_id": event.jurisdiction_id, "site_id": event.site_id,
+           "reported_on": connection.ops.adapt_datefield_value(reported_on), "month": month,
+           "repeat_candidate": bool(repeat), **dims, **{m: measures[m] for m in changed}}
+    sql, names = _fact_sql(changed)
+    kept_cursor().execute(sql, [row[name] for name in names])
+
+
+@functools.lru_cache(maxsize=512)
+def _fact_sql(changed: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The INSERT of a fact whose measures other than `changed` are 0, and the fields its parameters are, in order:
+    every column of the table (a field added to EventFact without a value here fails the insert loudly)."""
+    quote = connection.ops.quote_name
+    fields = EventFact._meta.concrete_fields
+    constant = {f.attname for f in fields if f.attname in MEASURES and f.attname not in changed}
+    names = tuple(f.attname for f in fields if f.attname not in constant)
+    return (f"INSERT INTO {quote(EventFact._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES ("
+            + ", ".join("0" if f.attname in constant else "%s" for f in fields) + ")"), names
 
 
 def _stored_repeat(fact: EventFact) -> bool:
@@ -116,9 +137,9 @@ def _add_all(rows: list[tuple[dict, dict[str, int]]]) -> None:
     update leaves them alone."""
     if not rows:
         return
-    with connection.cursor() as cursor:
-        for changed, run in itertools.groupby(rows, key=lambda row: tuple(m for m in MEASURES if row[1].get(m, 0))):
-            cursor.executemany(_upsert_sql(changed), [[key[n] for n in KEY_COLUMNS] + [delta[m] for m in changed]
+    cursor = kept_cursor()
+    for changed, run in itertools.groupby(rows, key=lambda row: tuple(m for m in MEASURES if row[1].get(m, 0))):
+        cursor.executemany(_upsert_sql(changed), [[key[n] for n in KEY_COLUMNS] + [delta[m] for m in changed]
                                                       for key, delta in run])
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from parcelwatch.lib.queries import kept_cursor
 from parcelwatch.registry.models import Enterprise, Site
 
 from .models import CreditRating, CreditRecalculation, Evaluation, EvaluationResult, Grade
@@ -219,13 +220,13 @@ def request_recalculation(enterprise_ids) -> int:
     enterprises, pk = ops.quote_name(Enterprise._meta.db_table), ops.quote_name(Enterprise._meta.pk.column)
     now = ops.adapt_datetimefield_value(timezone.now())
     added = 0
-    with connection.cursor() as cursor:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            cursor.execute(f"INSERT INTO {table} ({column}, {at}) SELECT {pk}, %s FROM {enterprises} "
-                           f"WHERE {pk} IN ({', '.join(['%s'] * len(chunk))}) ON CONFLICT ({column}) DO NOTHING",
-                           [now, *chunk])
-            added += max(cursor.rowcount, 0)
+    cursor = kept_cursor()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        cursor.execute(f"INSERT INTO {table} ({column}, {at}) SELECT {pk}, %s FROM {enterprises} "
+                       f"WHERE {pk} IN ({', '.join(['%s'] * len(chunk))}) ON CONFLICT ({column}) DO NOTHING",
+                       [now, *chunk])
+        added += max(cursor.rowcount, 0)
     return added
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.accounts.models import User
 from parcelwatch.evidence.attachments import store_attachment
-from parcelwatch.lib.queries import PreparedSelect
+from parcelwatch.lib.queries import PreparedSelect, kept_cursor
 
 from .models import Counter, DocumentKind, NumberTemplate, OfficialDocument
 
@@ -83,10 +83,10 @@ def _bump(kind: str, scope: str, year: int) -> int | None:
     back gives its number back, and the next one waits for it."""
     table = connection.ops.quote_name(Counter._meta.db_table)
     last = connection.ops.quote_name(Counter._meta.get_field("last").column)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {last} = {last} + 1 WHERE kind = %s AND scope = %s AND year = %s "
-                       f"RETURNING {last}", [kind, scope, year])
-        row = cursor.fetchone()
+    cursor = kept_cursor()
+    cursor.execute(f"UPDATE {table} SET {last} = {last} + 1 WHERE kind = %s AND scope = %s AND year = %s "
+                   f"RETURNING {last}", [kind, scope, year])
+    row = cursor.fetchone()
     return row[0] if row else None
 
 

@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.accounts.models import Jurisdiction
 from parcelwatch.events.models import Event, EventCategory
+from parcelwatch.lib.queries import ChoiceLabels
 from parcelwatch.registry.models import Enterprise, Site
 
 
-class EnforcementCase(models.Model):
+class EnforcementCase(ChoiceLabels, models.Model):
     """An administrative penalty case of the city bureau (执法案件)."""
 
     class State(models.TextChoices):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from parcelwatch.accounts.models import Jurisdiction
-from parcelwatch.lib.queries import PreparedInsert
+from parcelwatch.lib.queries import ChoiceLabels, PreparedInsert
 from parcelwatch.registry.models import Site
 
 
@@ -42,7 +42,7 @@ class EventCategory(models.Model):
         return f"{self.code} {self.name}"
 
 
-class Event(PreparedInsert, models.Model):
+class Event(ChoiceLabels, PreparedInsert, models.Model):
     """A problem found at a site, followed from report to on-site confirmation."""
 
     class State(models.TextChoices):
@@ -140,8 +140,9 @@ class Event(PreparedInsert, models.Model):
 
     def is_overdue(self, today: date | None = None) -> bool:
         """The rectification deadline has passed and the enterprise has not submitted its fix."""
-        today = today or timezone.localdate()
-        return self.state == self.State.RECTIFYING and self.deadline is not None and self.deadline < today
+        if self.state != self.State.RECTIFYING or self.deadline is None:
+            return False
+        return self.deadline < (today or timezone.localdate())
 
     @property
     def is_open(self) -> bool:

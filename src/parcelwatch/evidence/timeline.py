@@ -12,6 +12,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from parcelwatch.accounts.models import User
+from parcelwatch.lib.queries import kept_cursor
 
 from .attachments import file_sha256
 from .models import Attachment, TimelineEntry
@@ -96,8 +97,7 @@ def append(
     if attachments:
         # A new entry has no links yet: one plain insert (the manager's set() would first read the links there
         # are, and bulk_create costs as much again as the insert itself).
-        with connection.cursor() as cursor:
-            cursor.execute(_link_sql(len(attachments)), [value for a in attachments for value in (entry.pk, a.pk)])
+        kept_cursor().execute(_link_sql(len(attachments)), [value for a in attachments for value in (entry.pk, a.pk)])
     return entry
 
 

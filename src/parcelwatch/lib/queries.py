@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -11,6 +12,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 
 M = TypeVar("M", bound=Model)
 
@@ -21,6 +24,49 @@ def unique_or_none(queryset: QuerySet) -> Model | None:
     Like `.first()` without the ORDER BY that `.first()` adds (the model's ordering, or the primary key): one
     row cannot need ordering, and an ordering through a relation costs a join and its compilation on every call."""
     return next(iter(queryset.order_by()[:1]), None)
+
+
+def kept_cursor(using: str = DEFAULT_DB_ALIAS):
+    """The connection's cursor for the statements of the hot paths: one per connection, kept from one statement
+    (and request) to the next instead of made and closed for each.
+
+    Making a cursor (the driver's, and Django's wrapper around it) cost more CPU than running some of the
+    statements: an event report ran fourteen. The kept one is made again when the connection is new or the cursor
+    was closed, and when Django starts or stops logging queries (tests, DEBUG): logging, error translation and
+    `execute_wrapper()` see these statements as any other. Read a statement's results before anything else runs
+    on the connection: the next statement may reuse the cursor.
+
+    PostgreSQL only (psycopg holds a statement's whole result on the client, nothing stays open on the server).
+    Elsewhere a new cursor each time, closed when the caller lets go of it: an SQLite statement stays open until
+    its cursor moves on, and an open one would hold the connection's read snapshot, or its write, past its end."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    logged = connection.queries_logged
+    kept = connection.__dict__.get("_pw_cursor")
+    if (kept is None or kept[0] is not connection.connection or kept[1] != logged
+            or getattr(kept[2].cursor, "closed", False)):
+        kept = connection.__dict__["_pw_cursor"] = (connection.connection, logged, connection.cursor())
+    return kept[2]
+
+
+class ChoiceLabels:
+    """A model mixin: `get_FOO_display()` finds the label in a table made once per field.
+
+    Django's makes the table again on every call, hashing every label (a translation each): most of the cost of
+    showing an event's state, which lists and API answers do for every row."""
+
+    def _get_FIELD_display(self, field):
+        value = getattr(self, field.attname)
+        return force_str(_choice_labels(field).get(make_hashable(value), value), strings_only=True)
+
+
+@functools.cache
+def _choice_labels(field) -> dict:
+    # The labels stay lazy: each call translates its own into the language active then.
+    return dict(make_hashable(field.flatchoices))
 
 
 @dataclass(frozen=True)
@@ -104,9 +150,9 @@ class PreparedSelect(Generic[M]):
         params = list(compiled.params)
         for slot, value in zip(compiled.slots, values, strict=True):
             params[slot] = value
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
+        cursor = kept_cursor(using)
+        cursor.execute(compiled.sql, params)
+        rows = cursor.fetchall()
         if compiled.converters:
             rows = compiled.compiler.apply_converters(rows, compiled.converters)
         objects = []
@@ -152,12 +198,11 @@ class PreparedInsert:
         if any(hasattr(value, "resolve_expression") for value in values):
             return super()._do_insert(manager, using, fields, returning_fields, raw)
         params = [compiler.prepare_value(field, value) for field, value in zip(fields, values, strict=True)]
-        connection = connections[using]
-        with connection.cursor() as cursor:
-            cursor.execute(plan.sql, params)
-            if not returning_fields:
-                return []
-            rows = [connection.ops.fetch_returned_insert_columns(cursor, compiler.returning_params)]
+        cursor = kept_cursor(using)
+        cursor.execute(plan.sql, params)
+        if not returning_fields:
+            return []
+        rows = [connections[using].ops.fetch_returned_insert_columns(cursor, compiler.returning_params)]
         if plan.converters:
             rows = compiler.apply_converters(rows, plan.converters)
         return list(rows)
@@ -166,14 +211,14 @@ class PreparedInsert:
 def _insert_plan(obj: Model, manager, using: str, fields, returning_fields) -> _InsertPlan | None:
     from django.db.models.sql.subqueries import InsertQuery
 
-    if any(hasattr(getattr(obj, f.attname, None), "resolve_expression") for f in fields):
-        return None  # compiled with this object, the SQL would hold its expression
     connection = connections[using]
     model = manager.model  # the table being written: Django's own _do_insert inserts through this manager
     key = ("insert", model, tuple(f.attname for f in fields), tuple(f.attname for f in returning_fields or ()))
     cache = connection.__dict__.setdefault("_pw_prepared", {})
     if key in cache:
-        return cache[key]
+        return cache[key]  # the caller checks this object's values for expressions
+    if any(hasattr(getattr(obj, f.attname, None), "resolve_expression") for f in fields):
+        return None  # compiled with this object, the SQL would hold its expression (and is not kept)
     plan = None
     if (fields and not any(hasattr(f, "get_placeholder") for f in fields)
             and (not returning_fields or connection.features.can_return_columns_from_insert)):

@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from parcelwatch.accounts.models import Jurisdiction, Membership, Role, User, ancestor_paths
+from parcelwatch.lib.queries import kept_cursor
 
 from .models import Notification
 
@@ -93,9 +94,9 @@ def notify_role_covering(role: str, path: str, *, kind: str, url: str = "", excl
     sql = _covering_sql(len(paths), exclude is not None)
     values = [kind, Notification._meta.get_field("params").get_db_prep_save(params, connection), url,
               ops.adapt_datetimefield_value(timezone.now()), role, *paths]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values + ([exclude.pk] if exclude is not None else []))
-        return cursor.rowcount
+    cursor = kept_cursor()
+    cursor.execute(sql, values + ([exclude.pk] if exclude is not None else []))
+    return cursor.rowcount
 
 
 @functools.lru_cache(maxsize=32)

@@ -101,6 +101,20 @@ def test_the_facts_and_rollups_kept_by_the_workflow_equal_a_rebuild(cast, histor
     assert snapshot() == live and facts() == live_facts
 
 
+def test_an_event_whose_facts_are_missing_gets_them_back_as_they_were(cast, history):
+    from django.db import transaction
+
+    from parcelwatch.analytics.services import record_event_facts
+
+    for event in Event.objects.filter(district=cast.hanjiang).order_by("pk")[:3]:
+        facts = EventFact.objects.filter(event_id=event.pk)
+        kept = facts.values().get()
+        facts.delete()
+        with transaction.atomic():
+            record_event_facts(Event.objects.select_for_update().get(pk=event.pk))  # not created now: looked for
+        assert facts.values().get() == kept
+
+
 @pytest.mark.parametrize("flag", LIST_FLAGS)
 def test_each_figure_drills_down_to_exactly_its_events(cast, history, flag):
     f = stats_filter({"reported_from": "2026-03-01", "reported_to": "2026-03-31"})

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections, transaction
 from django.db.transaction import TransactionManagementError
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from parcelwatch.accounts.access import _MEMBERSHIPS
@@ -255,6 +255,10 @@ def test_the_kept_cursor_serves_one_connection_and_is_seen_by_logging_and_wrappe
     cursor = kept_cursor()
     cursor.execute("SELECT 4")
     assert cursor.fetchall() == [(4,)]
+    with override_settings(USE_TZ=False):  # the datetimes' zone changes: a cursor made for it
+        assert kept_cursor() is not cursor
+    cursor = kept_cursor()
+    assert kept_cursor() is cursor
     connection.close()  # a new connection gets a new cursor
     again = kept_cursor()
     assert again is not cursor

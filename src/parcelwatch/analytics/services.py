@@ -111,7 +111,8 @@ def _insert_fact(event: Event, *, reported_on, month: int, dims: dict, measures:
 @functools.lru_cache(maxsize=512)
 def _fact_sql(changed: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     """The INSERT of a fact whose measures other than `changed` are 0, and the fields its parameters are, in order:
-    every column of the table (a field added to EventFact without a value here fails the insert loudly)."""
+    every column of the table (a field added to EventFact without a value here fails the insert loudly). Names are
+    quoted alike by SQLite and PostgreSQL, the two databases the statement is made for."""
     quote = connection.ops.quote_name
     fields = EventFact._meta.concrete_fields
     constant = {f.attname for f in fields if f.attname in MEASURES and f.attname not in changed}
@@ -139,8 +140,8 @@ def _add_all(rows: list[tuple[dict, dict[str, int]]]) -> None:
         return
     cursor = kept_cursor()
     for changed, run in itertools.groupby(rows, key=lambda row: tuple(m for m in MEASURES if row[1].get(m, 0))):
-        cursor.executemany(_upsert_sql(changed), [[key[n] for n in KEY_COLUMNS] + [delta[m] for m in changed]
-                                                      for key, delta in run])
+        params = [[key[n] for n in KEY_COLUMNS] + [delta[m] for m in changed] for key, delta in run]
+        cursor.executemany(_upsert_sql(changed), params)
 
 
 @functools.lru_cache(maxsize=512)

@@ -32,9 +32,11 @@ def kept_cursor(using: str = DEFAULT_DB_ALIAS):
 
     Making a cursor (the driver's, and Django's wrapper around it) cost more CPU than running some of the
     statements: an event report ran fourteen. The kept one is made again when the connection is new or the cursor
-    was closed, and when Django starts or stops logging queries (tests, DEBUG): logging, error translation and
-    `execute_wrapper()` see these statements as any other. Read a statement's results before anything else runs
-    on the connection: the next statement may reuse the cursor.
+    was closed, when Django starts or stops logging queries (tests, DEBUG), and when the connection's time zone
+    changes (Django sets the zone of a new cursor's datetimes): logging, error translation and `execute_wrapper()`
+    see these statements as any other. It holds its last result (a few rows: lookups by key) until the next
+    statement. Read a statement's results before anything else runs on the connection: the next statement may
+    reuse the cursor.
 
     PostgreSQL only (psycopg holds a statement's whole result on the client, nothing stays open on the server).
     Elsewhere a new cursor each time, closed when the caller lets go of it: an SQLite statement stays open until
@@ -42,13 +44,15 @@ def kept_cursor(using: str = DEFAULT_DB_ALIAS):
     connection = connections[using]
     if connection.vendor != "postgresql":
         return connection.cursor()
+    # What connection.cursor() does before it makes a cursor (it also checks the thread, below).
     connection.close_if_health_check_failed()
     connection.ensure_connection()
-    logged = connection.queries_logged
+    made_for = (connection.queries_logged, connection.timezone)
     kept = connection.__dict__.get("_pw_cursor")
-    if (kept is None or kept[0] is not connection.connection or kept[1] != logged
-            or getattr(kept[2].cursor, "closed", False)):
-        kept = connection.__dict__["_pw_cursor"] = (connection.connection, logged, connection.cursor())
+    if kept is None or kept[0] is not connection.connection or kept[1] != made_for or kept[2].cursor.closed:
+        kept = connection.__dict__["_pw_cursor"] = (connection.connection, made_for, connection.cursor())
+    else:
+        connection.validate_thread_sharing()
     return kept[2]
 
 

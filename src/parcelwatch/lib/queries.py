@@ -41,7 +41,10 @@ def kept_cursor(using: str = DEFAULT_DB_ALIAS):
     PostgreSQL only (psycopg holds a statement's whole result on the client, nothing stays open on the server).
     Elsewhere a new cursor each time, closed when the caller lets go of it: an SQLite statement stays open until
     its cursor moves on, and an open one would hold the connection's read snapshot, or its write, past its end."""
-    connection = connections[using]
+    return _kept_cursor(connections[using])
+
+
+def _kept_cursor(connection):
     if connection.vendor != "postgresql":
         return connection.cursor()
     # What connection.cursor() does before it makes a cursor (it also checks the thread, below).
@@ -154,7 +157,7 @@ class PreparedSelect(Generic[M]):
         params = list(compiled.params)
         for slot, value in zip(compiled.slots, values, strict=True):
             params[slot] = value
-        cursor = kept_cursor(using)
+        cursor = _kept_cursor(connection)
         cursor.execute(compiled.sql, params)
         rows = cursor.fetchall()
         if compiled.converters:
@@ -194,28 +197,30 @@ class PreparedInsert:
     """
 
     def _do_insert(self, manager, using, fields, returning_fields, raw):
-        plan = None if raw else _insert_plan(self, manager, using, fields, returning_fields)
+        connection = connections[using]
+        plan = None if raw else _insert_plan(self, manager, connection, fields, returning_fields)
         if plan is None:
             return super()._do_insert(manager, using, fields, returning_fields, raw)
-        compiler = plan.compiler
-        values = [compiler.pre_save_val(field, self) for field in fields]
+        # What the compiler's pre_save_val() and prepare_value() do for a value that is not an expression (and a
+        # save that is not raw), called directly.
+        values = [field.pre_save(self, True) for field in fields]
         if any(hasattr(value, "resolve_expression") for value in values):
             return super()._do_insert(manager, using, fields, returning_fields, raw)
-        params = [compiler.prepare_value(field, value) for field, value in zip(fields, values, strict=True)]
-        cursor = kept_cursor(using)
+        params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
+        cursor = _kept_cursor(connection)
         cursor.execute(plan.sql, params)
         if not returning_fields:
             return []
-        rows = [connections[using].ops.fetch_returned_insert_columns(cursor, compiler.returning_params)]
+        compiler = plan.compiler
+        rows = [connection.ops.fetch_returned_insert_columns(cursor, compiler.returning_params)]
         if plan.converters:
             rows = compiler.apply_converters(rows, plan.converters)
         return list(rows)
 
 
-def _insert_plan(obj: Model, manager, using: str, fields, returning_fields) -> _InsertPlan | None:
+def _insert_plan(obj: Model, manager, connection, fields, returning_fields) -> _InsertPlan | None:
     from django.db.models.sql.subqueries import InsertQuery
 
-    connection = connections[using]
     model = manager.model  # the table being written: Django's own _do_insert inserts through this manager
     key = ("insert", model, tuple(f.attname for f in fields), tuple(f.attname for f in returning_fields or ()))
     cache = connection.__dict__.setdefault("_pw_prepared", {})
@@ -228,7 +233,7 @@ def _insert_plan(obj: Model, manager, using: str, fields, returning_fields) -> _
             and (not returning_fields or connection.features.can_return_columns_from_insert)):
         query = InsertQuery(model)
         query.insert_values(fields, [obj], raw=False)
-        compiler = query.get_compiler(using=using)
+        compiler = query.get_compiler(using=connection.alias)
         compiler.returning_fields = returning_fields
         statements = compiler.as_sql()
         query.objs = []  # the plan outlives this object

@@ -190,10 +190,11 @@ class PreparedInsert:
     reuses the INSERT statement Django compiled for this model's first such save on the database connection.
 
     Django compiles the statement on every insert, which costs more CPU than the database spends running it. Here
-    only the values are prepared on each save, by Django's own compiler (`pre_save`: auto_now_add and the like, then
-    `get_db_prep_save`), so the statement and its parameters are those `save()` would send; signals and `save()`
-    overrides run as before. A raw save (fixtures, restore), a value that is an SQL expression, a field with its own
-    placeholder, or a database that cannot return the new id take Django's own path.
+    only the values are prepared on each save, by the fields' own methods as Django's compiler calls them
+    (`pre_save`: auto_now_add and the like, then `get_db_prep_save`), so the statement and its parameters are those
+    `save()` would send (a test compares them); signals and `save()` overrides run as before. A raw save (fixtures,
+    restore), a value that is an SQL expression, a field with its own placeholder, or a database that cannot return
+    the new id take Django's own path.
     """
 
     def _do_insert(self, manager, using, fields, returning_fields, raw):

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -83,3 +84,31 @@ def test_the_rollup_upsert_stays_short_enough_for_psycopg_to_cache_its_parsing()
     # A report's: its two changed measures as parameters, the others as constants that the update leaves alone.
     report = _upsert_sql(("reported", "st_reported"))
     assert report.count("%s") == len(KEY_COLUMNS) + 2 and report.count(" + EXCLUDED.") == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan cache")
+def test_the_repeat_check_at_a_busy_site_keeps_its_prepared_plan(cast):
+    """At a site with many reports among many quiet ones, PostgreSQL must not plan the check again on every report
+    (it did while the check joined the events: the custom plan always looked cheaper than the generic one)."""
+    event = report_event(actor=cast.hanjiang_grid, site=cast.hanjiang_outlet,
+                         category=EventCategory.objects.get(code="BA02"), description="地址不符",
+                         photos=photo(cast.hanjiang_grid))
+    table = EventFact._meta.db_table
+    columns = [f.column for f in EventFact._meta.concrete_fields]
+    copied = ", ".join({"event_id": "%s + g", "site_id": "%s"}.get(c, c) for c in columns)
+    with connection.cursor() as cursor:
+        # 3,000 facts at this site, and 3,000 spread over 1,000 other sites (copies of the report's facts).
+        for site_id, first_id in ((event.site_id, 10**9), (f"{10**8} + g %% 1000", 2 * 10**9)):
+            cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT "
+                           + copied.replace("%s + g", f"{first_id} + g").replace("%s", str(site_id))
+                           + f" FROM {table}, generate_series(1, 3000) g WHERE event_id = %s", [event.pk])
+        cursor.execute(f"ANALYZE {table}")
+    day = timezone.localdate(event.reported_at)
+    for _ in range(15):  # prepared on the server at the 6th; PostgreSQL then tries five custom plans
+        assert not _is_repeat(event, day)  # the copies name no event, so none of them came before it
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                       "WHERE statement LIKE %s", [f"SELECT 1 FROM %{table}%"])
+        plans = cursor.fetchall()
+        cursor.execute(f"DELETE FROM {table} WHERE event_id >= %s", [10**9])  # before the foreign keys are checked
+    assert len(plans) == 1 and plans[0][0] >= 4 and plans[0][1] <= 5, plans

@@ -36,7 +36,13 @@ def _is_repeat(event: Event, reported_on) -> bool:
     at the same instant with a smaller id).
 
     Written in SQL: it runs with every report, and building the same query through the ORM cost more than running
-    it (tested against the ORM's answer in tests/analytics/test_facts.py)."""
+    it (tested against the ORM's answer in tests/analytics/test_facts.py).
+
+    The earlier event's time is read by a subquery on its primary key, not a join. With a join, PostgreSQL estimated
+    the reported_at conditions against that column's index on every execution: at a busy site the custom plan
+    always looked cheaper than the prepared generic one, so the statement was planned again on each report, at
+    about 0.3 ms of the database's CPU (ten times its execution). The subquery leaves nothing to estimate on the
+    event, and its generic plan is taken after the first few executions."""
     ops = connection.ops
     at = ops.adapt_datetimefield_value(event.reported_at)
     cursor = kept_cursor()
@@ -54,10 +60,11 @@ def _repeat_sql() -> str:
         ("fact_event", EventFact._meta.get_field("event")), ("site", EventFact._meta.get_field("site_id")),
         ("category", EventFact._meta.get_field("category_id")), ("day", EventFact._meta.get_field("reported_on")),
         ("at", Event._meta.get_field("reported_at")), ("pk", Event._meta.pk))}
-    return (f"SELECT 1 FROM {fact} INNER JOIN {ev} ON {fact}.{col['fact_event']} = {ev}.{col['pk']} "
-           f"WHERE {fact}.{col['site']} = %s AND {fact}.{col['category']} = %s AND {fact}.{col['day']} >= %s "
-           f"AND {fact}.{col['day']} <= %s AND {fact}.{col['fact_event']} <> %s "
-           f"AND ({ev}.{col['at']} < %s OR ({ev}.{col['at']} = %s AND {fact}.{col['fact_event']} < %s)) LIMIT 1")
+    return (f"SELECT 1 FROM {fact} "
+            f"WHERE {fact}.{col['site']} = %s AND {fact}.{col['category']} = %s AND {fact}.{col['day']} >= %s "
+            f"AND {fact}.{col['day']} <= %s AND {fact}.{col['fact_event']} <> %s "
+            f"AND (SELECT {ev}.{col['at']} < %s OR ({ev}.{col['at']} = %s AND {ev}.{col['pk']} < %s) "
+            f"FROM {ev} WHERE {ev}.{col['pk']} = {fact}.{col['fact_event']}) LIMIT 1")
 
 
 def record_event_facts(event: Event, *, created: bool = False) -> None:

@@ -38,11 +38,12 @@ def _is_repeat(event: Event, reported_on) -> bool:
     Written in SQL: it runs with every report, and building the same query through the ORM cost more than running
     it (tested against the ORM's answer in tests/analytics/test_facts.py).
 
-    The earlier event's time is read by a subquery on its primary key, not a join. With a join, PostgreSQL estimated
-    the reported_at conditions against that column's index on every execution: at a busy site the custom plan
-    always looked cheaper than the prepared generic one, so the statement was planned again on each report, at
-    about 0.3 ms of the database's CPU (ten times its execution). The subquery leaves nothing to estimate on the
-    event, and its generic plan is taken after the first few executions."""
+    The earlier event's time is read by a subquery on its primary key, not a join. With the join, PostgreSQL kept
+    planning the prepared statement again on every report at a busy site (its custom plan always looked cheaper
+    than the generic one), and planning the join cost about 0.3 ms of the database's CPU, over ten times the
+    statement's execution (docs/benchmarks.md, fourth round). With the subquery a custom plan costs about as much
+    as the generic one, which PostgreSQL then takes once psycopg has prepared the statement (at its sixth run on a
+    connection; a rollback starts the count again) and five custom plans have been tried."""
     ops = connection.ops
     at = ops.adapt_datetimefield_value(event.reported_at)
     cursor = kept_cursor()

@@ -18,7 +18,9 @@ class Attachment(PreparedInsert, models.Model):
         PDF = "pdf", _("PDF document")
         VIDEO = "video", _("Video")
 
-    sha256 = models.CharField(max_length=64, db_index=True)
+    # Not indexed: nothing looks a file up by its hash (the file is stored under it), and each upload would write two
+    # index entries at random places (PostgreSQL indexes a CharField twice, once for LIKE).
+    sha256 = models.CharField(max_length=64)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     content_type = models.CharField(max_length=64)
     size = models.PositiveBigIntegerField()

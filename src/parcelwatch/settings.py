@@ -134,13 +134,18 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     try:
         DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-        # Server-side binding, so that psycopg prepares a statement once a connection has run it a few times and
-        # PostgreSQL usually stops planning it again: planning was two thirds of the database's time per report.
+        # Server-side binding, so that psycopg prepares a hot path's statement once a connection has run it a few
+        # times and PostgreSQL usually stops planning it again: planning was two thirds of the database's time per
+        # report.
         # Switch it off (DATABASE_PREPARED_STATEMENTS=false) behind a transaction-mode pooler that cannot keep them.
         if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool("DATABASE_PREPARED_STATEMENTS", True):
             options = DATABASES["default"].setdefault("OPTIONS", {})
             options.setdefault("server_side_binding", True)
             options.setdefault("prepare_threshold", 5)
+            # ...but only the statements of the hot paths: a generic plan can ruin a list query (lib/pgcursor.py).
+            from parcelwatch.lib.pgcursor import HotPathCursor
+
+            options.setdefault("cursor_factory", HotPathCursor)
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not valid: {exc}") from exc
 else:

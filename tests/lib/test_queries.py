@@ -280,3 +280,21 @@ def test_on_sqlite_each_statement_has_its_own_cursor():
     from parcelwatch.lib.queries import kept_cursor
 
     assert kept_cursor() is not kept_cursor()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql"
+                    or not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"),
+                    reason="PostgreSQL, with prepared statements")
+def test_only_the_hot_paths_statements_are_prepared_on_the_server(cast):
+    """A list query run many times on a connection is still planned for its values each time: a generic plan once
+    walked the whole events table for a quiet site's page. The hot paths' lookups are prepared."""
+    from parcelwatch.events.models import Event
+
+    for _ in range(12):  # psycopg prepares what a connection runs five times
+        list(Event.objects.filter(site=cast.hanjiang_outlet).order_by("-reported_at")[:10])  # a site page's list
+        _TOKEN_BY_HASH.one("no such key")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "accounts_apitoken"' in s for s in prepared), prepared
+    assert not any('FROM "events_event"' in s for s in prepared), prepared

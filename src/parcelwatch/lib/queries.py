@@ -54,6 +54,8 @@ def _kept_cursor(connection):
     kept = connection.__dict__.get("_pw_cursor")
     if kept is None or kept[0] is not connection.connection or kept[1] != made_for or kept[2].cursor.closed:
         kept = connection.__dict__["_pw_cursor"] = (connection.connection, made_for, connection.cursor())
+        if hasattr(kept[2].cursor, "prepares"):
+            kept[2].cursor.prepares = True  # its statements are the ones prepared on the server (lib.pgcursor)
     else:
         connection.validate_thread_sharing()
     return kept[2]

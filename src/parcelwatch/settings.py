@@ -142,10 +142,11 @@ if DATABASE_URL:
             options = DATABASES["default"].setdefault("OPTIONS", {})
             options.setdefault("server_side_binding", True)
             options.setdefault("prepare_threshold", 5)
-            # ...but only the statements of the hot paths: a generic plan can ruin a list query (lib/pgcursor.py).
-            from parcelwatch.lib.pgcursor import HotPathCursor
+            if options["server_side_binding"] is True:
+                # ...but only the statements of the hot paths: a generic plan can ruin a list query (lib/pgcursor.py).
+                from parcelwatch.lib.pgcursor import HotPathCursor
 
-            options.setdefault("cursor_factory", HotPathCursor)
+                options.setdefault("cursor_factory", HotPathCursor)
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not valid: {exc}") from exc
 else:

@@ -79,7 +79,8 @@ def _database_options(tmp_path, **env) -> str:
     import os
 
     code = ("import django, json; django.setup(); from django.conf import settings; "
-            "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {}), sort_keys=True))")
+            "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {}), sort_keys=True, "
+            "default=lambda o: o.__module__ + '.' + o.__qualname__))")  # a class by its name
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT, env={
         **os.environ, "DJANGO_SETTINGS_MODULE": "parcelwatch.settings", "PYTHONPATH": str(ROOT / "src"),
         "PW_VAR_DIR": str(tmp_path), "DATABASE_PREPARED_STATEMENTS": "", **env})
@@ -87,9 +88,10 @@ def _database_options(tmp_path, **env) -> str:
     return run.stdout.strip() if run.returncode == 0 else run.stderr
 
 
-def test_postgresql_prepares_repeated_statements_unless_told_not_to(tmp_path):
+def test_postgresql_prepares_the_hot_paths_statements_unless_told_not_to(tmp_path):
     pg = {"DATABASE_URL": "postgres://parcelwatch:secret@db.internal:5432/parcelwatch"}
-    assert _database_options(tmp_path, **pg) == '{"prepare_threshold": 5, "server_side_binding": true}'
+    assert _database_options(tmp_path, **pg) == ('{"cursor_factory": "parcelwatch.lib.pgcursor.HotPathCursor", '
+                                                 '"prepare_threshold": 5, "server_side_binding": true}')
     assert _database_options(tmp_path, **pg, DATABASE_PREPARED_STATEMENTS="false") == "{}"
     assert "DATABASE_PREPARED_STATEMENTS must be true or false" in _database_options(
         tmp_path, **pg, DATABASE_PREPARED_STATEMENTS="sometimes")

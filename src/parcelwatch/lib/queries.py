@@ -36,7 +36,8 @@ def kept_cursor(using: str = DEFAULT_DB_ALIAS):
     changes (Django sets the zone of a new cursor's datetimes): logging, error translation and `execute_wrapper()`
     see these statements as any other. It holds its last result (a few rows: lookups by key) until the next
     statement. Read a statement's results before anything else runs on the connection: the next statement may
-    reuse the cursor.
+    reuse the cursor. Its statements are the ones PostgreSQL prepares and may plan once for all values
+    (`lib.pgcursor`): give it lookups and writes by key, never a list query whose best plan depends on the values.
 
     PostgreSQL only (psycopg holds a statement's whole result on the client, nothing stays open on the server).
     Elsewhere a new cursor each time, closed when the caller lets go of it: an SQLite statement stays open until
